@@ -1,0 +1,97 @@
+"""The application factory: one place that registers every handler, in order."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CommandHandler,
+    MessageHandler,
+    SimpleUpdateProcessor,
+    filters,
+)
+
+from bot.clock import Clock
+from bot.services.container import Services
+from bot.services.roles import Role
+from bot.settings import Settings
+from handlers import customer, errors, menus, start
+from handlers.common import SERVICES_KEY
+from handlers.texts import button_texts
+
+logger = logging.getLogger(__name__)
+
+# Handlers of different people run side by side; the storage layer serialises writes.
+MAX_CONCURRENT_UPDATES = 32
+SETTINGS_KEY = "settings"
+CLOCK_KEY = "clock"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    update_processor: BaseUpdateProcessor | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """Build the bot. Nothing is opened here; services start in post_init."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_file_base_url)
+        .concurrent_updates(update_processor or SimpleUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+        .build()
+    )
+    application.bot_data[SETTINGS_KEY] = settings
+    application.bot_data[CLOCK_KEY] = clock or Clock()
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    """Every handler, in the order Telegram updates are matched against them."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", start.start, filters=private))
+    application.add_handler(CommandHandler("card", customer.card, filters=private))
+    application.add_handler(CommandHandler("balance", customer.balance, filters=private))
+    application.add_handler(CommandHandler("history", customer.history, filters=private))
+    application.add_handler(CommandHandler("help", customer.help_command, filters=private))
+
+    def button(key: str) -> filters.BaseFilter:
+        return private & filters.Text(button_texts(key))
+
+    application.add_handler(MessageHandler(button("btn_card"), customer.card))
+    application.add_handler(MessageHandler(button("btn_balance"), customer.balance))
+    application.add_handler(MessageHandler(button("btn_history"), customer.history))
+    application.add_handler(MessageHandler(button("btn_help"), customer.help_command))
+
+    # Last: whatever no handler above understood gets a pointer to the buttons.
+    application.add_handler(MessageHandler(private & filters.TEXT, customer.unknown_text))
+    application.add_error_handler(errors.on_error)
+
+
+async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
+    """Open storage and services, then install the command menus."""
+    settings: Settings = application.bot_data[SETTINGS_KEY]
+    services = await Services.open(settings, application.bot_data[CLOCK_KEY])
+    application.bot_data[SERVICES_KEY] = services
+    await menus.install_default_menu(application.bot, settings.language)
+    for owner_id in settings.owner_ids:
+        await menus.install_menu(application.bot, owner_id, Role.OWNER, settings.language)
+    logger.info("Bot @%s is ready", application.bot.username)
+
+
+async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    """Close storage cleanly."""
+    services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
+    if services is not None:
+        await services.close()
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]

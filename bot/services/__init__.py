@@ -1,0 +1,1 @@
+"""Services orchestrate storage and the pure domain rules; handlers call only these."""

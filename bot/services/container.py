@@ -1,0 +1,49 @@
+"""The services of one running bot, opened in post_init and closed in post_shutdown."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.services.membership import MembershipService
+from bot.services.roles import RoleService
+from bot.settings import Settings
+from storage import Database
+from storage import meta as meta_store
+
+SIGNING_KEY_META = "card_signing_key"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    roles: RoleService
+    members: MembershipService
+
+    @classmethod
+    async def open(cls, settings: Settings, clock: Clock) -> Services:
+        db = Database(settings.database_path)
+        await db.open()
+        key = await _signing_key(db, settings)
+        return cls(
+            settings=settings,
+            clock=clock,
+            db=db,
+            roles=RoleService(settings),
+            members=MembershipService(db, clock, settings, key),
+        )
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def _signing_key(db: Database, settings: Settings) -> bytes:
+    """The explicit CARD_SECRET, else a key generated once and kept in the database."""
+    if settings.card_secret is not None:
+        return settings.card_secret.get_secret_value().encode()
+    async with db.transaction() as tx:
+        stored = await meta_store.get_or_set(tx, SIGNING_KEY_META, secrets.token_hex(32))
+    return bytes.fromhex(stored)

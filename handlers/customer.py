@@ -1,0 +1,106 @@
+"""What a customer does in their own chat: card, balance, history, help."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.money import format_money
+from bot.qr import render_png
+from bot.services.membership import Card
+from handlers.common import Context, get_services, main_keyboard, member_only, reply, say
+from handlers.texts import Html
+from storage.ledger import EntryKind, LedgerEntry
+from storage.members import Member
+
+
+def deep_link(context: Context, payload: str) -> str:
+    return f"https://t.me/{context.bot.username}?start={payload}"
+
+
+@member_only
+async def card(update: Update, context: Context, member: Member) -> None:
+    """Send a fresh QR member card with the typed fallback code."""
+    services = get_services(context)
+    issued: Card = await services.members.issue_card(member)
+    if issued.expires_at is None:
+        validity = say(context, "card_static")
+    else:
+        local = issued.expires_at.astimezone(services.settings.tz)
+        validity = say(context, "card_valid_until", time=local.strftime("%H:%M"))
+    caption = say(
+        context,
+        "card_caption",
+        name=issued.member.first_name,
+        points=issued.member.balance,
+        code=issued.code,
+        validity=Html(validity),
+    )
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_photo(
+            render_png(deep_link(context, issued.payload)),
+            caption=caption,
+            parse_mode="HTML",
+            reply_markup=main_keyboard(context),
+        )
+
+
+@member_only
+async def balance(update: Update, context: Context, member: Member) -> None:
+    """Show points and what they are worth."""
+    services = get_services(context)
+    view = await services.members.balance(member)
+    settings = services.settings
+    worth = format_money(view.worth_minor, settings.currency, settings.currency_exponent)
+    await reply(update, say(context, "balance", points=view.points, worth=worth))
+
+
+def describe_entry(context: Context, entry: LedgerEntry) -> str:
+    settings = get_services(context).settings
+    if entry.kind is EntryKind.EARN and entry.amount_minor is not None:
+        amount = format_money(entry.amount_minor, settings.currency, settings.currency_exponent)
+        return say(context, "reason_earn", amount=amount)
+    return say(context, f"reason_{entry.kind.value}", reason=entry.reason)
+
+
+@member_only
+async def history(update: Update, context: Context, member: Member) -> None:
+    """The last ten ledger entries, newest first."""
+    services = get_services(context)
+    entries = await services.members.history(member, limit=10)
+    if not entries:
+        await reply(update, say(context, "history_empty"))
+        return
+    tz = services.settings.tz
+    lines = [say(context, "history_title", count=len(entries))]
+    for entry in entries:
+        lines.append(
+            say(
+                context,
+                "history_line",
+                date=entry.created_at.astimezone(tz).strftime("%d %b %H:%M"),
+                points=f"{entry.points:+d}",
+                reason=describe_entry(context, entry),
+            )
+        )
+    await reply(update, "\n".join(lines))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """Explain how to earn and redeem."""
+    settings = get_services(context).settings
+    per_unit = settings.points_per_unit
+    rate = (
+        say(context, "points_rate_one")
+        if per_unit == 1
+        else say(context, "points_rate_many", count=per_unit.normalize())
+    )
+    unit = format_money(
+        10**settings.currency_exponent, settings.currency, settings.currency_exponent
+    )
+    await reply(update, say(context, "help", rate=rate, unit=unit))
+
+
+async def unknown_text(update: Update, context: Context) -> None:
+    """Anything we do not understand gets a pointer to the buttons."""
+    await reply(update, say(context, "unknown_text"))

@@ -1,0 +1,146 @@
+"""The append-only points ledger. Balances change only by inserting entries here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from storage.timeutil import from_db, to_db
+
+
+class EntryKind(StrEnum):
+    EARN = "earn"
+    REVERSAL = "reversal"
+    REDEEM = "redeem"
+    REFUND = "refund"
+    BONUS = "bonus"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    id: int
+    member_id: int
+    points: int
+    kind: EntryKind
+    reason: str
+    actor_id: int | None
+    amount_minor: int | None
+    category: str | None
+    reverses_id: int | None
+    idempotency_key: str
+    created_at: datetime
+
+
+class Overdraft(Exception):
+    """The entry would take a member's balance below zero."""
+
+
+_COLUMNS = (
+    "id, member_id, points, kind, reason, actor_id, amount_minor, category, reverses_id,"
+    " idempotency_key, created_at"
+)
+
+
+def _entry(row: aiosqlite.Row) -> LedgerEntry:
+    return LedgerEntry(
+        id=row["id"],
+        member_id=row["member_id"],
+        points=row["points"],
+        kind=EntryKind(row["kind"]),
+        reason=row["reason"],
+        actor_id=row["actor_id"],
+        amount_minor=row["amount_minor"],
+        category=row["category"],
+        reverses_id=row["reverses_id"],
+        idempotency_key=row["idempotency_key"],
+        created_at=from_db(row["created_at"]),
+    )
+
+
+async def append(
+    tx: aiosqlite.Connection,
+    *,
+    member_id: int,
+    points: int,
+    kind: EntryKind,
+    reason: str,
+    idempotency_key: str,
+    now: datetime,
+    actor_id: int | None = None,
+    amount_minor: int | None = None,
+    category: str | None = None,
+    reverses_id: int | None = None,
+) -> tuple[LedgerEntry, bool]:
+    """Insert an entry unless its idempotency key exists. Returns (entry, created).
+
+    Raises :class:`Overdraft` if the entry would make the balance negative.
+    """
+    existing = await by_key(tx, idempotency_key)
+    if existing is not None:
+        return existing, False
+    try:
+        async with tx.execute(
+            f"INSERT INTO ledger ({_COLUMNS.removeprefix('id, ')})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
+            (
+                member_id,
+                points,
+                kind.value,
+                reason,
+                actor_id,
+                amount_minor,
+                category,
+                reverses_id,
+                idempotency_key,
+                to_db(now),
+            ),
+        ) as cur:
+            row = await cur.fetchone()
+    except aiosqlite.IntegrityError as exc:
+        if "balance" in str(exc):
+            raise Overdraft from exc
+        raise
+    assert row is not None
+    return _entry(row), True
+
+
+async def by_key(conn: aiosqlite.Connection, idempotency_key: str) -> LedgerEntry | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM ledger WHERE idempotency_key = ?", (idempotency_key,)
+    ) as cur:
+        row = await cur.fetchone()
+    return _entry(row) if row else None
+
+
+async def by_id(conn: aiosqlite.Connection, entry_id: int) -> LedgerEntry | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM ledger WHERE id = ?", (entry_id,)) as cur:
+        row = await cur.fetchone()
+    return _entry(row) if row else None
+
+
+async def reversal_of(conn: aiosqlite.Connection, entry_id: int) -> LedgerEntry | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM ledger WHERE reverses_id = ?", (entry_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return _entry(row) if row else None
+
+
+async def recent(conn: aiosqlite.Connection, member_id: int, limit: int = 10) -> list[LedgerEntry]:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM ledger WHERE member_id = ? ORDER BY id DESC LIMIT ?",
+        (member_id, limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [_entry(row) for row in rows]
+
+
+async def total(conn: aiosqlite.Connection, member_id: int) -> int:
+    async with conn.execute(
+        "SELECT COALESCE(SUM(points), 0) FROM ledger WHERE member_id = ?", (member_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

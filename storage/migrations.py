@@ -1,0 +1,71 @@
+"""Versioned schema migrations. Append new versions; never edit a released one.
+
+Each migration is a tuple of single statements (``executescript`` would commit the
+surrounding transaction, so statements are run one by one inside it).
+"""
+
+from __future__ import annotations
+
+Migration = tuple[int, tuple[str, ...]]
+
+_V1_MEMBERS_AND_LEDGER: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE members (
+        id          INTEGER PRIMARY KEY,
+        tg_user_id  INTEGER NOT NULL UNIQUE,
+        chat_id     INTEGER NOT NULL,
+        first_name  TEXT    NOT NULL,
+        username    TEXT,
+        language    TEXT,
+        balance     INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
+        created_at  TEXT    NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE ledger (
+        id              INTEGER PRIMARY KEY,
+        member_id       INTEGER NOT NULL REFERENCES members(id),
+        points          INTEGER NOT NULL CHECK (points <> 0),
+        kind            TEXT    NOT NULL,
+        reason          TEXT    NOT NULL,
+        actor_id        INTEGER,
+        amount_minor    INTEGER,
+        category        TEXT,
+        reverses_id     INTEGER UNIQUE REFERENCES ledger(id),
+        idempotency_key TEXT    NOT NULL UNIQUE,
+        created_at      TEXT    NOT NULL
+    )
+    """,
+    "CREATE INDEX ledger_member ON ledger (member_id, id)",
+    # The ledger is append-only: corrections are new, reversing entries.
+    """
+    CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+    BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END
+    """,
+    """
+    CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+    BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END
+    """,
+    # The cached balance moves in the same transaction as the entry, so it always
+    # equals the sum of the member's ledger; the CHECK above refuses overdrafts.
+    """
+    CREATE TRIGGER ledger_apply AFTER INSERT ON ledger
+    BEGIN UPDATE members SET balance = balance + NEW.points WHERE id = NEW.member_id; END
+    """,
+    """
+    CREATE TABLE card_codes (
+        code       TEXT PRIMARY KEY,
+        member_id  INTEGER NOT NULL REFERENCES members(id),
+        expires_at TEXT    NOT NULL
+    )
+    """,
+    "CREATE INDEX card_codes_member ON card_codes (member_id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = ((1, _V1_MEMBERS_AND_LEDGER),)

@@ -1,0 +1,131 @@
+"""Fixtures: a fake Bot API server, a movable clock, and the real bot running against both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from telegram.ext import Application
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.clock import Clock
+from bot.services.container import Services
+from bot.settings import Settings
+from handlers.common import SERVICES_KEY
+from tests.fakebot import TOKEN, FakeTelegram, FakeUser
+
+OWNER_ID = 1_000_001
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class FakeClock(Clock):
+    def __init__(self, start: datetime = START) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+def make_settings(tmp_path: Path, api_url: str = "http://127.0.0.1:9", **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "bot_token": TOKEN,
+        "owner_ids": (OWNER_ID,),
+        "database_path": tmp_path / "data" / "loyalty.db",
+        "telegram_api_url": api_url,
+        "cafe_name": "Bean There",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class BotHarness:
+    """The real Application, polling the fake server, with helpers to act as people."""
+
+    def __init__(self, fake: FakeTelegram, app: Application, clock: FakeClock) -> None:  # type: ignore[type-arg]
+        self.fake = fake
+        self.app = app
+        self.clock = clock
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.app.bot_data[SERVICES_KEY]
+        return services
+
+    def user(self, user_id: int, first_name: str, username: str | None = None) -> FakeUser:
+        return self.fake.user(user_id, first_name, username)
+
+    def owner(self) -> FakeUser:
+        return self.fake.user(OWNER_ID, "Olga", "olga_owner")
+
+    async def customer(self, user_id: int, first_name: str) -> FakeUser:
+        """A user who has already pressed Start."""
+        person = self.user(user_id, first_name)
+        await person.send("/start")
+        return person
+
+
+async def start_bot(fake: FakeTelegram, settings: Settings, clock: FakeClock) -> BotHarness:
+    app = build_application(settings, clock=clock, update_processor=fake.processor())
+    # The same order run_polling uses.
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    await app.start()
+    return BotHarness(fake, app, clock)
+
+
+async def stop_bot(harness: BotHarness) -> None:
+    app = harness.app
+    assert app.updater is not None
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+    assert app.post_shutdown is not None
+    await app.post_shutdown(app)
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+BotFactory = Callable[..., Awaitable[BotHarness]]
+
+
+@pytest_asyncio.fixture
+async def bot_factory(
+    fake: FakeTelegram, clock: FakeClock, tmp_path: Path
+) -> AsyncIterator[BotFactory]:
+    """Start the bot with setting overrides; everything started is stopped afterwards."""
+    running: list[BotHarness] = []
+
+    async def factory(**overrides: Any) -> BotHarness:
+        harness = await start_bot(fake, make_settings(tmp_path, fake.url, **overrides), clock)
+        running.append(harness)
+        return harness
+
+    yield factory
+    for harness in reversed(running):
+        await stop_bot(harness)
+
+
+@pytest_asyncio.fixture
+async def bot(bot_factory: BotFactory) -> BotHarness:
+    return await bot_factory()

@@ -1,0 +1,652 @@
+"""A small fake Telegram Bot API server for end-to-end tests.
+
+The real ``Application`` talks to it over HTTP on 127.0.0.1 (``TELEGRAM_API_URL``). It
+keeps what the bot sent per chat, hands out updates through long-polling
+``getUpdates``, and rejects what Telegram rejects: over-long texts and captions, HTML
+it cannot parse, callback data over 64 bytes, unknown chats and blocked users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+TOKEN = "123456:TEST-token-never-logged"
+BOT_ID = 123456
+BOT_USERNAME = "CafeTestBot"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+_JSON_FIELDS = {
+    "reply_markup",
+    "entities",
+    "caption_entities",
+    "commands",
+    "scope",
+    "allowed_updates",
+    "media",
+    "link_preview_options",
+}
+_ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+    "tg-spoiler", "span", "blockquote", "tg-emoji",
+}  # fmt: skip
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+
+class _StrictHtml(HTMLParser):
+    """Parses Telegram's HTML subset the way the Bot API does, collecting the plain text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _ALLOWED_TAGS:
+            raise ApiError(400, f"Bad Request: can't parse entities: unsupported start tag {tag!r}")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            raise ApiError(400, f"Bad Request: can't parse entities: unexpected end tag {tag!r}")
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def plain_text(text: str, parse_mode: str | None) -> str:
+    """What the user sees: the text with HTML markup parsed away (rejecting bad HTML)."""
+    if parse_mode is None or parse_mode.upper() != "HTML":
+        return text
+    if "<" in text and text.count("<") != text.count(">"):
+        raise ApiError(400, "Bad Request: can't parse entities: unclosed tag")
+    parser = _StrictHtml()
+    parser.feed(text)
+    parser.close()
+    if parser.stack:
+        raise ApiError(400, "Bad Request: can't parse entities: unclosed tag")
+    return html.unescape("".join(parser.text))
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Button:
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent, as the user's phone would show it."""
+
+    chat_id: int
+    message_id: int
+    method: str
+    text: str | None = None
+    caption: str | None = None
+    photo: bytes | None = None
+    photo_file_id: str | None = None
+    document: bytes | None = None
+    document_name: str | None = None
+    parse_mode: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    edits: int = 0
+    deleted: bool = False
+
+    @property
+    def body(self) -> str:
+        """Visible text (or caption) with markup removed."""
+        raw = self.text if self.text is not None else (self.caption or "")
+        return plain_text(raw, self.parse_mode)
+
+    @property
+    def raw(self) -> str:
+        return self.text if self.text is not None else (self.caption or "")
+
+    @property
+    def buttons(self) -> list[Button]:
+        markup = self.reply_markup or {}
+        rows = markup.get("inline_keyboard") or []
+        return [
+            Button(b["text"], b.get("callback_data"), b.get("url")) for row in rows for b in row
+        ]
+
+    @property
+    def keyboard(self) -> list[str]:
+        markup = self.reply_markup or {}
+        rows = markup.get("keyboard") or []
+        return [b["text"] if isinstance(b, dict) else b for row in rows for b in row]
+
+    def button(self, label_part: str) -> Button:
+        for candidate in self.buttons:
+            if label_part in candidate.text:
+                return candidate
+        raise AssertionError(f"no button containing {label_part!r} in {self.buttons}")
+
+    def __contains__(self, needle: str) -> bool:
+        return needle in self.body
+
+
+class TrackingProcessor(BaseUpdateProcessor):
+    """Runs updates concurrently like production, and reports when each one is done."""
+
+    def __init__(self, fake: FakeTelegram, max_concurrent_updates: int = 32) -> None:
+        super().__init__(max_concurrent_updates)
+        self._fake = fake
+
+    async def do_process_update(self, update: object, coroutine: Any) -> None:
+        try:
+            await coroutine
+        finally:
+            if isinstance(update, Update):
+                self._fake.mark_processed(update.update_id)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+@dataclass
+class FakeUser:
+    """A Telegram user in a private chat with the bot."""
+
+    fake: FakeTelegram
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str = "en"
+
+    @property
+    def chat_id(self) -> int:
+        return self.id
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
+        if self.username:
+            data["username"] = self.username
+        return data
+
+    @property
+    def messages(self) -> list[SentMessage]:
+        return [m for m in self.fake.sent[self.chat_id] if not m.deleted]
+
+    @property
+    def last(self) -> SentMessage:
+        assert self.messages, f"the bot sent nothing to {self.first_name}"
+        return self.messages[-1]
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": self.fake.next_message_id(self.chat_id),
+            "date": int(time.time()),
+            "chat": {"id": self.chat_id, "type": "private", "first_name": self.first_name},
+            "from": self.as_json(),
+            **content,
+        }
+
+    async def _deliver(self, update: dict[str, Any], timeout: float) -> list[SentMessage]:
+        before = len(self.fake.sent[self.chat_id])
+        update_id = self.fake.push_update(update)
+        await self.fake.wait_processed(update_id, timeout)
+        return self.fake.sent[self.chat_id][before:]
+
+    async def send(self, text: str, timeout: float = 10) -> list[SentMessage]:
+        """Type a message; returns what the bot sent to this chat while handling it."""
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+            ]
+        return await self._deliver({"message": self._message(**content)}, timeout)
+
+    async def send_photo(self, image: bytes, caption: str | None = None) -> list[SentMessage]:
+        file_id = self.fake.store_file(image)
+        content: dict[str, Any] = {
+            "photo": [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id[-8:],
+                    "width": 512,
+                    "height": 512,
+                    "file_size": len(image),
+                }
+            ]
+        }
+        if caption:
+            content["caption"] = caption
+        return await self._deliver({"message": self._message(**content)}, timeout=10)
+
+    async def press(self, message: SentMessage, label_part: str) -> list[SentMessage]:
+        """Tap the inline button whose label contains ``label_part``."""
+        button = message.button(label_part)
+        assert button.callback_data is not None, f"{button.text!r} is not a callback button"
+        return await self.press_data(message, button.callback_data)
+
+    async def press_data(self, message: SentMessage, data: str) -> list[SentMessage]:
+        update = {"callback_query": self.callback(message, data)}
+        return await self._deliver(update, timeout=10)
+
+    def callback(self, message: SentMessage, data: str) -> dict[str, Any]:
+        return {
+            "id": str(next(self.fake.ids)),
+            "from": self.as_json(),
+            "chat_instance": str(self.chat_id),
+            "data": data,
+            "message": self.fake.message_json(message),
+        }
+
+    def block(self) -> None:
+        self.fake.blocked.add(self.chat_id)
+
+
+class FakeTelegram:
+    """The fake Bot API server. ``await start()``, then point TELEGRAM_API_URL at ``url``."""
+
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.ids = itertools.count(1)
+        self.updates: list[dict[str, Any]] = []
+        self._update_added = asyncio.Event()
+        self._next_update_id = 1
+        self._processed: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
+        self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self.sent: dict[int, list[SentMessage]] = defaultdict(list)
+        self.files: dict[str, bytes] = {}
+        self.known_chats: set[int] = set()
+        self.blocked: set[int] = set()
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.callback_answers: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.errors: list[tuple[str, ApiError]] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def processor(self) -> TrackingProcessor:
+        return TrackingProcessor(self)
+
+    # -- acting as users ---------------------------------------------------------------
+
+    def user(self, user_id: int, first_name: str, username: str | None = None) -> FakeUser:
+        return FakeUser(self, user_id, first_name, username)
+
+    def next_message_id(self, chat_id: int) -> int:
+        return next(self._message_ids[chat_id])
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        update_id = self._next_update_id
+        self._next_update_id += 1
+        chat = (update.get("message") or update.get("callback_query", {}).get("message") or {}).get(
+            "chat", {}
+        )
+        if "id" in chat:
+            self.known_chats.add(chat["id"])
+        self.updates.append({"update_id": update_id, **update})
+        self._update_added.set()
+        return update_id
+
+    def mark_processed(self, update_id: int) -> None:
+        self._processed[update_id].set()
+
+    async def wait_processed(self, update_id: int, timeout: float = 10) -> None:
+        try:
+            await asyncio.wait_for(self._processed[update_id].wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"the bot did not finish update {update_id} in {timeout}s") from None
+
+    async def wait_for(self, condition: Any, timeout: float = 10, interval: float = 0.01) -> None:
+        """Wait until ``condition()`` is true (for work the bot does in the background)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("condition not met in time")
+            await asyncio.sleep(interval)
+
+    def store_file(self, content: bytes) -> str:
+        file_id = f"FILE{next(self.ids):06d}"
+        self.files[file_id] = content
+        return file_id
+
+    def message_json(self, message: SentMessage) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": {"id": message.chat_id, "type": "private"},
+            "from": self._me(),
+        }
+        if message.text is not None:
+            data["text"] = message.text
+        if message.caption is not None:
+            data["caption"] = message.caption
+        if message.photo_file_id:
+            data["photo"] = [
+                {
+                    "file_id": message.photo_file_id,
+                    "file_unique_id": message.photo_file_id[-8:],
+                    "width": 410,
+                    "height": 410,
+                }
+            ]
+        if message.document is not None:
+            data["document"] = {
+                "file_id": f"DOC{message.message_id}",
+                "file_unique_id": f"D{message.message_id}",
+                "file_name": message.document_name,
+            }
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            data["reply_markup"] = message.reply_markup
+        return data
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    def _me(self) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Café Test",
+            "username": BOT_USERNAME,
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        content = self.files.get(file_id)
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params, files = await self._params(request)
+        self.calls.append((method, params))
+        handler = getattr(self, f"_m_{method}", None)
+        try:
+            if handler is None:
+                raise ApiError(404, f"Not Found: method {method} is not faked")
+            result = await handler(params, files)
+        except ApiError as exc:
+            self.errors.append((method, exc))
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            return web.json_response(body, status=exc.code)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+        params: dict[str, Any] = {}
+        files: dict[str, bytes] = {}
+        if request.content_type == "application/json":
+            params = await request.json()
+        elif request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    files[key] = value.file.read()
+                else:
+                    params[key] = value
+        for key in _JSON_FIELDS & params.keys():
+            if isinstance(params[key], str):
+                params[key] = json.loads(params[key])
+        return params, files
+
+    # -- checks --------------------------------------------------------------------------
+
+    def _chat(self, params: dict[str, Any]) -> int:
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            raise ApiError(400, "Bad Request: chat_id is empty") from None
+        if chat_id not in self.known_chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat_id
+
+    @staticmethod
+    def _check_markup(markup: dict[str, Any] | None) -> None:
+        for row in (markup or {}).get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    @staticmethod
+    def _check_text(text: str, parse_mode: str | None, limit: int, what: str) -> None:
+        visible = plain_text(text, parse_mode)
+        if what == "text" and not visible.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_length(visible) > limit:
+            raise ApiError(400, f"Bad Request: message {what} is too long".replace(" text", ""))
+
+    def _find(self, params: dict[str, Any]) -> SentMessage:
+        chat_id = self._chat(params)
+        message_id = int(params["message_id"])
+        for message in self.sent[chat_id]:
+            if message.message_id == message_id and not message.deleted:
+                return message
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    def _store(self, message: SentMessage) -> dict[str, Any]:
+        self.sent[message.chat_id].append(message)
+        return self.message_json(message)
+
+    # -- methods -------------------------------------------------------------------------
+
+    async def _m_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self._me()
+
+    async def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    async def _m_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        scope = params.get("scope") or {"type": "default"}
+        if scope.get("type") == "chat" and int(scope["chat_id"]) not in self.known_chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        self.commands[self._scope_key(scope)] = params["commands"]
+        return True
+
+    async def _m_deleteMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        scope = params.get("scope") or {"type": "default"}
+        self.commands.pop(self._scope_key(scope), None)
+        return True
+
+    @staticmethod
+    def _scope_key(scope: dict[str, Any]) -> str:
+        if scope.get("type") == "chat":
+            return f"chat:{int(scope['chat_id'])}"
+        return str(scope.get("type", "default"))
+
+    def menu_for(self, chat_id: int) -> list[str]:
+        """The command names a chat's menu shows."""
+        commands = self.commands.get(f"chat:{chat_id}") or self.commands.get("default") or []
+        return [c["command"] for c in commands]
+
+    async def _m_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates and timeout:
+            self._update_added.clear()
+            try:
+                await asyncio.wait_for(self._update_added.wait(), timeout)
+            except TimeoutError:
+                pass
+        return self.updates[:limit]
+
+    async def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat(params)
+        text = str(params.get("text", ""))
+        self._check_text(text, params.get("parse_mode"), MAX_TEXT, "text")
+        self._check_markup(params.get("reply_markup"))
+        return self._store(
+            SentMessage(
+                chat_id=chat_id,
+                message_id=self.next_message_id(chat_id),
+                method="sendMessage",
+                text=text,
+                parse_mode=params.get("parse_mode"),
+                reply_markup=params.get("reply_markup"),
+            )
+        )
+
+    def _upload(self, value: Any, files: dict[str, bytes], name: str) -> tuple[bytes, str]:
+        if name in files:
+            content = files[name]
+        elif isinstance(value, str) and value.startswith("attach://"):
+            content = files[value.removeprefix("attach://")]
+        elif isinstance(value, str) and value in self.files:
+            return self.files[value], value
+        else:
+            raise ApiError(400, f"Bad Request: wrong file identifier/HTTP URL specified ({name})")
+        return content, self.store_file(content)
+
+    async def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat(params)
+        caption = params.get("caption")
+        if caption is not None:
+            self._check_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption")
+        self._check_markup(params.get("reply_markup"))
+        content, file_id = self._upload(params.get("photo"), files, "photo")
+        return self._store(
+            SentMessage(
+                chat_id=chat_id,
+                message_id=self.next_message_id(chat_id),
+                method="sendPhoto",
+                caption=caption,
+                photo=content,
+                photo_file_id=file_id,
+                parse_mode=params.get("parse_mode"),
+                reply_markup=params.get("reply_markup"),
+            )
+        )
+
+    async def _m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat(params)
+        caption = params.get("caption")
+        if caption is not None:
+            self._check_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption")
+        content, _ = self._upload(params.get("document"), files, "document")
+        return self._store(
+            SentMessage(
+                chat_id=chat_id,
+                message_id=self.next_message_id(chat_id),
+                method="sendDocument",
+                caption=caption,
+                document=content,
+                document_name=str(params.get("document", "")).removeprefix("attach://"),
+                parse_mode=params.get("parse_mode"),
+            )
+        )
+
+    async def _m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        message = self._find(params)
+        text = str(params.get("text", ""))
+        self._check_text(text, params.get("parse_mode"), MAX_TEXT, "text")
+        self._check_markup(params.get("reply_markup"))
+        if text == message.text and params.get("reply_markup") == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        message.text, message.parse_mode = text, params.get("parse_mode")
+        message.reply_markup = params.get("reply_markup")
+        message.edits += 1
+        return self.message_json(message)
+
+    async def _m_editMessageCaption(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        message = self._find(params)
+        caption = str(params.get("caption", ""))
+        self._check_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption")
+        self._check_markup(params.get("reply_markup"))
+        message.caption, message.parse_mode = caption, params.get("parse_mode")
+        message.reply_markup = params.get("reply_markup")
+        message.edits += 1
+        return self.message_json(message)
+
+    async def _m_editMessageReplyMarkup(
+        self, params: dict[str, Any], files: dict[str, bytes]
+    ) -> Any:
+        message = self._find(params)
+        self._check_markup(params.get("reply_markup"))
+        message.reply_markup = params.get("reply_markup")
+        message.edits += 1
+        return self.message_json(message)
+
+    async def _m_deleteMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self._find(params).deleted = True
+        return True
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.callback_answers.append(params)
+        return True
+
+    async def _m_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        file_id = str(params.get("file_id"))
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id[-8:],
+            "file_size": len(self.files[file_id]),
+            "file_path": f"photos/{file_id}",
+        }
