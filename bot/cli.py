@@ -14,10 +14,25 @@ from bot.app import ALLOWED_UPDATES, build_application
 from bot.settings import Settings, describe_validation_error
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level.upper()
-    )
+class RedactingFormatter(logging.Formatter):
+    """Masks secrets in every formatted line, tracebacks included (PTB logs API URLs)."""
+
+    def __init__(self, fmt: str, secrets: Sequence[str]) -> None:
+        super().__init__(fmt)
+        self._secrets = [secret for secret in secrets if secret]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
+    logging.basicConfig(level=level.upper())
+    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
@@ -30,9 +45,17 @@ def load_settings() -> Settings:
         raise SystemExit(f"Configuration error: {describe_validation_error(exc)}") from None
 
 
+def secrets_of(settings: Settings) -> list[str]:
+    token = settings.bot_token.get_secret_value()
+    found = [token, token.partition(":")[2]]
+    if settings.card_secret is not None:
+        found.append(settings.card_secret.get_secret_value())
+    return found
+
+
 def run() -> int:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets_of(settings))
     application = build_application(settings)
     # run_polling handles Ctrl-C and SIGTERM and then runs post_shutdown.
     application.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -27,5 +27,5 @@ def decode(image_bytes: bytes) -> list[str]:
         image.load()
     except (OSError, ValueError):
         return []
-    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
     return [result.text for result in results if result.valid]

@@ -41,10 +41,15 @@ def _b64encode(raw: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
+    """Strict decoding: only the canonical spelling of the bytes is accepted, so no two
+    different payloads (differing in ignored padding bits) stand for the same token."""
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise TokenError("not base64") from exc
+    if _b64encode(raw) != text:
+        raise TokenError("not canonical base64")
+    return raw
 
 
 def _mac(key: bytes, kind: LinkKind, body: bytes) -> bytes:

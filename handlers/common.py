@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
 from telegram import Message, ReplyKeyboardMarkup, Update
@@ -19,8 +19,8 @@ from storage.members import Member
 logger = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
-Callback = Callable[[Update, Context], Awaitable[None]]
-MemberCallback = Callable[[Update, Context, Member], Awaitable[None]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+MemberCallback = Callable[[Update, Context, Member], Coroutine[Any, Any, None]]
 
 SERVICES_KEY = "services"
 

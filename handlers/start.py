@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.services.membership import Profile
+from bot.services.roles import Role
 from bot.tokens import LinkKind, link_kind
+from handlers import menus
 from handlers.common import Context, get_services, main_keyboard, reply, say
 
 logger = logging.getLogger(__name__)
@@ -34,12 +36,17 @@ async def join(update: Update, context: Context) -> None:
     profile = profile_of(update)
     if profile is None:
         return
-    member, created = await get_services(context).members.join(profile)
+    services = get_services(context)
+    member, created = await services.members.join(profile)
+    role = await services.roles.role_of(profile.tg_user_id)
+    if role is not Role.CUSTOMER:
+        # A chat-scoped menu can only be set once the person has opened the bot.
+        await menus.install_menu(context.bot, profile.chat_id, role, services.settings.language)
     if created:
         text = say(
             context,
             "welcome_new",
-            cafe=get_services(context).settings.cafe_name,
+            cafe=services.settings.cafe_name,
             name=member.first_name,
         )
     else:

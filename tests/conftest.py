@@ -33,7 +33,7 @@ class FakeClock(Clock):
         self.current += timedelta(**delta)
 
 
-def make_settings(tmp_path: Path, api_url: str = "http://127.0.0.1:9", **overrides: Any) -> Settings:
+def make_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "bot_token": TOKEN,
         "owner_ids": (OWNER_ID,),
@@ -86,7 +86,11 @@ async def start_bot(fake: FakeTelegram, settings: Settings, clock: FakeClock) ->
 async def stop_bot(harness: BotHarness) -> None:
     app = harness.app
     assert app.updater is not None
-    await app.updater.stop()
+    harness.fake.drain_polls(True)
+    try:
+        await app.updater.stop()
+    finally:
+        harness.fake.drain_polls(False)
     await app.stop()
     await app.shutdown()
     assert app.post_shutdown is not None

@@ -9,12 +9,13 @@ it cannot parse, callback data over 64 bytes, unknown chats and blocked users.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
@@ -291,6 +292,7 @@ class FakeTelegram:
         self.errors: list[tuple[str, ApiError]] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self._draining = False
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -311,6 +313,12 @@ class FakeTelegram:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def drain_polls(self, draining: bool) -> None:
+        """While a bot stops, answer long polls at once so shutdown does not wait them out."""
+        self._draining = draining
+        if draining:
+            self._update_added.set()
 
     def processor(self) -> TrackingProcessor:
         return TrackingProcessor(self)
@@ -342,7 +350,8 @@ class FakeTelegram:
         try:
             await asyncio.wait_for(self._processed[update_id].wait(), timeout)
         except TimeoutError:
-            raise AssertionError(f"the bot did not finish update {update_id} in {timeout}s") from None
+            message = f"the bot did not finish update {update_id} in {timeout}s"
+            raise AssertionError(message) from None
 
     async def wait_for(self, condition: Any, timeout: float = 10, interval: float = 0.01) -> None:
         """Wait until ``condition()`` is true (for work the bot does in the background)."""
@@ -528,12 +537,10 @@ class FakeTelegram:
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
-        if not self.updates and timeout:
+        if not self.updates and timeout and not self._draining:
             self._update_added.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._update_added.wait(), timeout)
-            except TimeoutError:
-                pass
         return self.updates[:limit]
 
     async def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:

@@ -1,0 +1,121 @@
+"""Pure functions: money parsing, signed tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from bot.money import AmountError, AmountProblem, format_money, parse_amount, points_worth
+from bot.tokens import (
+    LinkKind,
+    TokenError,
+    TokenExpired,
+    link_kind,
+    make_card_token,
+    random_token,
+    read_card_token,
+)
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+KEY = b"k" * 32
+
+
+@pytest.mark.parametrize(
+    ("text", "minor"),
+    [
+        ("4.50", 450),
+        ("4,50", 450),
+        ("€4.50", 450),
+        ("4.50 €", 450),
+        ("EUR 4.50", 450),
+        ("12", 1200),
+        (" 0.5 ", 50),
+        ("1,234.56", 123456),
+        ("1.234,56", 123456),
+    ],
+)
+def test_parse_amount_accepts_what_baristas_type(text: str, minor: int) -> None:
+    assert parse_amount(text) == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("abc", AmountProblem.NOT_A_NUMBER),
+        ("", AmountProblem.NOT_A_NUMBER),
+        ("4.5.0", AmountProblem.NOT_A_NUMBER),
+        ("1e3", AmountProblem.NOT_A_NUMBER),
+        ("nan", AmountProblem.NOT_A_NUMBER),
+        ("0", AmountProblem.NOT_POSITIVE),
+        ("-3", AmountProblem.NOT_POSITIVE),
+        ("4.555", AmountProblem.TOO_MANY_DECIMALS),
+        ("100000", AmountProblem.TOO_LARGE),
+    ],
+)
+def test_parse_amount_rejects_bad_input(text: str, problem: AmountProblem) -> None:
+    with pytest.raises(AmountError) as caught:
+        parse_amount(text, max_minor=50_000)
+    assert caught.value.problem is problem
+
+
+def test_parse_amount_respects_the_currency_exponent() -> None:
+    assert parse_amount("500", exponent=0) == 500
+    with pytest.raises(AmountError):
+        parse_amount("5.5", exponent=0)
+
+
+def test_format_money() -> None:
+    assert format_money(450, "EUR") == "€4.50"
+    assert format_money(450, "CHF") == "4.50 CHF"
+    assert format_money(500, "JPY", 0) == "¥500"
+
+
+def test_points_worth_rounds_down() -> None:
+    assert points_worth(7, Decimal("0.05")) == 35
+    assert points_worth(1, Decimal("0.005")) == 0
+
+
+def test_card_token_round_trip_and_limits() -> None:
+    token = make_card_token(12345, NOW + timedelta(minutes=10), KEY)
+    assert len(token) <= 64 and link_kind(token) is LinkKind.CARD
+    assert read_card_token(token, KEY, NOW) == 12345
+
+
+def test_card_token_rejects_forgery_other_keys_and_expiry() -> None:
+    token = make_card_token(1, NOW + timedelta(minutes=10), KEY)
+    with pytest.raises(TokenError):
+        read_card_token(token, b"other key", NOW)
+    with pytest.raises(TokenError):
+        read_card_token(token[:-2], KEY, NOW)
+    with pytest.raises(TokenError):
+        read_card_token("c" + token[1:], KEY, NOW)
+    with pytest.raises(TokenExpired):
+        read_card_token(token, KEY, NOW + timedelta(minutes=10))
+
+
+def test_static_card_token_has_no_expiry() -> None:
+    token = make_card_token(1, None, KEY)
+    assert read_card_token(token, KEY, NOW + timedelta(days=3650)) == 1
+
+
+def test_random_tokens_are_valid_deep_link_payloads() -> None:
+    token = random_token(LinkKind.COUPON)
+    assert link_kind(token) is LinkKind.COUPON
+    assert token != random_token(LinkKind.COUPON)
+
+
+@pytest.mark.parametrize("payload", ["", "x" * 65, "m+abc", "m abc", "mé", "?abc"])
+def test_link_kind_rejects_malformed_payloads(payload: str) -> None:
+    assert link_kind(payload) is None
+
+
+def test_card_token_rejects_non_canonical_spellings() -> None:
+    token = make_card_token(1, None, KEY)
+    # The last base64 character also carries padding bits that lenient decoders ignore.
+    for replacement in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_":
+        variant = token[:-1] + replacement
+        if variant != token:
+            with pytest.raises(TokenError):
+                read_card_token(variant, KEY, NOW)

@@ -1,0 +1,54 @@
+"""The installed ``loyalty-bot run`` process: starts, serves, stops cleanly, hides the token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+from tests.fakebot import TOKEN, FakeTelegram
+
+
+def command() -> list[str]:
+    installed = shutil.which("loyalty-bot", path=str(Path(sys.executable).parent))
+    return [installed] if installed else [sys.executable, "-m", "bot"]
+
+
+async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "OWNER_IDS": "1",
+        "TELEGRAM_API_URL": fake.url,
+        "DATABASE_PATH": str(tmp_path / "db" / "loyalty.db"),
+        "LOG_LEVEL": "DEBUG",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    process = await asyncio.create_subprocess_exec(
+        *command(),
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await fake.wait_for(lambda: any(m == "getUpdates" for m, _ in fake.calls), timeout=30)
+        alice = fake.user(2001, "Alice")
+        fake.push_update({"message": alice._message(text="hello")})
+        await fake.wait_for(lambda: bool(fake.sent[alice.chat_id]), timeout=15)
+        assert "Use the buttons below" in alice.last.body
+    finally:
+        fake.drain_polls(True)
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    log = output.decode()
+    assert process.returncode == 0, log
+    assert "Bot @CafeTestBot is ready" in log
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    assert (tmp_path / "db" / "loyalty.db").exists()
