@@ -12,6 +12,9 @@ from pathlib import Path
 from tests.fakebot import TOKEN, FakeTelegram
 
 
+ROOT = str(Path(__file__).resolve().parent.parent)
+
+
 def command() -> list[str]:
     installed = shutil.which("loyalty-bot", path=str(Path(sys.executable).parent))
     return [installed] if installed else [sys.executable, "-m", "bot"]
@@ -27,7 +30,7 @@ async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
         "TELEGRAM_API_URL": fake.url,
         "DATABASE_PATH": str(tmp_path / "db" / "loyalty.db"),
         "LOG_LEVEL": "DEBUG",
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "PYTHONPATH": ROOT,
     }
     process = await asyncio.create_subprocess_exec(
         *command(),
