@@ -11,7 +11,6 @@ from pathlib import Path
 
 from tests.fakebot import TOKEN, FakeTelegram
 
-
 ROOT = str(Path(__file__).resolve().parent.parent)
 
 
