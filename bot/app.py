@@ -9,6 +9,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
+    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
     SimpleUpdateProcessor,
@@ -19,7 +20,7 @@ from bot.clock import Clock
 from bot.services.container import Services
 from bot.services.roles import Role
 from bot.settings import Settings
-from handlers import customer, errors, menus, start
+from handlers import customer, errors, menus, owner, staff, start
 from handlers.common import SERVICES_KEY
 from handlers.texts import button_texts
 
@@ -62,6 +63,26 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(CommandHandler("balance", customer.balance, filters=private))
     application.add_handler(CommandHandler("history", customer.history, filters=private))
     application.add_handler(CommandHandler("help", customer.help_command, filters=private))
+    application.add_handler(CommandHandler("scan", staff.scan_command, filters=private))
+    application.add_handler(CommandHandler("undo", staff.undo_command, filters=private))
+    application.add_handler(CommandHandler("staff", owner.staff_command, filters=private))
+
+    application.add_handler(
+        CallbackQueryHandler(staff.category_pressed, pattern=rf"^{staff.CATEGORY}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(staff.issue_again_pressed, pattern=rf"^{staff.AGAIN}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(staff.cancel_pressed, pattern=rf"^{staff.CANCEL}:")
+    )
+    application.add_handler(CallbackQueryHandler(staff.undo_pressed, pattern=rf"^{staff.UNDO}:"))
+    application.add_handler(
+        CallbackQueryHandler(owner.invite_pressed, pattern=rf"^{owner.INVITE}$")
+    )
+    application.add_handler(
+        CallbackQueryHandler(owner.remove_pressed, pattern=rf"^{owner.REMOVE}:")
+    )
 
     def button(key: str) -> filters.BaseFilter:
         return private & filters.Text(button_texts(key))
@@ -71,8 +92,10 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(MessageHandler(button("btn_history"), customer.history))
     application.add_handler(MessageHandler(button("btn_help"), customer.help_command))
 
-    # Last: whatever no handler above understood gets a pointer to the buttons.
-    application.add_handler(MessageHandler(private & filters.TEXT, customer.unknown_text))
+    application.add_handler(MessageHandler(private & filters.PHOTO, start.qr_photo))
+    # Last: free text is an amount from staff; anything else gets a pointer to the buttons.
+    # Commands we do not know fall through to the same reply.
+    application.add_handler(MessageHandler(private & filters.TEXT, staff.amount_message))
     application.add_error_handler(errors.on_error)
 
 

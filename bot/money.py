@@ -7,7 +7,7 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from enum import StrEnum
 
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "UAH": "₴", "PLN": "zł"}
-_NOISE = re.compile(r"[\s\u00a0'’]|[€$£¥₹₴]|zł|[A-Za-z]{3}$|^[A-Za-z]{3}")
+_NOISE = re.compile(r"[\s\u00a0'’]|[€$£¥₹₴]|zł")
 
 
 class AmountProblem(StrEnum):
@@ -23,9 +23,16 @@ class AmountError(ValueError):
         self.problem = problem
 
 
-def parse_amount(text: str, *, exponent: int = 2, max_minor: int | None = None) -> int:
+def parse_amount(
+    text: str, *, exponent: int = 2, max_minor: int | None = None, currency: str = "EUR"
+) -> int:
     """Parse what a barista types ("4.50", "4,50", "€4.50", "12") into minor units."""
     cleaned = _NOISE.sub("", text.strip())
+    code = currency.upper()
+    if cleaned.upper().startswith(code):
+        cleaned = cleaned[len(code) :]
+    elif cleaned.upper().endswith(code):
+        cleaned = cleaned[: -len(code)]
     if "," in cleaned and "." in cleaned:
         decimal_mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
         grouping = "." if decimal_mark == "," else ","

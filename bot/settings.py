@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.earning import Category, parse_categories
+from bot.tiers import Tier, parse_tiers
+
 
 class Settings(BaseSettings):
     """Everything a café configures. Field names map to upper-case environment variables."""
@@ -33,6 +36,15 @@ class Settings(BaseSettings):
 
     points_per_unit: Decimal = Field(default=Decimal(1), gt=0)
     point_value: Decimal = Field(default=Decimal("0.05"), ge=0)
+    categories: Annotated[tuple[Category, ...], NoDecode] = ()
+    tiers: Annotated[tuple[Tier, ...], NoDecode] = parse_tiers(
+        "Bronze:0:1, Silver:500:1.25, Gold:1500:1.5"
+    )
+
+    max_purchase_amount: Decimal = Field(default=Decimal(200), gt=0)
+    max_points_per_purchase: int = Field(default=1000, gt=0)
+    max_points_per_staff_day: int = Field(default=10000, gt=0)
+    undo_window_minutes: int = Field(default=30, ge=0)
 
     log_level: str = "INFO"
 
@@ -44,6 +56,16 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return (value,)
         return value
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _parse_categories(cls, value: object) -> object:
+        return parse_categories(value) if isinstance(value, str) else value
+
+    @field_validator("tiers", mode="before")
+    @classmethod
+    def _parse_tiers(cls, value: object) -> object:
+        return parse_tiers(value) if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
@@ -72,6 +94,10 @@ class Settings(BaseSettings):
     @property
     def bot_file_base_url(self) -> str:
         return f"{self.telegram_api_url}/file/bot"
+
+    @property
+    def max_purchase_minor(self) -> int:
+        return int(self.max_purchase_amount.scaleb(self.currency_exponent))
 
     def is_owner(self, user_id: int) -> bool:
         return user_id in self.owner_ids

@@ -5,13 +5,17 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any, cast
 
 from telegram import Message, ReplyKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
+from bot.money import format_money
 from bot.services.container import Services
+from bot.services.issuing import Actor
 from bot.services.roles import Role
 from handlers.texts import t
 from storage.members import Member
@@ -58,8 +62,12 @@ def main_keyboard(context: Context) -> ReplyKeyboardMarkup:
     )
 
 
-def requires(role: Role) -> Callable[[Callback], Callback]:
-    """The permission gate: every handler states the least role it needs."""
+def requires(role: Role, *, otherwise: Callback | None = None) -> Callable[[Callback], Callback]:
+    """The permission gate: every handler states the least role it needs.
+
+    People below ``role`` get a polite refusal, or are handed to ``otherwise`` where the
+    same input means something else for them (a number a customer types is no amount).
+    """
 
     def decorate(callback: Callback) -> Callback:
         @functools.wraps(callback)
@@ -68,6 +76,9 @@ def requires(role: Role) -> Callable[[Callback], Callback]:
             if user is None:
                 return
             actual = await get_services(context).roles.role_of(user.id)
+            if actual < role and otherwise is not None:
+                await otherwise(update, context)
+                return
             if actual < role:
                 logger.info(
                     "Refused %s to user %s (role %s)", callback.__name__, user.id, actual.name
@@ -82,6 +93,39 @@ def requires(role: Role) -> Callable[[Callback], Callback]:
         return gated
 
     return decorate
+
+
+async def actor_of(update: Update, context: Context) -> Actor:
+    """The staff member or owner behind an update that passed the gate."""
+    user = update.effective_user
+    assert user is not None
+    role = await get_services(context).roles.role_of(user.id)
+    return Actor(tg_user_id=user.id, first_name=user.first_name, role=role)
+
+
+async def notify(context: Context, chat_id: int, text: str, **kwargs: Any) -> bool:
+    """Message someone other than the sender; a blocked or unknown chat is logged, not fatal."""
+    kwargs.setdefault("parse_mode", ParseMode.HTML)
+    try:
+        await context.bot.send_message(chat_id, text, **kwargs)
+    except (Forbidden, BadRequest) as exc:
+        logger.info("Could not notify chat %s: %s", chat_id, exc)
+        return False
+    return True
+
+
+async def notify_owners(context: Context, text: str) -> None:
+    for owner_id in get_services(context).settings.owner_ids:
+        await notify(context, owner_id, text)
+
+
+def money(context: Context, minor: int) -> str:
+    settings = get_services(context).settings
+    return format_money(minor, settings.currency, settings.currency_exponent)
+
+
+def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> str:
+    return moment.astimezone(get_services(context).settings.tz).strftime(pattern)
 
 
 def member_only(callback: MemberCallback) -> Callback:

@@ -7,7 +7,8 @@ from telegram import Update
 from bot.money import format_money
 from bot.qr import render_png
 from bot.services.membership import Card
-from handlers.common import Context, get_services, main_keyboard, member_only, reply, say
+from bot.services.roles import Role
+from handlers.common import Context, get_services, main_keyboard, member_only, money, reply, say
 from handlers.texts import Html
 from storage.ledger import EntryKind, LedgerEntry
 from storage.members import Member
@@ -95,10 +96,22 @@ async def help_command(update: Update, context: Context) -> None:
         if per_unit == 1
         else say(context, "points_rate_many", count=per_unit.normalize())
     )
-    unit = format_money(
-        10**settings.currency_exponent, settings.currency, settings.currency_exponent
-    )
-    await reply(update, say(context, "help", rate=rate, unit=unit))
+    unit = money(context, 10**settings.currency_exponent)
+    text = say(context, "help", rate=rate, unit=unit)
+    user = update.effective_user
+    if user and await get_services(context).roles.role_of(user.id) >= Role.STAFF:
+        text += say(context, "staff_help", minutes=settings.undo_window_minutes)
+    await reply(update, text)
+
+
+async def card_link_refused(update: Update, context: Context) -> None:
+    """A member card opened by someone who may not scan cards: reveal nothing."""
+    await reply(update, say(context, "card_scan_not_staff"))
+
+
+async def photo_from_customer(update: Update, context: Context) -> None:
+    """Customers have no use for photos here."""
+    await reply(update, say(context, "photo_customer"))
 
 
 async def unknown_text(update: Update, context: Context) -> None:

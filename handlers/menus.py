@@ -13,8 +13,8 @@ from handlers.texts import t
 logger = logging.getLogger(__name__)
 
 CUSTOMER_COMMANDS = ("start", "card", "balance", "history", "help")
-STAFF_COMMANDS: tuple[str, ...] = ()
-OWNER_COMMANDS: tuple[str, ...] = ()
+STAFF_COMMANDS = ("scan", "undo")
+OWNER_COMMANDS = ("staff",)
 
 
 def commands_for(role: Role, lang: str) -> list[BotCommand]:

@@ -1,34 +1,22 @@
-"""/start: join, and the one dispatcher for every deep-link payload."""
+"""/start: join, and the one dispatcher for every deep-link payload (opened or photographed)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlparse
 
 from telegram import Update
+from telegram.error import TelegramError
 
-from bot.services.membership import Profile
+from bot import qr
 from bot.services.roles import Role
 from bot.tokens import LinkKind, link_kind
-from handlers import menus
-from handlers.common import Context, get_services, main_keyboard, reply, say
+from handlers import customer, menus, owner, staff
+from handlers.common import Callback, Context, get_services, main_keyboard, reply, requires, say
+from handlers.start_profile import profile_of
 
 logger = logging.getLogger(__name__)
-
-DeepLinkHandler = Callable[[Update, Context, str], Awaitable[None]]
-
-
-def profile_of(update: Update) -> Profile | None:
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
-        return None
-    return Profile(
-        tg_user_id=user.id,
-        chat_id=chat.id,
-        first_name=user.first_name,
-        username=user.username,
-        language=user.language_code,
-    )
 
 
 async def join(update: Update, context: Context) -> None:
@@ -43,32 +31,34 @@ async def join(update: Update, context: Context) -> None:
         # A chat-scoped menu can only be set once the person has opened the bot.
         await menus.install_menu(context.bot, profile.chat_id, role, services.settings.language)
     if created:
-        text = say(
-            context,
-            "welcome_new",
-            cafe=services.settings.cafe_name,
-            name=member.first_name,
-        )
+        text = say(context, "welcome_new", cafe=services.settings.cafe_name, name=member.first_name)
     else:
         text = say(context, "welcome_back", name=member.first_name, points=member.balance)
     await reply(update, text, reply_markup=main_keyboard(context))
 
 
-async def card_link(update: Update, context: Context, payload: str) -> None:
-    """A member card opened by someone who cannot scan cards."""
-    await reply(update, say(context, "card_scan_not_staff"))
-
-
-async def inactive_link(update: Update, context: Context, payload: str) -> None:
+async def inactive_link(update: Update, context: Context) -> None:
     await reply(update, say(context, "link_not_active"))
 
 
-DEEP_LINKS: dict[LinkKind, DeepLinkHandler] = {
-    LinkKind.CARD: card_link,
+# Each handler reads its payload from context.args[0].
+DEEP_LINKS: dict[LinkKind, Callback] = {
+    LinkKind.CARD: staff.card_link,
     LinkKind.COUPON: inactive_link,
-    LinkKind.STAFF_INVITE: inactive_link,
+    LinkKind.STAFF_INVITE: owner.invite_link,
     LinkKind.REFERRAL: inactive_link,
 }
+
+
+async def dispatch(update: Update, context: Context, payload: str) -> None:
+    kind = link_kind(payload)
+    if kind is None:
+        user = update.effective_user
+        logger.info("Malformed deep link from user %s", user.id if user else None)
+        await reply(update, say(context, "link_malformed"))
+        return
+    context.args = [payload]
+    await DEEP_LINKS[kind](update, context)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -76,12 +66,37 @@ async def start(update: Update, context: Context) -> None:
     if not context.args:
         await join(update, context)
         return
-    payload = context.args[0]
-    kind = link_kind(payload) if len(context.args) == 1 else None
-    if kind is None:
-        logger.info(
-            "Malformed deep link from user %s", update.effective_user and update.effective_user.id
-        )
-        await reply(update, say(context, "link_malformed"))
+    await dispatch(update, context, context.args[0] if len(context.args) == 1 else "")
+
+
+def payload_from_qr(text: str) -> str | None:
+    """The start payload of a ``t.me/<bot>?start=…`` link, or None."""
+    url = urlparse(text.strip())
+    if url.netloc not in {"t.me", "telegram.me"}:
+        return None
+    values = parse_qs(url.query).get("start")
+    return values[0] if values else None
+
+
+@requires(Role.STAFF, otherwise=customer.photo_from_customer)
+async def qr_photo(update: Update, context: Context) -> None:
+    """A photo of a QR code: decode it on the server and open its link, like a camera scan."""
+    message = update.effective_message
+    if message is None or not message.photo:
         return
-    await DEEP_LINKS[kind](update, context, payload)
+    try:
+        file = await message.photo[-1].get_file()
+        image = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        logger.warning("Could not download a QR photo: %s", exc)
+        await reply(update, say(context, "photo_no_qr"))
+        return
+    texts = await asyncio.to_thread(qr.decode, image)
+    if not texts:
+        await reply(update, say(context, "photo_no_qr"))
+        return
+    payload = next((p for p in map(payload_from_qr, texts) if p), None)
+    if payload is None or link_kind(payload) is None:
+        await reply(update, say(context, "photo_not_ours"))
+        return
+    await dispatch(update, context, payload)

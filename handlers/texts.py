@@ -74,6 +74,121 @@ EN: Final[dict[str, str]] = {
     "card_scan_not_staff": (
         "This is a member card. Only café staff can scan it. Press /start to see your own card."
     ),
+    # Staff: scanning and issuing.
+    "cmd_scan": "Issue points: /scan CODE AMOUNT",
+    "cmd_undo": "Undo my last purchase entry",
+    "cmd_staff": "Staff: list, invite, remove",
+    "scan_ok": (
+        "👤 <b>{name}</b> · {tier} · {points} points\n"
+        "Send the purchase amount, e.g. <code>4.50</code>."
+    ),
+    "scan_expired": (
+        "This card has expired. Ask the customer to tap <b>My card</b> for a fresh one."
+    ),
+    "scan_invalid": (
+        "This isn't a valid member card. Ask the customer to tap <b>My card</b> and scan again."
+    ),
+    "code_invalid": (
+        "That code isn't valid or was already used. Ask the customer to tap <b>My card</b> "
+        "for a fresh code."
+    ),
+    "scan_self": "You can't issue points to your own card. Ask a colleague.",
+    "scan_usage": (
+        "Type the code from the customer's card and the amount, e.g. "
+        "<code>/scan K7P2QX 4.50</code>."
+    ),
+    "no_open_scan": (
+        "Scan the customer's card first (or type <code>/scan CODE AMOUNT</code>), then send "
+        "the amount."
+    ),
+    "scan_closed": "That scan is no longer open. Scan the customer's card again.",
+    "amount_not_a_number": (
+        "“{text}” isn't an amount. Send the purchase total, e.g. <code>4.50</code>."
+    ),
+    "amount_not_positive": (
+        "The amount must be more than zero. Send the purchase total, e.g. <code>4.50</code>."
+    ),
+    "amount_too_many_decimals": "That amount has too many decimals. Send e.g. <code>4.50</code>.",
+    "amount_too_large": (
+        "That is more than the {max} allowed per purchase. Check the amount and send it again."
+    ),
+    "zero_points": "{amount} earns no points ({rate} per {unit}). Nothing was recorded.",
+    "pick_category": "{name} · {amount}\nWhich category?",
+    "btn_cancel": "✖ Cancel",
+    "btn_issue_again": "Issue again",
+    "btn_undo": "↩ Undo",
+    "duplicate": (
+        "⚠️ Looks like a duplicate: {name} got {points} points for {amount} at {time}. Issue again?"
+    ),
+    "scan_cancelled": "Cancelled. Nothing was recorded.",
+    "issued": "✅ <b>+{points} points</b> for {name} — balance {balance}\n{details} · #{entry}",
+    "already_issued": "Already recorded: +{points} points for {name} (#{entry}).",
+    "receipt": (
+        "🧾 <b>+{points} points</b> for your purchase of {details} at {cafe}.\n"
+        "Served by {staff}. New balance: <b>{balance}</b> points."
+    ),
+    "limit_purchase": (
+        "Refused: {points} points is above the limit of {limit} per purchase. "
+        "The owner has been notified."
+    ),
+    "limit_daily": (
+        "Refused: this would take you over your daily limit of {limit} points. "
+        "The owner has been notified."
+    ),
+    "owner_limit_alert": (
+        "⚠️ {staff} tried to issue {points} points to {name} ({limit_name}: {limit}). Refused."
+    ),
+    "limit_name_purchase": "limit per purchase",
+    "limit_name_daily": "daily limit per staff member",
+    "undo_done": "↩️ Undone: −{points} points for {name} (#{entry}). Balance {balance}.",
+    "undo_already": "That entry (#{entry}) was already undone.",
+    "undo_notice": (
+        "↩️ Correction: your purchase of {details} (+{points} points) was undone. "
+        "New balance: <b>{balance}</b> points."
+    ),
+    "undo_not_found": "There is nothing of yours to undo.",
+    "undo_not_yours": "You can only undo entries you issued yourself. Ask the owner.",
+    "undo_too_late": "Entries can be undone within {minutes} minutes. Ask the owner to reverse it.",
+    "undo_not_undoable": "Only purchase entries can be undone.",
+    "undo_spent": (
+        "Can't undo: the customer has already spent those points. Ask the owner to sort it out."
+    ),
+    "undo_usage": "Use /undo for your last entry, or /undo NUMBER for entry #NUMBER.",
+    "photo_no_qr": (
+        "I couldn't find a QR code in that photo. Try again a bit closer, or type "
+        "<code>/scan CODE AMOUNT</code>."
+    ),
+    "photo_not_ours": "That QR code isn't one of ours.",
+    "photo_customer": "Thanks! I can't do anything with photos here — use the buttons below.",
+    "staff_help": (
+        "\n\n<b>For staff</b>\nScan the customer's card with your phone camera, then send the "
+        "amount (e.g. <code>4.50</code>). If the camera can't read it, type "
+        "<code>/scan CODE AMOUNT</code> or send me a photo of the QR. Made a mistake? Tap "
+        "<b>Undo</b> or send /undo within {minutes} minutes."
+    ),
+    # Staff management (owners).
+    "staff_list_title": "👥 <b>Staff</b>",
+    "staff_list_empty": "No staff yet. Invite your baristas with the button below.",
+    "staff_list_line": "• {name} (since {date})",
+    "btn_invite": "➕ Invite a barista",
+    "btn_remove": "Remove {name}",
+    "invite_created": (
+        "Send this one-time link to your barista. It works once, until {time}:\n{link}"
+    ),
+    "invite_welcome": (
+        "👋 Welcome to the team at {cafe}, <b>{name}</b>! You can now issue points.\n"
+        "Scan a customer's card with your phone camera, then send the amount."
+    ),
+    "invite_owner_notice": "✅ {name} joined as staff.",
+    "invite_invalid": "This invite link isn't valid. Ask the owner for a new one.",
+    "invite_expired": "This invite link has expired. Ask the owner for a new one.",
+    "invite_used": "This invite link was already used. Ask the owner for a new one.",
+    "invite_already_staff": "You're already on the team — no invite needed.",
+    "staff_removed": "{name} was removed from staff.",
+    "staff_not_found": "That person is not on the staff list any more.",
+    "staff_removed_notice": (
+        "You are no longer staff at {cafe}. Your own membership stays as it is."
+    ),
     # Generic.
     "not_allowed": "Sorry, that's not available for your account.",
     "unknown_text": "I didn't catch that. Use the buttons below or /help.",

@@ -144,3 +144,53 @@ async def total(conn: aiosqlite.Connection, member_id: int) -> int:
     ) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+async def similar_purchase_since(
+    conn: aiosqlite.Connection, member_id: int, amount_minor: int, since: datetime
+) -> LedgerEntry | None:
+    """The member's latest unreversed purchase of the same amount since ``since``."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM ledger AS e WHERE member_id = ? AND kind = ?"
+        " AND amount_minor = ? AND created_at >= ?"
+        " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)"
+        " ORDER BY id DESC LIMIT 1",
+        (member_id, EntryKind.EARN.value, amount_minor, to_db(since)),
+    ) as cur:
+        row = await cur.fetchone()
+    return _entry(row) if row else None
+
+
+async def issued_by_since(conn: aiosqlite.Connection, actor_id: int, since: datetime) -> int:
+    """Net purchase points a staff member issued since ``since`` (their undos subtracted)."""
+    async with conn.execute(
+        "SELECT COALESCE(SUM(e.points), 0) FROM ledger AS e WHERE e.actor_id = ?"
+        " AND e.kind = ? AND e.created_at >= ?"
+        " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)",
+        (actor_id, EntryKind.EARN.value, to_db(since)),
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def earned_since(conn: aiosqlite.Connection, member_id: int, since: datetime) -> int:
+    """Points a member earned from purchases since ``since``, net of reversed purchases."""
+    async with conn.execute(
+        "SELECT COALESCE(SUM(e.points), 0) FROM ledger AS e WHERE e.member_id = ?"
+        " AND e.kind = ? AND e.created_at >= ?"
+        " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)",
+        (member_id, EntryKind.EARN.value, to_db(since)),
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def latest_by_actor(
+    conn: aiosqlite.Connection, actor_id: int, kind: EntryKind
+) -> LedgerEntry | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM ledger WHERE actor_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        (actor_id, kind.value),
+    ) as cur:
+        row = await cur.fetchone()
+    return _entry(row) if row else None

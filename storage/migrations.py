@@ -68,4 +68,57 @@ _V1_MEMBERS_AND_LEDGER: tuple[str, ...] = (
     "CREATE INDEX card_codes_member ON card_codes (member_id)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = ((1, _V1_MEMBERS_AND_LEDGER),)
+_V2_STAFF_SCANS_AUDIT: tuple[str, ...] = (
+    """
+    CREATE TABLE staff (
+        tg_user_id INTEGER PRIMARY KEY,
+        chat_id    INTEGER NOT NULL,
+        first_name TEXT    NOT NULL,
+        added_by   INTEGER NOT NULL,
+        added_at   TEXT    NOT NULL,
+        removed_at TEXT
+    )
+    """,
+    """
+    CREATE TABLE staff_invites (
+        token      TEXT PRIMARY KEY,
+        created_by INTEGER NOT NULL,
+        created_at TEXT    NOT NULL,
+        expires_at TEXT    NOT NULL,
+        used_by    INTEGER,
+        used_at    TEXT
+    )
+    """,
+    # A scan: a barista has identified a member and is about to enter the purchase.
+    # Its id is the idempotency key of the one ledger entry it may produce.
+    """
+    CREATE TABLE scans (
+        id           TEXT PRIMARY KEY,
+        staff_id     INTEGER NOT NULL,
+        member_id    INTEGER NOT NULL REFERENCES members(id),
+        created_at   TEXT    NOT NULL,
+        amount_minor INTEGER,
+        entry_id     INTEGER REFERENCES ledger(id),
+        closed_at    TEXT
+    )
+    """,
+    "CREATE INDEX scans_staff ON scans (staff_id, created_at)",
+    """
+    CREATE TABLE audit_log (
+        id         INTEGER PRIMARY KEY,
+        actor_id   INTEGER NOT NULL,
+        action     TEXT    NOT NULL,
+        member_id  INTEGER REFERENCES members(id),
+        detail     TEXT    NOT NULL DEFAULT '',
+        created_at TEXT    NOT NULL
+    )
+    """,
+    "CREATE INDEX audit_actor ON audit_log (actor_id, id)",
+    "CREATE INDEX ledger_actor ON ledger (actor_id, created_at)",
+    "CREATE INDEX ledger_member_time ON ledger (member_id, created_at)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (1, _V1_MEMBERS_AND_LEDGER),
+    (2, _V2_STAFF_SCANS_AUDIT),
+)

@@ -16,7 +16,8 @@ from bot.clock import Clock
 from bot.services.container import Services
 from bot.settings import Settings
 from handlers.common import SERVICES_KEY
-from tests.fakebot import TOKEN, FakeTelegram, FakeUser
+from tests.fakebot import TOKEN, FakeTelegram, FakeUser, SentMessage
+from tests.helpers import first_link, link_payload, qr_payload, show_card
 
 OWNER_ID = 1_000_001
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -69,6 +70,32 @@ class BotHarness:
         person = self.user(user_id, first_name)
         await person.send("/start")
         return person
+
+    async def hire(self, user_id: int, first_name: str) -> FakeUser:
+        """The owner invites someone, who opens the invite link: a new staff member."""
+        owner = self.owner()
+        if OWNER_ID not in self.fake.known_chats:
+            await owner.send("/start")
+        (overview,) = await owner.send("/staff")
+        (invite,) = await owner.press(overview, "Invite")
+        person = self.user(user_id, first_name)
+        (welcome,) = await person.send(f"/start {link_payload(first_link(invite))}")
+        assert "Welcome to the team" in welcome.body, welcome.body
+        return person
+
+    async def scan(self, barista: FakeUser, customer: FakeUser) -> SentMessage:
+        """The barista scans the customer's current card with the phone camera."""
+        card = await show_card(customer)
+        (shown,) = await barista.send(f"/start {qr_payload(card.photo)}")
+        return shown
+
+    async def ledger(self) -> list[dict[str, Any]]:
+        async with self.services.db.reader.execute("SELECT * FROM ledger ORDER BY id") as cur:
+            return [dict(row) for row in await cur.fetchall()]
+
+    async def audit_actions(self) -> list[str]:
+        async with self.services.db.reader.execute("SELECT action FROM audit_log ORDER BY id") as c:
+            return [row[0] for row in await c.fetchall()]
 
 
 async def start_bot(fake: FakeTelegram, settings: Settings, clock: FakeClock) -> BotHarness:

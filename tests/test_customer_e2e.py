@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bot.qr import decode
 from bot.services.errors import CardExpired, CardInvalid
 from storage import members as member_store
 from tests.conftest import OWNER_ID, BotHarness
-from tests.fakebot import BOT_USERNAME, FakeUser
+from tests.fakebot import FakeUser
+from tests.helpers import qr_payload
 
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def card_payload(photo: bytes) -> str:
-    """Decode the QR on a card photo the way a phone camera would, into its start payload."""
-    texts = decode(photo)
-    assert len(texts) == 1, texts
-    url = urlparse(texts[0])
-    assert (url.scheme, url.netloc, url.path) == ("https", "t.me", f"/{BOT_USERNAME}")
-    (payload,) = parse_qs(url.query)["start"]
-    return payload
+def card_payload(photo: bytes | None) -> str:
+    return qr_payload(photo)
 
 
 async def test_new_customer_joins_and_gets_a_scannable_card(bot: BotHarness) -> None:

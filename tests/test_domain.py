@@ -30,6 +30,7 @@ KEY = b"k" * 32
         ("€4.50", 450),
         ("4.50 €", 450),
         ("EUR 4.50", 450),
+        ("4.50eur", 450),
         ("12", 1200),
         (" 0.5 ", 50),
         ("1,234.56", 123456),
@@ -44,6 +45,8 @@ def test_parse_amount_accepts_what_baristas_type(text: str, minor: int) -> None:
     ("text", "problem"),
     [
         ("abc", AmountProblem.NOT_A_NUMBER),
+        ("abc4", AmountProblem.NOT_A_NUMBER),
+        ("USD 4", AmountProblem.NOT_A_NUMBER),
         ("", AmountProblem.NOT_A_NUMBER),
         ("4.5.0", AmountProblem.NOT_A_NUMBER),
         ("1e3", AmountProblem.NOT_A_NUMBER),
@@ -119,3 +122,55 @@ def test_card_token_rejects_non_canonical_spellings() -> None:
         if variant != token:
             with pytest.raises(TokenError):
                 read_card_token(variant, KEY, NOW)
+
+
+def test_earning_rule_floors_the_product_of_all_factors() -> None:
+    from bot.earning import points_for_purchase
+
+    assert points_for_purchase(450, exponent=2, points_per_unit=Decimal(1)) == 4
+    assert points_for_purchase(1240, exponent=2, points_per_unit=Decimal(1),
+                               category_multiplier=Decimal(2)) == 24  # fmt: skip
+    assert (
+        points_for_purchase(
+            1000,
+            exponent=2,
+            points_per_unit=Decimal("1.5"),
+            category_multiplier=Decimal(2),
+            tier_multiplier=Decimal("1.25"),
+            offer_multiplier=Decimal(2),
+        )
+        == 75
+    )
+    # 0.1 + 0.2 style float errors cannot creep in: 3 × 0.1 points per unit stays 0.3.
+    assert points_for_purchase(300, exponent=2, points_per_unit=Decimal("0.1")) == 0
+    assert points_for_purchase(999, exponent=2, points_per_unit=Decimal(1)) == 9
+    assert points_for_purchase(500, exponent=0, points_per_unit=Decimal("0.01")) == 5
+
+
+def test_categories_parse_in_order_with_default_multiplier() -> None:
+    from bot.earning import parse_categories
+
+    parsed = parse_categories("coffee:1, food, beans:×2")
+    assert [(c.name, c.multiplier) for c in parsed] == [
+        ("coffee", Decimal(1)), ("food", Decimal(1)), ("beans", Decimal(2))
+    ]  # fmt: skip
+    assert parse_categories("") == ()
+    for bad in ("coffee:x", "coffee,coffee", ":2", "a:-1"):
+        with pytest.raises(ValueError):
+            parse_categories(bad)
+
+
+def test_tiers_by_points_earned() -> None:
+    from bot.tiers import next_tier, parse_tiers, tier_for
+
+    tiers = parse_tiers("Gold:1500:1.5, Bronze:0:1, Silver:500:1.25")
+    assert [t.name for t in tiers] == ["Bronze", "Silver", "Gold"]
+    assert tier_for(0, tiers).name == "Bronze"
+    assert tier_for(499, tiers).name == "Bronze"
+    assert tier_for(500, tiers).name == "Silver"
+    assert tier_for(10_000, tiers).name == "Gold"
+    assert next_tier(499, tiers).name == "Silver"  # type: ignore[union-attr]
+    assert next_tier(1500, tiers) is None
+    for bad in ("Silver:500:1.25", "Bronze:0", "Bronze:0:1,Silver:0:2", "Bronze:x:1"):
+        with pytest.raises(ValueError):
+            parse_tiers(bad)

@@ -6,8 +6,10 @@ import secrets
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.services.issuing import IssuingService
 from bot.services.membership import MembershipService
 from bot.services.roles import RoleService
+from bot.services.staff import StaffService
 from bot.settings import Settings
 from storage import Database
 from storage import meta as meta_store
@@ -22,18 +24,24 @@ class Services:
     db: Database
     roles: RoleService
     members: MembershipService
+    staff: StaffService
+    issuing: IssuingService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
         db = Database(settings.database_path)
         await db.open()
         key = await _signing_key(db, settings)
+        roles = RoleService(db, settings)
+        members = MembershipService(db, clock, settings, key)
         return cls(
             settings=settings,
             clock=clock,
             db=db,
-            roles=RoleService(settings),
-            members=MembershipService(db, clock, settings, key),
+            roles=roles,
+            members=members,
+            staff=StaffService(db, clock, roles),
+            issuing=IssuingService(db, clock, settings, members),
         )
 
     async def close(self) -> None:

@@ -17,3 +17,66 @@ class CardInvalid(ServiceError):
 
 class CardExpired(ServiceError):
     """A genuine card whose validity has passed."""
+
+
+class InviteInvalid(ServiceError):
+    """No such staff invite."""
+
+
+class InviteExpired(ServiceError):
+    """The invite's 24 hours have passed."""
+
+
+class InviteUsed(ServiceError):
+    """Someone already used this single-use invite."""
+
+
+class AlreadyStaff(ServiceError):
+    """The person opening an invite is staff or an owner already."""
+
+
+class NoOpenScan(ServiceError):
+    """A barista sent an amount without scanning a card first."""
+
+
+class ScanClosed(ServiceError):
+    """The scan was replaced by a newer one, cancelled, or is too old."""
+
+
+class SelfIssue(ServiceError):
+    """Staff may not issue points to their own membership."""
+
+
+class AmountInvalid(ServiceError):
+    def __init__(self, problem: str, text: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.text = text
+
+
+class ZeroPoints(ServiceError):
+    """The purchase is too small to earn a point."""
+
+    def __init__(self, amount_minor: int) -> None:
+        super().__init__(str(amount_minor))
+        self.amount_minor = amount_minor
+
+
+class EntryNotFound(ServiceError):
+    """No ledger entry to undo."""
+
+
+class NotYourEntry(ServiceError):
+    """Staff may only undo entries they issued themselves."""
+
+
+class UndoWindowPassed(ServiceError):
+    """Staff may undo only within the configured window; owners any time."""
+
+
+class NotUndoable(ServiceError):
+    """Only purchase entries can be undone this way."""
+
+
+class PointsAlreadySpent(ServiceError):
+    """Reversing would take the balance below zero."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import IntEnum
 
 from bot.settings import Settings
+from storage import Database
+from storage import staff as staff_store
 
 
 class Role(IntEnum):
@@ -14,10 +16,14 @@ class Role(IntEnum):
 
 
 class RoleService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
         self._settings = settings
 
     async def role_of(self, tg_user_id: int) -> Role:
+        """Owners come from settings; staff from the database, so removal is immediate."""
         if self._settings.is_owner(tg_user_id):
             return Role.OWNER
+        if await staff_store.active(self._db.reader, tg_user_id) is not None:
+            return Role.STAFF
         return Role.CUSTOMER

@@ -1,0 +1,385 @@
+"""Issuing points at the counter, and undoing mistakes.
+
+A barista's scan opens a *scan*; the amount (and, where the café uses them, a category)
+completes it. The scan id is the idempotency key of the one ledger entry it can produce,
+so a double tap, a re-delivered update or two racing messages all land on one entry.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.clock import Clock
+from bot.earning import ONE, Category, points_for_purchase
+from bot.money import AmountError, parse_amount
+from bot.services.errors import (
+    AmountInvalid,
+    EntryNotFound,
+    NoOpenScan,
+    NotUndoable,
+    NotYourEntry,
+    PointsAlreadySpent,
+    ScanClosed,
+    SelfIssue,
+    ServiceError,
+    UndoWindowPassed,
+    ZeroPoints,
+)
+from bot.services.membership import MembershipService
+from bot.services.roles import Role
+from bot.settings import Settings
+from bot.tiers import TIER_PERIOD, Tier, next_tier, tier_for
+from storage import Database
+from storage import audit as audit_store
+from storage import ledger as ledger_store
+from storage import members as member_store
+from storage import scans as scan_store
+from storage.ledger import EntryKind, LedgerEntry, Overdraft
+from storage.members import Member
+from storage.scans import Scan
+
+SCAN_VALIDITY = timedelta(minutes=10)
+DUPLICATE_WINDOW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A staff member or owner acting at the counter."""
+
+    tg_user_id: int
+    first_name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class ScanView:
+    scan: Scan
+    member: Member
+    tier: Tier
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsCategory:
+    scan: Scan
+    member: Member
+    amount_minor: int
+    categories: tuple[Category, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    entry: LedgerEntry
+    member: Member
+    created: bool
+    tier: Tier
+    promoted_to: Tier | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reversed:
+    original: LedgerEntry
+    reversal: LedgerEntry
+    member: Member
+    created: bool
+
+
+class DuplicateSuspected(ServiceError):
+    def __init__(self, scan: Scan, previous: LedgerEntry, member: Member) -> None:
+        super().__init__("duplicate")
+        self.scan = scan
+        self.previous = previous
+        self.member = member
+
+
+class LimitExceeded(ServiceError):
+    def __init__(self, limit_kind: str, points: int, limit: int, member: Member) -> None:
+        super().__init__(limit_kind)
+        self.limit_kind = limit_kind
+        self.points = points
+        self.limit = limit
+        self.member = member
+
+
+AmountResult = NeedsCategory | Issued
+
+
+def scan_key(scan_id: str) -> str:
+    return f"scan:{scan_id}"
+
+
+class IssuingService:
+    def __init__(
+        self, db: Database, clock: Clock, settings: Settings, members: MembershipService
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._members = members
+
+    # -- scanning ------------------------------------------------------------------------
+
+    async def scan_card(self, actor: Actor, payload: str) -> ScanView:
+        """A barista opened a member card link: start a scan for that member."""
+        member = await self._members.resolve_card(payload)
+        return await self._open_scan(actor, member, secrets.token_urlsafe(8))
+
+    async def scan_code(self, actor: Actor, code: str, message_key: str) -> ScanView:
+        """A barista typed the card's one-time code. ``message_key`` makes re-delivery safe."""
+        existing = await scan_store.get(self._db.reader, message_key)
+        if existing is not None:
+            member = await self._members.get(existing.member_id)
+            assert member is not None
+            return ScanView(existing, member, await self.tier_of(member))
+        member = await self._members.resolve_code(code)
+        return await self._open_scan(actor, member, message_key)
+
+    async def _open_scan(self, actor: Actor, member: Member, scan_id: str) -> ScanView:
+        if member.tg_user_id == actor.tg_user_id:
+            raise SelfIssue
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            scan = await scan_store.open_scan(
+                tx, scan_id=scan_id, staff_id=actor.tg_user_id, member_id=member.id, now=now
+            )
+            await audit_store.record(
+                tx, actor_id=actor.tg_user_id, action="card.scan", member_id=member.id, now=now
+            )
+        return ScanView(scan, member, await self.tier_of(member))
+
+    # -- amounts and issuing ---------------------------------------------------------------
+
+    def parse(self, text: str) -> int:
+        try:
+            return parse_amount(
+                text,
+                exponent=self._settings.currency_exponent,
+                max_minor=self._settings.max_purchase_minor,
+                currency=self._settings.currency,
+            )
+        except AmountError as exc:
+            raise AmountInvalid(exc.problem.value, text) from exc
+
+    async def open_scan_of(self, actor: Actor) -> Scan | None:
+        since = self._clock.now() - SCAN_VALIDITY
+        return await scan_store.latest_open(self._db.reader, actor.tg_user_id, since)
+
+    async def enter_amount(
+        self, actor: Actor, text: str, scan_id: str | None = None
+    ) -> AmountResult:
+        """The amount for the barista's open scan: issue now, or ask for the category."""
+        scan = await scan_store.get(self._db.reader, scan_id) if scan_id else None
+        if scan is None:
+            scan = await self.open_scan_of(actor)
+        if scan is None:
+            raise NoOpenScan
+        if scan.entry_id is not None:
+            return await self._already_issued(scan)
+        amount = self.parse(text)
+        async with self._db.transaction() as tx:
+            await scan_store.set_amount(tx, scan.id, amount)
+        if self._settings.categories:
+            member = await self._members.get(scan.member_id)
+            assert member is not None
+            return NeedsCategory(scan, member, amount, self._settings.categories)
+        return await self.issue(actor, scan.id)
+
+    async def _already_issued(self, scan: Scan) -> Issued:
+        entry = await ledger_store.by_key(self._db.reader, scan_key(scan.id))
+        member = await self._members.get(scan.member_id)
+        assert entry is not None and member is not None
+        return Issued(entry, member, created=False, tier=await self.tier_of(member))
+
+    async def issue(
+        self,
+        actor: Actor,
+        scan_id: str,
+        category_index: int | None = None,
+        *,
+        force: bool = False,
+    ) -> Issued:
+        """Turn a scan with an amount into exactly one ledger entry."""
+        now = self._clock.now()
+        refusal: LimitExceeded | None = None
+        async with self._db.transaction() as tx:
+            existing = await ledger_store.by_key(tx, scan_key(scan_id))
+            scan = await scan_store.get(tx, scan_id)
+            if scan is None or scan.staff_id != actor.tg_user_id:
+                raise ScanClosed
+            member = await member_store.by_id(tx, scan.member_id)
+            assert member is not None
+            if existing is not None:
+                return Issued(existing, member, created=False, tier=await self._tier(tx, member))
+            if not scan.is_open or scan.amount_minor is None:
+                raise ScanClosed
+            if now - scan.created_at > SCAN_VALIDITY:
+                raise ScanClosed
+            if member.tg_user_id == actor.tg_user_id:
+                raise SelfIssue
+            amount = scan.amount_minor
+            if not force:
+                previous = await ledger_store.similar_purchase_since(
+                    tx, member.id, amount, now - DUPLICATE_WINDOW
+                )
+                if previous is not None:
+                    raise DuplicateSuspected(scan, previous, member)
+            category = self._category(category_index)
+            earned_before = await ledger_store.earned_since(tx, member.id, now - TIER_PERIOD)
+            tier = tier_for(earned_before, self._settings.tiers)
+            points = points_for_purchase(
+                amount,
+                exponent=self._settings.currency_exponent,
+                points_per_unit=self._settings.points_per_unit,
+                category_multiplier=category.multiplier if category else ONE,
+                tier_multiplier=tier.multiplier,
+            )
+            if points <= 0:
+                raise ZeroPoints(amount)
+            refusal = await self._check_limits(tx, actor, member, points, now)
+            if refusal is not None:
+                await scan_store.close(tx, scan.id, now)
+                await audit_store.record(
+                    tx,
+                    actor_id=actor.tg_user_id,
+                    action="points.refused",
+                    member_id=member.id,
+                    now=now,
+                    detail=f"{refusal.limit_kind}: {points} > {refusal.limit}",
+                )
+            else:
+                entry, created = await ledger_store.append(
+                    tx,
+                    member_id=member.id,
+                    points=points,
+                    kind=EntryKind.EARN,
+                    reason="purchase",
+                    idempotency_key=scan_key(scan.id),
+                    now=now,
+                    actor_id=actor.tg_user_id,
+                    amount_minor=amount,
+                    category=category.name if category else None,
+                )
+                await scan_store.close(tx, scan.id, now, entry.id)
+                await audit_store.record(
+                    tx,
+                    actor_id=actor.tg_user_id,
+                    action="points.issue",
+                    member_id=member.id,
+                    now=now,
+                    detail=f"entry {entry.id}: {points} points for {amount}",
+                )
+                fresh = await member_store.by_id(tx, member.id)
+                assert fresh is not None
+                new_tier = tier_for(earned_before + points, self._settings.tiers)
+                promoted = new_tier if new_tier.threshold > tier.threshold else None
+                return Issued(entry, fresh, created, tier=new_tier, promoted_to=promoted)
+        raise refusal
+
+    def _category(self, index: int | None) -> Category | None:
+        categories = self._settings.categories
+        if index is None:
+            return None
+        if not 0 <= index < len(categories):
+            raise ScanClosed
+        return categories[index]
+
+    async def _check_limits(
+        self, tx: aiosqlite.Connection, actor: Actor, member: Member, points: int, now: datetime
+    ) -> LimitExceeded | None:
+        settings = self._settings
+        if points > settings.max_points_per_purchase:
+            return LimitExceeded("purchase", points, settings.max_points_per_purchase, member)
+        if actor.role is Role.OWNER:
+            return None
+        today = self.start_of_day(now)
+        issued_today = await ledger_store.issued_by_since(tx, actor.tg_user_id, today)
+        if issued_today + points > settings.max_points_per_staff_day:
+            return LimitExceeded("daily", points, settings.max_points_per_staff_day, member)
+        return None
+
+    def start_of_day(self, now: datetime) -> datetime:
+        """Midnight in the café's time zone, as an aware datetime."""
+        local = now.astimezone(self._settings.tz)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    async def cancel_scan(self, actor: Actor, scan_id: str) -> None:
+        scan = await scan_store.get(self._db.reader, scan_id)
+        if scan is None or scan.staff_id != actor.tg_user_id:
+            raise ScanClosed
+        async with self._db.transaction() as tx:
+            await scan_store.close(tx, scan_id, self._clock.now())
+
+    # -- tiers -----------------------------------------------------------------------------
+
+    async def _tier(self, conn: aiosqlite.Connection, member: Member) -> Tier:
+        earned = await ledger_store.earned_since(conn, member.id, self._clock.now() - TIER_PERIOD)
+        return tier_for(earned, self._settings.tiers)
+
+    async def tier_of(self, member: Member) -> Tier:
+        return await self._tier(self._db.reader, member)
+
+    async def tier_progress(self, member: Member) -> tuple[Tier, Tier | None, int]:
+        """(current tier, next tier, points still needed for it)."""
+        since = self._clock.now() - TIER_PERIOD
+        earned = await ledger_store.earned_since(self._db.reader, member.id, since)
+        upcoming = next_tier(earned, self._settings.tiers)
+        needed = upcoming.threshold - earned if upcoming else 0
+        return tier_for(earned, self._settings.tiers), upcoming, needed
+
+    # -- undo ------------------------------------------------------------------------------
+
+    async def latest_undoable(self, actor: Actor) -> LedgerEntry | None:
+        return await ledger_store.latest_by_actor(self._db.reader, actor.tg_user_id, EntryKind.EARN)
+
+    async def undo(self, actor: Actor, entry_id: int) -> Reversed:
+        """Write the reversing entry for a purchase. Staff: own entries, within the window."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            original = await ledger_store.by_id(tx, entry_id)
+            if original is None:
+                raise EntryNotFound
+            if original.kind is not EntryKind.EARN:
+                raise NotUndoable
+            if actor.role is not Role.OWNER:
+                if original.actor_id != actor.tg_user_id:
+                    raise NotYourEntry
+                if now - original.created_at > timedelta(
+                    minutes=self._settings.undo_window_minutes
+                ):
+                    raise UndoWindowPassed
+            try:
+                reversal, created = await ledger_store.append(
+                    tx,
+                    member_id=original.member_id,
+                    points=-original.points,
+                    kind=EntryKind.REVERSAL,
+                    reason=f"undo of entry {original.id}",
+                    idempotency_key=f"reverse:{original.id}",
+                    now=now,
+                    actor_id=actor.tg_user_id,
+                    amount_minor=original.amount_minor,
+                    category=original.category,
+                    reverses_id=original.id,
+                )
+            except Overdraft as exc:
+                raise PointsAlreadySpent from exc
+            except aiosqlite.IntegrityError:
+                # Reversed already under another key: report the existing reversal.
+                existing = await ledger_store.reversal_of(tx, original.id)
+                assert existing is not None
+                reversal, created = existing, False
+            if created:
+                await audit_store.record(
+                    tx,
+                    actor_id=actor.tg_user_id,
+                    action="points.undo",
+                    member_id=original.member_id,
+                    now=now,
+                    detail=f"entry {original.id} reversed by {reversal.id}",
+                )
+            member = await member_store.by_id(tx, original.member_id)
+        assert member is not None
+        return Reversed(original, reversal, member, created)

@@ -1,0 +1,126 @@
+"""What owners do: manage staff (list, invite, remove)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.services import errors
+from bot.services.roles import Role
+from handlers import menus
+from handlers.common import (
+    Context,
+    get_services,
+    local_time,
+    notify,
+    reply,
+    requires,
+    say,
+)
+from handlers.customer import deep_link
+from handlers.start_profile import profile_of
+
+logger = logging.getLogger(__name__)
+
+INVITE = "sinv"
+REMOVE = "srm"
+
+
+async def staff_overview(context: Context) -> tuple[str, InlineKeyboardMarkup]:
+    staff = await get_services(context).staff.list()
+    lines = [say(context, "staff_list_title")]
+    if not staff:
+        lines.append(say(context, "staff_list_empty"))
+    for person in staff:
+        date = local_time(context, person.added_at, "%d %b %Y")
+        lines.append(say(context, "staff_list_line", name=person.first_name, date=date))
+    rows = [
+        [
+            InlineKeyboardButton(
+                say(context, "btn_remove", name=person.first_name[:30]),
+                callback_data=f"{REMOVE}:{person.tg_user_id}",
+            )
+        ]
+        for person in staff
+    ]
+    rows.append([InlineKeyboardButton(say(context, "btn_invite"), callback_data=INVITE)])
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+@requires(Role.OWNER)
+async def staff_command(update: Update, context: Context) -> None:
+    """/staff: the team, with a remove button each and an invite button."""
+    text, markup = await staff_overview(context)
+    await reply(update, text, reply_markup=markup)
+
+
+@requires(Role.OWNER)
+async def invite_pressed(update: Update, context: Context) -> None:
+    """Create a one-time staff invite link."""
+    query = update.callback_query
+    assert query is not None and query.from_user is not None
+    await query.answer()
+    invite = await get_services(context).staff.create_invite(query.from_user.id)
+    await reply(
+        update,
+        say(
+            context,
+            "invite_created",
+            time=local_time(context, invite.expires_at, "%d %b %H:%M"),
+            link=deep_link(context, invite.payload),
+        ),
+    )
+
+
+@requires(Role.OWNER)
+async def remove_pressed(update: Update, context: Context) -> None:
+    """Remove a staff member; their access ends with this tap."""
+    query = update.callback_query
+    assert query is not None and query.from_user is not None
+    await query.answer()
+    target = (query.data or "").partition(":")[2]
+    if not target.lstrip("-").isdigit():
+        return
+    services = get_services(context)
+    removed = await services.staff.remove(query.from_user.id, int(target))
+    if removed is None:
+        await reply(update, say(context, "staff_not_found"))
+        return
+    await menus.install_menu(
+        context.bot, removed.chat_id, Role.CUSTOMER, services.settings.language
+    )
+    text, markup = await staff_overview(context)
+    await query.edit_message_text(text, reply_markup=markup, parse_mode="HTML")
+    await reply(update, say(context, "staff_removed", name=removed.first_name))
+    await notify(
+        context,
+        removed.chat_id,
+        say(context, "staff_removed_notice", cafe=services.settings.cafe_name),
+    )
+
+
+async def invite_link(update: Update, context: Context) -> None:
+    """Someone opened a staff invite: make them staff and tell the owner who invited them."""
+    profile = profile_of(update)
+    if profile is None or not context.args:
+        return
+    services = get_services(context)
+    try:
+        joined = await services.staff.accept_invite(context.args[0], profile)
+    except errors.ServiceError as error:
+        key = {
+            errors.InviteExpired: "invite_expired",
+            errors.InviteUsed: "invite_used",
+            errors.AlreadyStaff: "invite_already_staff",
+        }.get(type(error), "invite_invalid")
+        await reply(update, say(context, key))
+        return
+    await menus.install_menu(context.bot, profile.chat_id, Role.STAFF, services.settings.language)
+    await reply(
+        update,
+        say(context, "invite_welcome", cafe=services.settings.cafe_name, name=profile.first_name),
+    )
+    await notify(
+        context, joined.invited_by, say(context, "invite_owner_notice", name=profile.first_name)
+    )

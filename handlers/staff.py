@@ -1,0 +1,465 @@
+"""What staff do at the counter: scan cards, enter amounts, undo mistakes."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from bot.services import errors
+from bot.services.issuing import (
+    Actor,
+    DuplicateSuspected,
+    Issued,
+    LimitExceeded,
+    NeedsCategory,
+    Reversed,
+    ScanView,
+)
+from bot.services.roles import Role
+from bot.tokens import normalise_code
+from handlers import customer
+from handlers.common import (
+    Context,
+    actor_of,
+    get_services,
+    local_time,
+    money,
+    notify,
+    notify_owners,
+    reply,
+    requires,
+    say,
+)
+from storage.ledger import LedgerEntry
+
+logger = logging.getLogger(__name__)
+
+# Callback data prefixes; every payload stays far below Telegram's 64 bytes.
+CATEGORY = "cat"
+AGAIN = "dup"
+CANCEL = "cx"
+UNDO = "undo"
+
+
+# -- presenting results --------------------------------------------------------------------
+
+
+def purchase_details(context: Context, entry: LedgerEntry) -> str:
+    details = money(context, entry.amount_minor or 0)
+    return f"{details} ({entry.category})" if entry.category else details
+
+
+def undo_button(context: Context, entry: LedgerEntry) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(say(context, "btn_undo"), callback_data=f"{UNDO}:{entry.id}")]]
+    )
+
+
+async def show_scan(update: Update, context: Context, view: ScanView) -> None:
+    await reply(
+        update,
+        say(
+            context,
+            "scan_ok",
+            name=view.member.first_name,
+            tier=view.tier.name,
+            points=view.member.balance,
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        say(context, "btn_cancel"), callback_data=f"{CANCEL}:{view.scan.id}"
+                    )
+                ]
+            ]
+        ),
+    )
+
+
+async def show_issued(update: Update, context: Context, actor: Actor, issued: Issued) -> None:
+    """Confirm to the barista; on a new entry, send the customer their receipt."""
+    entry, member = issued.entry, issued.member
+    if not issued.created:
+        await reply(
+            update,
+            say(
+                context,
+                "already_issued",
+                points=entry.points,
+                name=member.first_name,
+                entry=entry.id,
+            ),
+        )
+        return
+    details = purchase_details(context, entry)
+    await reply(
+        update,
+        say(
+            context,
+            "issued",
+            points=entry.points,
+            name=member.first_name,
+            balance=member.balance,
+            details=details,
+            entry=entry.id,
+        ),
+        reply_markup=undo_button(context, entry),
+    )
+    settings = get_services(context).settings
+    await notify(
+        context,
+        member.chat_id,
+        say(
+            context,
+            "receipt",
+            points=entry.points,
+            details=details,
+            cafe=settings.cafe_name,
+            staff=actor.first_name,
+            balance=member.balance,
+        ),
+    )
+
+
+async def show_needs_category(update: Update, context: Context, needed: NeedsCategory) -> None:
+    buttons = [
+        InlineKeyboardButton(
+            f"{category.name} ×{category.multiplier.normalize()}"
+            if category.multiplier != 1
+            else category.name,
+            callback_data=f"{CATEGORY}:{needed.scan.id}:{index}",
+        )
+        for index, category in enumerate(needed.categories)
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                say(context, "btn_cancel"), callback_data=f"{CANCEL}:{needed.scan.id}"
+            )
+        ]
+    )
+    await reply(
+        update,
+        say(
+            context,
+            "pick_category",
+            name=needed.member.first_name,
+            amount=money(context, needed.amount_minor),
+        ),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def show_duplicate(
+    update: Update, context: Context, suspected: DuplicateSuspected, category_index: int | None
+) -> None:
+    previous = suspected.previous
+    again = f"{AGAIN}:{suspected.scan.id}:{'' if category_index is None else category_index}"
+    await reply(
+        update,
+        say(
+            context,
+            "duplicate",
+            name=suspected.member.first_name,
+            points=previous.points,
+            amount=money(context, previous.amount_minor or 0),
+            time=local_time(context, previous.created_at),
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(say(context, "btn_issue_again"), callback_data=again),
+                    InlineKeyboardButton(
+                        say(context, "btn_cancel"), callback_data=f"{CANCEL}:{suspected.scan.id}"
+                    ),
+                ]
+            ]
+        ),
+    )
+
+
+async def report_limit(
+    update: Update, context: Context, actor: Actor, refused: LimitExceeded
+) -> None:
+    await reply(
+        update,
+        say(context, f"limit_{refused.limit_kind}", points=refused.points, limit=refused.limit),
+    )
+    await notify_owners(
+        context,
+        say(
+            context,
+            "owner_limit_alert",
+            staff=actor.first_name,
+            points=refused.points,
+            name=refused.member.first_name,
+            limit_name=say(context, f"limit_name_{refused.limit_kind}"),
+            limit=refused.limit,
+        ),
+    )
+
+
+async def explain(update: Update, context: Context, error: errors.ServiceError) -> None:
+    """One friendly sentence for each expected failure at the counter."""
+    settings = get_services(context).settings
+    if isinstance(error, errors.AmountInvalid):
+        text = say(
+            context,
+            f"amount_{error.problem}",
+            text=error.text[:40],
+            max=money(context, settings.max_purchase_minor),
+        )
+    else:
+        key = {
+            errors.CardExpired: "scan_expired",
+            errors.CardInvalid: "scan_invalid",
+            errors.SelfIssue: "scan_self",
+            errors.NoOpenScan: "no_open_scan",
+            errors.ScanClosed: "scan_closed",
+            errors.EntryNotFound: "undo_not_found",
+            errors.NotYourEntry: "undo_not_yours",
+            errors.UndoWindowPassed: "undo_too_late",
+            errors.NotUndoable: "undo_not_undoable",
+            errors.PointsAlreadySpent: "undo_spent",
+        }.get(type(error), "error")
+        text = say(context, key, minutes=settings.undo_window_minutes)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(update, text)
+
+
+async def settle(
+    update: Update, context: Context, actor: Actor, work: object, category_index: int | None = None
+) -> None:
+    """Run an issuing step and present whatever it produced."""
+    try:
+        result = await work  # type: ignore[misc]
+    except DuplicateSuspected as suspected:
+        await show_duplicate(update, context, suspected, category_index)
+    except LimitExceeded as refused:
+        await report_limit(update, context, actor, refused)
+    except errors.ZeroPoints as zero:
+        await explain_zero(update, context, zero.amount_minor)
+    except errors.ServiceError as error:
+        await explain(update, context, error)
+    else:
+        if isinstance(result, NeedsCategory):
+            await show_needs_category(update, context, result)
+        elif isinstance(result, Issued):
+            await show_issued(update, context, actor, result)
+
+
+async def explain_zero(update: Update, context: Context, amount_minor: int) -> None:
+    settings = get_services(context).settings
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await reply(
+        update,
+        say(
+            context,
+            "zero_points",
+            amount=money(context, amount_minor),
+            rate=f"{settings.points_per_unit.normalize()}",
+            unit=money(context, 10**settings.currency_exponent),
+        ),
+    )
+
+
+# -- scanning ------------------------------------------------------------------------------
+
+
+async def scan_card(update: Update, context: Context) -> None:
+    """A member card link opened by staff: show the member and ask for the amount."""
+    actor = await actor_of(update, context)
+    payload = context.args[0] if context.args else ""
+    try:
+        view = await get_services(context).issuing.scan_card(actor, payload)
+    except errors.ServiceError as error:
+        await explain(update, context, error)
+        return
+    await show_scan(update, context, view)
+
+
+card_link = requires(Role.STAFF, otherwise=customer.card_link_refused)(scan_card)
+
+
+@requires(Role.STAFF)
+async def scan_command(update: Update, context: Context) -> None:
+    """/scan CODE AMOUNT: the typed fallback when the camera can't read the card."""
+    args = context.args or []
+    message = update.effective_message
+    if len(args) not in (1, 2) or message is None:
+        await reply(update, say(context, "scan_usage"))
+        return
+    actor = await actor_of(update, context)
+    services = get_services(context)
+    message_key = f"msg:{message.chat_id}:{message.message_id}"
+    try:
+        view = await services.issuing.scan_code(actor, normalise_code(args[0]), message_key)
+    except errors.CardInvalid:
+        await reply(update, say(context, "code_invalid"))
+        return
+    except errors.ServiceError as error:
+        await explain(update, context, error)
+        return
+    if len(args) == 1:
+        await show_scan(update, context, view)
+        return
+    await settle(
+        update, context, actor, services.issuing.enter_amount(actor, args[1], view.scan.id)
+    )
+
+
+@requires(Role.STAFF, otherwise=customer.unknown_text)
+async def amount_message(update: Update, context: Context) -> None:
+    """A barista's text: the amount for their open scan."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    actor = await actor_of(update, context)
+    issuing = get_services(context).issuing
+    if await issuing.open_scan_of(actor) is None and not any(ch.isdigit() for ch in message.text):
+        await customer.unknown_text(update, context)
+        return
+    await settle(update, context, actor, issuing.enter_amount(actor, message.text))
+
+
+# -- buttons -------------------------------------------------------------------------------
+
+
+def parse_callback(data: str | None, parts: int) -> list[str] | None:
+    pieces = (data or "").split(":")
+    return pieces[1:] if len(pieces) == parts + 1 else None
+
+
+@requires(Role.STAFF)
+async def category_pressed(update: Update, context: Context) -> None:
+    """The barista picked the category: issue the points."""
+    query = update.callback_query
+    assert query is not None
+    parsed = parse_callback(query.data, 2)
+    if parsed is None or not parsed[1].isdigit():
+        await query.answer()
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    actor = await actor_of(update, context)
+    scan_id, index = parsed[0], int(parsed[1])
+    await settle(
+        update, context, actor, get_services(context).issuing.issue(actor, scan_id, index), index
+    )
+
+
+@requires(Role.STAFF)
+async def issue_again_pressed(update: Update, context: Context) -> None:
+    """The barista confirmed that a suspected duplicate is a real second purchase."""
+    query = update.callback_query
+    assert query is not None
+    parsed = parse_callback(query.data, 2)
+    await query.answer()
+    if parsed is None:
+        return
+    await query.edit_message_reply_markup(None)
+    actor = await actor_of(update, context)
+    index = int(parsed[1]) if parsed[1].isdigit() else None
+    issuing = get_services(context).issuing
+    await settle(update, context, actor, issuing.issue(actor, parsed[0], index, force=True))
+
+
+@requires(Role.STAFF)
+async def cancel_pressed(update: Update, context: Context) -> None:
+    """Abandon a scan; nothing is recorded."""
+    query = update.callback_query
+    assert query is not None
+    parsed = parse_callback(query.data, 1)
+    await query.answer()
+    if parsed is None:
+        return
+    actor = await actor_of(update, context)
+    try:
+        await get_services(context).issuing.cancel_scan(actor, parsed[0])
+    except errors.ServiceError as error:
+        await explain(update, context, error)
+        return
+    await query.edit_message_reply_markup(None)
+    await reply(update, say(context, "scan_cancelled"))
+
+
+# -- undo ----------------------------------------------------------------------------------
+
+
+async def show_reversed(update: Update, context: Context, result: Reversed) -> None:
+    if not result.created:
+        await reply(update, say(context, "undo_already", entry=result.original.id))
+        return
+    await reply(
+        update,
+        say(
+            context,
+            "undo_done",
+            points=result.original.points,
+            name=result.member.first_name,
+            entry=result.original.id,
+            balance=result.member.balance,
+        ),
+    )
+    await notify(
+        context,
+        result.member.chat_id,
+        say(
+            context,
+            "undo_notice",
+            details=purchase_details(context, result.original),
+            points=result.original.points,
+            balance=result.member.balance,
+        ),
+    )
+
+
+async def undo_entry(update: Update, context: Context, actor: Actor, entry_id: int) -> None:
+    try:
+        result = await get_services(context).issuing.undo(actor, entry_id)
+    except errors.ServiceError as error:
+        await explain(update, context, error)
+        return
+    await show_reversed(update, context, result)
+
+
+@requires(Role.STAFF)
+async def undo_pressed(update: Update, context: Context) -> None:
+    """The Undo button under a confirmation."""
+    query = update.callback_query
+    assert query is not None
+    parsed = parse_callback(query.data, 1)
+    if parsed is None or not parsed[0].isdigit():
+        await query.answer()
+        return
+    await query.answer()
+    actor = await actor_of(update, context)
+    await undo_entry(update, context, actor, int(parsed[0]))
+    try:
+        await query.edit_message_reply_markup(None)
+    except TelegramError as exc:
+        logger.debug("Undo button already gone: %s", exc)
+
+
+@requires(Role.STAFF)
+async def undo_command(update: Update, context: Context) -> None:
+    """/undo: the barista's last purchase entry; /undo N: entry #N."""
+    actor = await actor_of(update, context)
+    args = context.args or []
+    if len(args) > 1 or (args and not args[0].lstrip("#").isdigit()):
+        await reply(update, say(context, "undo_usage"))
+        return
+    if args:
+        await undo_entry(update, context, actor, int(args[0].lstrip("#")))
+        return
+    latest = await get_services(context).issuing.latest_undoable(actor)
+    if latest is None:
+        await reply(update, say(context, "undo_not_found"))
+        return
+    await undo_entry(update, context, actor, latest.id)
