@@ -128,6 +128,19 @@ def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> st
     return moment.astimezone(get_services(context).settings.tz).strftime(pattern)
 
 
+async def button_args(update: Update, parts: int) -> list[str] | None:
+    """Answer a button press (stopping the client's spinner) and return its arguments.
+
+    Callback data is ``prefix:arg1:…``; None when it does not have ``parts`` arguments.
+    """
+    query = update.callback_query
+    if query is None:
+        return None
+    await query.answer()
+    pieces = (query.data or "").split(":")
+    return pieces[1:] if len(pieces) == parts + 1 else None
+
+
 def member_only(callback: MemberCallback) -> Callback:
     """Customer actions: pass the caller's membership, or ask them to press Start."""
 

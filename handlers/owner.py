@@ -11,6 +11,7 @@ from bot.services.roles import Role
 from handlers import menus
 from handlers.common import (
     Context,
+    button_args,
     get_services,
     local_time,
     notify,
@@ -59,8 +60,8 @@ async def staff_command(update: Update, context: Context) -> None:
 async def invite_pressed(update: Update, context: Context) -> None:
     """Create a one-time staff invite link."""
     query = update.callback_query
+    await button_args(update, 0)
     assert query is not None and query.from_user is not None
-    await query.answer()
     invite = await get_services(context).staff.create_invite(query.from_user.id)
     await reply(
         update,
@@ -77,9 +78,10 @@ async def invite_pressed(update: Update, context: Context) -> None:
 async def remove_pressed(update: Update, context: Context) -> None:
     """Remove a staff member; their access ends with this tap."""
     query = update.callback_query
-    assert query is not None and query.from_user is not None
-    await query.answer()
-    target = (query.data or "").partition(":")[2]
+    parsed = await button_args(update, 1)
+    if query is None or query.from_user is None or parsed is None:
+        return
+    target = parsed[0]
     if not target.lstrip("-").isdigit():
         return
     services = get_services(context)

@@ -23,6 +23,7 @@ from handlers import customer
 from handlers.common import (
     Context,
     actor_of,
+    button_args,
     get_services,
     local_time,
     money,
@@ -227,8 +228,6 @@ async def explain(update: Update, context: Context, error: errors.ServiceError) 
             errors.PointsAlreadySpent: "undo_spent",
         }.get(type(error), "error")
         text = say(context, key, minutes=settings.undo_window_minutes)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     await reply(update, text)
 
 
@@ -255,8 +254,6 @@ async def settle(
 
 async def explain_zero(update: Update, context: Context, amount_minor: int) -> None:
     settings = get_services(context).settings
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     await reply(
         update,
         say(
@@ -331,21 +328,13 @@ async def amount_message(update: Update, context: Context) -> None:
 # -- buttons -------------------------------------------------------------------------------
 
 
-def parse_callback(data: str | None, parts: int) -> list[str] | None:
-    pieces = (data or "").split(":")
-    return pieces[1:] if len(pieces) == parts + 1 else None
-
-
 @requires(Role.STAFF)
 async def category_pressed(update: Update, context: Context) -> None:
     """The barista picked the category: issue the points."""
     query = update.callback_query
-    assert query is not None
-    parsed = parse_callback(query.data, 2)
-    if parsed is None or not parsed[1].isdigit():
-        await query.answer()
+    parsed = await button_args(update, 2)
+    if query is None or parsed is None or not parsed[1].isdigit():
         return
-    await query.answer()
     await query.edit_message_reply_markup(None)
     actor = await actor_of(update, context)
     scan_id, index = parsed[0], int(parsed[1])
@@ -358,10 +347,8 @@ async def category_pressed(update: Update, context: Context) -> None:
 async def issue_again_pressed(update: Update, context: Context) -> None:
     """The barista confirmed that a suspected duplicate is a real second purchase."""
     query = update.callback_query
-    assert query is not None
-    parsed = parse_callback(query.data, 2)
-    await query.answer()
-    if parsed is None:
+    parsed = await button_args(update, 2)
+    if query is None or parsed is None:
         return
     await query.edit_message_reply_markup(None)
     actor = await actor_of(update, context)
@@ -374,10 +361,8 @@ async def issue_again_pressed(update: Update, context: Context) -> None:
 async def cancel_pressed(update: Update, context: Context) -> None:
     """Abandon a scan; nothing is recorded."""
     query = update.callback_query
-    assert query is not None
-    parsed = parse_callback(query.data, 1)
-    await query.answer()
-    if parsed is None:
+    parsed = await button_args(update, 1)
+    if query is None or parsed is None:
         return
     actor = await actor_of(update, context)
     try:
@@ -433,12 +418,9 @@ async def undo_entry(update: Update, context: Context, actor: Actor, entry_id: i
 async def undo_pressed(update: Update, context: Context) -> None:
     """The Undo button under a confirmation."""
     query = update.callback_query
-    assert query is not None
-    parsed = parse_callback(query.data, 1)
-    if parsed is None or not parsed[0].isdigit():
-        await query.answer()
+    parsed = await button_args(update, 1)
+    if query is None or parsed is None or not parsed[0].isdigit():
         return
-    await query.answer()
     actor = await actor_of(update, context)
     await undo_entry(update, context, actor, int(parsed[0]))
     try:

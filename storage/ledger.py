@@ -161,28 +161,28 @@ async def similar_purchase_since(
     return _entry(row) if row else None
 
 
-async def issued_by_since(conn: aiosqlite.Connection, actor_id: int, since: datetime) -> int:
-    """Net purchase points a staff member issued since ``since`` (their undos subtracted)."""
+async def _net_purchases_since(
+    conn: aiosqlite.Connection, column: str, value: int, since: datetime
+) -> int:
+    """Points from purchase entries since ``since`` that were not undone."""
     async with conn.execute(
-        "SELECT COALESCE(SUM(e.points), 0) FROM ledger AS e WHERE e.actor_id = ?"
+        f"SELECT COALESCE(SUM(e.points), 0) FROM ledger AS e WHERE e.{column} = ?"
         " AND e.kind = ? AND e.created_at >= ?"
         " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)",
-        (actor_id, EntryKind.EARN.value, to_db(since)),
+        (value, EntryKind.EARN.value, to_db(since)),
     ) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+async def issued_by_since(conn: aiosqlite.Connection, actor_id: int, since: datetime) -> int:
+    """Net purchase points a staff member issued since ``since`` (their undos subtracted)."""
+    return await _net_purchases_since(conn, "actor_id", actor_id, since)
 
 
 async def earned_since(conn: aiosqlite.Connection, member_id: int, since: datetime) -> int:
-    """Points a member earned from purchases since ``since``, net of reversed purchases."""
-    async with conn.execute(
-        "SELECT COALESCE(SUM(e.points), 0) FROM ledger AS e WHERE e.member_id = ?"
-        " AND e.kind = ? AND e.created_at >= ?"
-        " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)",
-        (member_id, EntryKind.EARN.value, to_db(since)),
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    """Points a member earned from purchases since ``since``, net of undone purchases."""
+    return await _net_purchases_since(conn, "member_id", member_id, since)
 
 
 async def latest_by_actor(

@@ -155,6 +155,14 @@ async def bot_factory(
     yield factory
     for harness in reversed(running):
         await stop_bot(harness)
+    # Every Bot API error the bot provoked is a bug, unless the test said it expects it.
+    unexpected = [
+        (method, error.description)
+        for method, error in fake.errors
+        if not (method == "setMyCommands" and "chat not found" in error.description)
+        and error.code not in fake.expected_error_codes
+    ]
+    assert not unexpected, f"the bot made requests Telegram would reject: {unexpected}"
 
 
 @pytest_asyncio.fixture

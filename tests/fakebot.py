@@ -290,6 +290,7 @@ class FakeTelegram:
         self.callback_answers: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[tuple[str, ApiError]] = []
+        self.expected_error_codes: set[int] = set()
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._draining = False
@@ -644,6 +645,10 @@ class FakeTelegram:
         return True
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        if any(
+            a["callback_query_id"] == params["callback_query_id"] for a in self.callback_answers
+        ):
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired")
         self.callback_answers.append(params)
         return True
 
