@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.services.container import Services
 from bot.services.roles import Role
 from bot.settings import Settings
-from handlers import customer, errors, menus, owner, staff, start
+from handlers import customer, errors, jobs, menus, owner, rewards, staff, start
 from handlers.common import SERVICES_KEY
 from handlers.texts import button_texts
 
@@ -63,6 +63,10 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(CommandHandler("balance", customer.balance, filters=private))
     application.add_handler(CommandHandler("history", customer.history, filters=private))
     application.add_handler(CommandHandler("help", customer.help_command, filters=private))
+    application.add_handler(CommandHandler("rewards", rewards.rewards_command, filters=private))
+    application.add_handler(CommandHandler("coupons", rewards.coupons_command, filters=private))
+    application.add_handler(CommandHandler("redeem", rewards.redeem_command, filters=private))
+    application.add_handler(CommandHandler("catalog", rewards.catalog_command, filters=private))
     application.add_handler(CommandHandler("scan", staff.scan_command, filters=private))
     application.add_handler(CommandHandler("undo", staff.undo_command, filters=private))
     application.add_handler(CommandHandler("staff", owner.staff_command, filters=private))
@@ -91,12 +95,23 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(MessageHandler(button("btn_balance"), customer.balance))
     application.add_handler(MessageHandler(button("btn_history"), customer.history))
     application.add_handler(MessageHandler(button("btn_help"), customer.help_command))
+    application.add_handler(MessageHandler(button("btn_rewards"), rewards.rewards_command))
+    application.add_handler(MessageHandler(button("btn_coupons"), rewards.coupons_command))
 
     application.add_handler(MessageHandler(private & filters.PHOTO, start.qr_photo))
     # Last: free text is an amount from staff; anything else gets a pointer to the buttons.
     # Commands we do not know fall through to the same reply.
     application.add_handler(MessageHandler(private & filters.TEXT, staff.amount_message))
     application.add_error_handler(errors.on_error)
+
+    job_queue = application.job_queue
+    assert job_queue is not None, "install python-telegram-bot[job-queue]"
+    job_queue.run_repeating(
+        jobs.expire_coupons,
+        interval=jobs.EXPIRE_COUPONS_EVERY_SECONDS,
+        first=10,
+        name=jobs.EXPIRE_COUPONS_JOB,
+    )
 
 
 async def on_startup(application: Application) -> None:  # type: ignore[type-arg]

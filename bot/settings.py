@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     max_points_per_staff_day: int = Field(default=10000, gt=0)
     undo_window_minutes: int = Field(default=30, ge=0)
 
+    coupon_validity_days: int = Field(default=30, ge=1, le=3650)
+    rewards_file: Path | None = None
+
     log_level: str = "INFO"
 
     @field_validator("owner_ids", mode="before")

@@ -55,6 +55,7 @@ def main_keyboard(context: Context) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         [
             [say(context, "btn_card"), say(context, "btn_balance")],
+            [say(context, "btn_rewards"), say(context, "btn_coupons")],
             [say(context, "btn_history"), say(context, "btn_help")],
         ],
         resize_keyboard=True,

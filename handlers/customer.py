@@ -51,9 +51,35 @@ async def balance(update: Update, context: Context, member: Member) -> None:
     """Show points and what they are worth."""
     services = get_services(context)
     view = await services.members.balance(member)
-    settings = services.settings
-    worth = format_money(view.worth_minor, settings.currency, settings.currency_exponent)
-    await reply(update, say(context, "balance", points=view.points, worth=worth))
+    lines = [say(context, "balance", points=view.points, worth=money(context, view.worth_minor))]
+    tier, upcoming, needed = await services.issuing.tier_progress(view.member)
+    tier_line = say(context, "balance_tier", tier=tier.name, multiplier=tier.multiplier.normalize())
+    if upcoming is None:
+        lines.append(f"{tier_line} {say(context, 'balance_top_tier')}")
+    else:
+        lines.append(
+            f"{tier_line} {say(context, 'balance_next_tier', needed=needed, tier=upcoming.name)}"
+        )
+    cheapest = await services.catalog.cheapest()
+    if cheapest is not None and cheapest.cost <= view.points:
+        lines.append(say(context, "balance_can_redeem", title=cheapest.title))
+    elif cheapest is not None:
+        lines.append(
+            say(
+                context,
+                "balance_next_reward",
+                title=cheapest.title,
+                cost=cheapest.cost,
+                points=view.points,
+                bar=progress_bar(view.points, cheapest.cost),
+            )
+        )
+    await reply(update, "\n".join(lines))
+
+
+def progress_bar(current: int, target: int, width: int = 10) -> str:
+    filled = min(width, current * width // target) if target > 0 else width
+    return "▓" * filled + "░" * (width - filled)
 
 
 def describe_entry(context: Context, entry: LedgerEntry) -> str:

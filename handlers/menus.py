@@ -12,9 +12,9 @@ from handlers.texts import t
 
 logger = logging.getLogger(__name__)
 
-CUSTOMER_COMMANDS = ("start", "card", "balance", "history", "help")
-STAFF_COMMANDS = ("scan", "undo")
-OWNER_COMMANDS = ("staff",)
+CUSTOMER_COMMANDS = ("start", "card", "balance", "rewards", "coupons", "history", "help")
+STAFF_COMMANDS = ("scan", "redeem", "undo")
+OWNER_COMMANDS = ("staff", "catalog")
 
 
 def commands_for(role: Role, lang: str) -> list[BotCommand]:

@@ -123,6 +123,13 @@ async def show_issued(update: Update, context: Context, actor: Actor, issued: Is
             balance=member.balance,
         ),
     )
+    if issued.promoted_to is not None:
+        tier = issued.promoted_to
+        await notify(
+            context,
+            member.chat_id,
+            say(context, "tier_up", tier=tier.name, multiplier=tier.multiplier.normalize()),
+        )
 
 
 async def show_needs_category(update: Update, context: Context, needed: NeedsCategory) -> None:

@@ -18,12 +18,18 @@ EN: Final[dict[str, str]] = {
     "btn_balance": "⭐ Balance",
     "btn_history": "📜 History",
     "btn_help": "❓ Help",
+    "btn_rewards": "🎁 Rewards",
+    "btn_coupons": "🎟 My coupons",
     # Command menu descriptions.
     "cmd_start": "Join or open the main menu",
     "cmd_card": "Show my QR member card",
     "cmd_balance": "My points",
     "cmd_history": "My last 10 transactions",
     "cmd_help": "How to earn and redeem",
+    "cmd_rewards": "Rewards I can get",
+    "cmd_coupons": "My open coupons",
+    "cmd_redeem": "Redeem a coupon: /redeem CODE",
+    "cmd_catalog": "Manage the rewards catalog",
     # Joining.
     "welcome_new": (
         "Welcome to {cafe}, <b>{name}</b>! 🎉\n"
@@ -189,6 +195,84 @@ EN: Final[dict[str, str]] = {
     "staff_removed_notice": (
         "You are no longer staff at {cafe}. Your own membership stays as it is."
     ),
+    # Balance details: tier and the next reward.
+    "balance_tier": "🏅 Tier: <b>{tier}</b> (×{multiplier} points).",
+    "balance_next_tier": "{needed} more points earned to reach {tier}.",
+    "balance_top_tier": "That's our top tier. Thank you!",
+    "balance_next_reward": (
+        "🎁 Next reward: {title} ({cost} points)\n<code>{bar}</code> {points}/{cost}"
+    ),
+    "balance_can_redeem": "🎁 You can redeem <b>{title}</b> now — tap <b>Rewards</b>.",
+    "tier_up": (
+        "🎉 Congratulations, you've reached <b>{tier}</b>! From now on every purchase earns "
+        "×{multiplier} points."
+    ),
+    # Rewards and coupons (customers).
+    "rewards_title": "🎁 <b>Rewards</b> — you have {points} points",
+    "rewards_line_ok": "✅ {title} — {cost} points",
+    "rewards_line_missing": "• {title} — {cost} points (need {missing} more)",
+    "rewards_empty": "There are no rewards yet. Ask at the counter!",
+    "btn_redeem": "Redeem {title}",
+    "coupon_caption": (
+        "🎁 <b>{title}</b>\n"
+        "Coupon for {name} · {cost} points\n"
+        "Show this QR at the counter, or tell the barista the code <code>{code}</code>.\n"
+        "Valid until {date}."
+    ),
+    "btn_cancel_coupon": "✖ Cancel coupon (refund)",
+    "btn_confirm_cancel": "Yes, cancel and refund",
+    "btn_keep_coupon": "Keep it",
+    "cancel_coupon_question": "Cancel your {title} coupon and get {cost} points back?",
+    "coupon_cancelled": (
+        "Coupon cancelled: {cost} points are back. Balance: <b>{balance}</b> points."
+    ),
+    "coupon_kept": "Great — your coupon is still valid.",
+    "not_enough_points": "You need {missing} more points for that reward. Keep collecting!",
+    "reward_unavailable": (
+        "That reward isn't available any more. Tap <b>Rewards</b> for the current list."
+    ),
+    "coupons_title": "🎟 <b>Your open coupons</b>",
+    "coupons_line": "• {title} — valid until {date}",
+    "coupons_empty": "You have no open coupons. Tap <b>Rewards</b> to get one.",
+    "btn_show_coupon": "Show {title}",
+    "coupon_redeemed_notice": "✅ Your <b>{title}</b> coupon was redeemed. Enjoy!",
+    "coupon_expired_notice": (
+        "⌛ Your <b>{title}</b> coupon expired unused, so its {cost} points are back. "
+        "Balance: <b>{balance}</b> points."
+    ),
+    "coupon_link_customer": "This is a coupon. Show it at the counter to use it.",
+    # Coupons at the counter (staff).
+    "coupon_staff": "🎁 <b>{title}</b> for {name}\nValid until {date}. Hand it over, then confirm.",
+    "btn_confirm_coupon": "✅ Confirm — hand over",
+    "coupon_confirmed": "✅ Redeemed: <b>{title}</b> for {name}.",
+    "coupon_already_redeemed": "⛔ {title}: already redeemed at {time} by {staff}.",
+    "coupon_was_cancelled": (
+        "⛔ {title}: the customer cancelled this coupon and got the points back."
+    ),
+    "coupon_was_expired": "⛔ {title}: this coupon expired on {date}; its points were refunded.",
+    "coupon_malformed": "That isn't a coupon code. Coupon codes look like <code>ABCD-EFGH</code>.",
+    "coupon_unknown": (
+        "There's no such coupon. Ask the customer to open it from their chat (<b>My coupons</b>)."
+    ),
+    "redeem_usage": "Type the coupon's code, e.g. <code>/redeem ABCD-EFGH</code>.",
+    # Catalog (owners).
+    "catalog_title": "🗂 <b>Rewards catalog</b>",
+    "catalog_line": "#{id} {title} — {cost} points{inactive}",
+    "catalog_inactive": " (off)",
+    "catalog_empty": "The catalog is empty.",
+    "catalog_help": (
+        "Add: <code>/catalog add 150 Croissant</code>\n"
+        "Change cost: <code>/catalog cost 3 120</code>\n"
+        "Switch off / on: <code>/catalog off 3</code>, <code>/catalog on 3</code>"
+    ),
+    "catalog_added": "Added #{id} {title} for {cost} points.",
+    "catalog_changed": "#{id} {title}: {cost} points, {state}.",
+    "catalog_state_on": "on",
+    "catalog_state_off": "off",
+    "catalog_bad_title": "The title must be 1 to 48 characters.",
+    "catalog_bad_cost": "The cost must be a whole number of points, from 1 to 1000000.",
+    "catalog_bad_duplicate": "There is already a reward with that title.",
+    "catalog_not_found": "There is no reward with that number. Send /catalog to see the list.",
     # Generic.
     "not_allowed": "Sorry, that's not available for your account.",
     "unknown_text": "I didn't catch that. Use the buttons below or /help.",

@@ -118,7 +118,49 @@ _V2_STAFF_SCANS_AUDIT: tuple[str, ...] = (
     "CREATE INDEX ledger_member_time ON ledger (member_id, created_at)",
 )
 
+_V3_REWARDS_AND_COUPONS: tuple[str, ...] = (
+    """
+    CREATE TABLE rewards (
+        id         INTEGER PRIMARY KEY,
+        title      TEXT    NOT NULL,
+        cost       INTEGER NOT NULL CHECK (cost > 0),
+        active     INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT    NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX rewards_title ON rewards (title COLLATE NOCASE)",
+    """
+    CREATE TABLE coupons (
+        id              INTEGER PRIMARY KEY,
+        token           TEXT    NOT NULL UNIQUE,
+        code            TEXT    NOT NULL UNIQUE,
+        member_id       INTEGER NOT NULL REFERENCES members(id),
+        reward_id       INTEGER NOT NULL REFERENCES rewards(id),
+        title           TEXT    NOT NULL,
+        cost            INTEGER NOT NULL,
+        state           TEXT    NOT NULL DEFAULT 'issued'
+                        CHECK (state IN ('issued', 'redeemed', 'cancelled', 'expired')),
+        issued_at       TEXT    NOT NULL,
+        expires_at      TEXT    NOT NULL,
+        closed_at       TEXT,
+        closed_by       INTEGER,
+        closed_by_name  TEXT,
+        debit_entry_id  INTEGER NOT NULL UNIQUE REFERENCES ledger(id),
+        refund_entry_id INTEGER UNIQUE REFERENCES ledger(id)
+    )
+    """,
+    "CREATE INDEX coupons_member ON coupons (member_id, state)",
+    "CREATE INDEX coupons_expiry ON coupons (state, expires_at)",
+    # States only move issued → redeemed | cancelled | expired.
+    """
+    CREATE TRIGGER coupons_state_forward BEFORE UPDATE OF state ON coupons
+    WHEN OLD.state <> 'issued' OR NEW.state = 'issued'
+    BEGIN SELECT RAISE(ABORT, 'coupon state can only leave issued'); END
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
+    (3, _V3_REWARDS_AND_COUPONS),
 )

@@ -20,6 +20,7 @@ from tests.fakebot import TOKEN, FakeTelegram, FakeUser, SentMessage
 from tests.helpers import first_link, link_payload, qr_payload, show_card
 
 OWNER_ID = 1_000_001
+CUSTOMER_MENU = ["start", "card", "balance", "rewards", "coupons", "history", "help"]
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 

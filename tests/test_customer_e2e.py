@@ -8,7 +8,7 @@ import pytest
 
 from bot.services.errors import CardExpired, CardInvalid
 from storage import members as member_store
-from tests.conftest import OWNER_ID, BotHarness
+from tests.conftest import CUSTOMER_MENU, OWNER_ID, BotHarness
 from tests.fakebot import FakeUser
 from tests.helpers import qr_payload
 
@@ -23,7 +23,9 @@ async def test_new_customer_joins_and_gets_a_scannable_card(bot: BotHarness) -> 
     alice = bot.user(2001, "Alice")
     (welcome,) = await alice.send("/start")
     assert "Welcome to Bean There, Alice" in welcome
-    assert welcome.keyboard == ["💳 My card", "⭐ Balance", "📜 History", "❓ Help"]
+    assert welcome.keyboard == [
+        "💳 My card", "⭐ Balance", "🎁 Rewards", "🎟 My coupons", "📜 History", "❓ Help"
+    ]  # fmt: skip
 
     (card,) = await alice.send("💳 My card")
     assert card.method == "sendPhoto" and card.photo
@@ -54,7 +56,10 @@ async def test_card_command_gives_a_new_code_each_time(bot: BotHarness) -> None:
 async def test_balance_and_history_on_an_empty_account(bot: BotHarness) -> None:
     alice = await bot.customer(2001, "Alice")
     (balance,) = await alice.send("⭐ Balance")
-    assert balance.body == "⭐ You have 0 points, worth about €0.00."
+    assert balance.body == (
+        "⭐ You have 0 points, worth about €0.00.\n"
+        "🏅 Tier: Bronze (×1 points). 500 more points earned to reach Silver."
+    )
     (history,) = await alice.send("/history")
     assert "No transactions yet" in history.body
     (help_text,) = await alice.send("❓ Help")
@@ -148,7 +153,7 @@ async def test_names_with_html_characters_are_escaped(bot: BotHarness) -> None:
 
 async def test_customers_see_only_customer_commands(bot: BotHarness) -> None:
     customer = await bot.customer(2001, "Alice")
-    assert bot.fake.menu_for(customer.chat_id) == ["start", "card", "balance", "history", "help"]
+    assert bot.fake.menu_for(customer.chat_id) == CUSTOMER_MENU
 
 
 async def test_owner_gets_their_menu_when_opening_the_bot(bot: BotHarness) -> None:

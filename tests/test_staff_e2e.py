@@ -10,7 +10,7 @@ from PIL import Image
 
 from bot.qr import render_png
 from bot.tokens import LinkKind, random_token
-from tests.conftest import OWNER_ID, BotFactory, BotHarness
+from tests.conftest import CUSTOMER_MENU, OWNER_ID, BotFactory, BotHarness
 from tests.helpers import card_code, first_link, link_payload, qr_payload, show_card
 
 BARISTA_ID = 3001
@@ -32,9 +32,7 @@ async def test_owner_invites_a_barista_who_joins_with_the_link(bot: BotHarness) 
     (welcome,) = await anna.send(f"/start {payload}")
     assert "Welcome to the team at Bean There, Anna" in welcome.body
     assert owner.last.body == "✅ Anna joined as staff."
-    assert bot.fake.menu_for(BARISTA_ID) == [
-        "start", "card", "balance", "history", "help", "scan", "undo"
-    ]  # fmt: skip
+    assert bot.fake.menu_for(BARISTA_ID) == [*CUSTOMER_MENU, "scan", "redeem", "undo"]
     (overview,) = await owner.send("/staff")
     assert "• Anna (since 23 Nov 2026)" in overview.body
     assert overview.button("Remove Anna")
@@ -349,7 +347,7 @@ async def test_a_customer_trying_staff_things_learns_nothing(bot: BotHarness) ->
     assert bot.fake.callback_answers[-1]["text"] == "Sorry, that's not available for your account."
     (refused_card,) = await mallory.send(f"/start {qr_payload((await show_card(alice)).photo)}")
     assert "Only café staff can scan it" in refused_card.body
-    assert bot.fake.menu_for(2002) == ["start", "card", "balance", "history", "help"]
+    assert bot.fake.menu_for(2002) == CUSTOMER_MENU
     assert len(await bot.ledger()) == 1
 
 
@@ -367,7 +365,7 @@ async def test_removed_staff_lose_access_at_once(bot: BotHarness) -> None:
     assert refused.body == "Sorry, that's not available for your account."
     (ignored,) = await anna.send("4.50")  # the scan she had open is dead
     assert "Use the buttons below" in ignored.body
-    assert bot.fake.menu_for(BARISTA_ID) == ["start", "card", "balance", "history", "help"]
+    assert bot.fake.menu_for(BARISTA_ID) == CUSTOMER_MENU
     assert await bot.ledger() == []
     assert "staff.remove" in await bot.audit_actions()
 

@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.services.catalog import CatalogService
+from bot.services.coupons import CouponService
 from bot.services.issuing import IssuingService
 from bot.services.membership import MembershipService
 from bot.services.roles import RoleService
@@ -26,6 +28,8 @@ class Services:
     members: MembershipService
     staff: StaffService
     issuing: IssuingService
+    catalog: CatalogService
+    coupons: CouponService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
@@ -34,7 +38,7 @@ class Services:
         key = await _signing_key(db, settings)
         roles = RoleService(db, settings)
         members = MembershipService(db, clock, settings, key)
-        return cls(
+        services = cls(
             settings=settings,
             clock=clock,
             db=db,
@@ -42,7 +46,12 @@ class Services:
             members=members,
             staff=StaffService(db, clock, roles),
             issuing=IssuingService(db, clock, settings, members),
+            catalog=CatalogService(db, clock),
+            coupons=CouponService(db, clock, settings),
         )
+        if settings.rewards_file is not None:
+            await services.catalog.seed(settings.rewards_file)
+        return services
 
     async def close(self) -> None:
         await self.db.close()

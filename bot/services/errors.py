@@ -80,3 +80,37 @@ class NotUndoable(ServiceError):
 
 class PointsAlreadySpent(ServiceError):
     """Reversing would take the balance below zero."""
+
+
+class RewardUnavailable(ServiceError):
+    """The reward does not exist or was deactivated."""
+
+
+class RewardInvalid(ServiceError):
+    """A title or cost the catalog cannot take."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotEnoughPoints(ServiceError):
+    def __init__(self, missing: int) -> None:
+        super().__init__(str(missing))
+        self.missing = missing
+
+
+class CouponMalformed(ServiceError):
+    """Not something that could be a coupon at all."""
+
+
+class CouponUnknown(ServiceError):
+    """Well-formed, but no such coupon (forged, mistyped or from another café)."""
+
+
+class CouponClosed(ServiceError):
+    """The coupon is redeemed, cancelled or expired; ``coupon`` says which, when and by whom."""
+
+    def __init__(self, coupon: object) -> None:
+        super().__init__("closed")
+        self.coupon = coupon

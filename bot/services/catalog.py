@@ -1,0 +1,105 @@
+"""The rewards catalog the owner manages."""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.services.errors import RewardInvalid, RewardUnavailable
+from storage import Database
+from storage import audit as audit_store
+from storage import rewards as reward_store
+from storage.rewards import Reward
+
+logger = logging.getLogger(__name__)
+
+MAX_TITLE = 48
+MAX_COST = 1_000_000
+SYSTEM_ACTOR = 0
+
+
+def check_title(title: str) -> str:
+    cleaned = " ".join(title.split())
+    if not 1 <= len(cleaned) <= MAX_TITLE:
+        raise RewardInvalid("title")
+    return cleaned
+
+
+def check_cost(cost: object) -> int:
+    text = str(cost).strip()
+    if not text.isdigit() or not 0 < int(text) <= MAX_COST:
+        raise RewardInvalid("cost")
+    return int(text)
+
+
+class CatalogService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def list(self, *, active_only: bool = False) -> list[Reward]:
+        return await reward_store.list_all(self._db.reader, active_only=active_only)
+
+    async def cheapest(self) -> Reward | None:
+        rewards = await self.list(active_only=True)
+        return rewards[0] if rewards else None
+
+    async def get_active(self, reward_id: int) -> Reward:
+        reward = await reward_store.get(self._db.reader, reward_id)
+        if reward is None or not reward.active:
+            raise RewardUnavailable
+        return reward
+
+    async def add(self, actor_id: int, title: str, cost: object) -> Reward:
+        title, points = check_title(title), check_cost(cost)
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            if await reward_store.by_title(tx, title) is not None:
+                raise RewardInvalid("duplicate")
+            reward = await reward_store.add(tx, title, points, now)
+            await audit_store.record(
+                tx, actor_id=actor_id, action="catalog.add", now=now, detail=f"{title}: {points}"
+            )
+        return reward
+
+    async def change(
+        self, actor_id: int, reward_id: int, *, cost: object = None, active: bool | None = None
+    ) -> Reward:
+        points = None if cost is None else check_cost(cost)
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            reward = await reward_store.update(tx, reward_id, cost=points, active=active)
+            if reward is None:
+                raise RewardUnavailable
+            await audit_store.record(
+                tx,
+                actor_id=actor_id,
+                action="catalog.change",
+                now=now,
+                detail=f"{reward.title}: cost={reward.cost} active={reward.active}",
+            )
+        return reward
+
+    async def seed(self, path: Path) -> int:
+        """Add the file's rewards that the catalog lacks; changes made in the chat win."""
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        added = 0
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            for item in data.get("rewards", []):
+                title, cost = check_title(str(item["title"])), check_cost(item["cost"])
+                if await reward_store.by_title(tx, title) is None:
+                    await reward_store.add(tx, title, cost, now)
+                    await audit_store.record(
+                        tx,
+                        actor_id=SYSTEM_ACTOR,
+                        action="catalog.seed",
+                        now=now,
+                        detail=f"{title}: {cost}",
+                    )
+                    added += 1
+        logger.info("Seeded %s rewards from %s", added, path)
+        return added

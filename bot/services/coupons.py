@@ -1,0 +1,219 @@
+"""Redeeming points for coupons, and each coupon's life: issued → redeemed | cancelled | expired.
+
+Every state change is one transaction: the debit and the coupon are created together;
+cancelling or expiring refunds in the same transaction as the state change; confirming
+at the counter is a conditional update, so only one of two racing baristas succeeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.clock import Clock
+from bot.services.errors import (
+    CouponClosed,
+    CouponMalformed,
+    CouponUnknown,
+    NotEnoughPoints,
+    RewardUnavailable,
+)
+from bot.services.issuing import Actor
+from bot.settings import Settings
+from bot.tokens import LinkKind, link_kind, normalise_code, random_token, short_code
+from storage import Database
+from storage import audit as audit_store
+from storage import coupons as coupon_store
+from storage import ledger as ledger_store
+from storage import members as member_store
+from storage import rewards as reward_store
+from storage.coupons import Coupon, CouponState
+from storage.ledger import EntryKind, Overdraft
+from storage.members import Member
+
+COUPON_CODE_LENGTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class CouponView:
+    coupon: Coupon
+    member: Member
+
+
+def display_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+class CouponService:
+    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+
+    # -- customers ---------------------------------------------------------------------
+
+    async def redeem(self, member: Member, reward_id: int, key: str) -> CouponView:
+        """Debit the points and issue the coupon in one transaction (idempotent per ``key``)."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            debit = await ledger_store.by_key(tx, key)
+            if debit is not None:
+                existing = await coupon_store.by_debit_entry(tx, debit.id)
+                assert existing is not None
+                return await self._view(tx, existing)
+            reward = await reward_store.get(tx, reward_id)
+            if reward is None or not reward.active:
+                raise RewardUnavailable
+            try:
+                debit, _ = await ledger_store.append(
+                    tx,
+                    member_id=member.id,
+                    points=-reward.cost,
+                    kind=EntryKind.REDEEM,
+                    reason=reward.title,
+                    idempotency_key=key,
+                    now=now,
+                    actor_id=member.tg_user_id,
+                )
+            except Overdraft:
+                fresh = await member_store.by_id(tx, member.id)
+                raise NotEnoughPoints(reward.cost - (fresh.balance if fresh else 0)) from None
+            coupon = await coupon_store.create(
+                tx,
+                token=random_token(LinkKind.COUPON),
+                code=short_code(COUPON_CODE_LENGTH),
+                member_id=member.id,
+                reward_id=reward.id,
+                title=reward.title,
+                cost=reward.cost,
+                debit_entry_id=debit.id,
+                now=now,
+                expires_at=now + timedelta(days=self._settings.coupon_validity_days),
+            )
+            return await self._view(tx, coupon)
+
+    async def open_coupons(self, member: Member) -> list[Coupon]:
+        return await coupon_store.open_for_member(self._db.reader, member.id)
+
+    async def of_member(self, member: Member, coupon_id: int) -> Coupon:
+        coupon = await coupon_store.get(self._db.reader, coupon_id)
+        if coupon is None or coupon.member_id != member.id:
+            raise CouponUnknown
+        return coupon
+
+    async def cancel(self, member: Member, coupon_id: int) -> CouponView:
+        """The customer gives an unused coupon back and gets the points back."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            coupon = await coupon_store.get(tx, coupon_id)
+            if coupon is None or coupon.member_id != member.id:
+                raise CouponUnknown
+            if coupon.state is not CouponState.ISSUED:
+                raise CouponClosed(coupon)
+            closed = await self._close_with_refund(
+                tx, coupon, CouponState.CANCELLED, now, actor=member.tg_user_id
+            )
+            return await self._view(tx, closed)
+
+    # -- staff ---------------------------------------------------------------------------
+
+    async def lookup(self, payload_or_code: str) -> CouponView:
+        """The coupon behind a scanned link payload or a typed code."""
+        text = payload_or_code.strip()
+        if link_kind(text) is LinkKind.COUPON:
+            coupon = await coupon_store.by_token(self._db.reader, text)
+        else:
+            code = normalise_code(text)
+            if len(code) != COUPON_CODE_LENGTH:
+                raise CouponMalformed
+            coupon = await coupon_store.by_code(self._db.reader, code)
+        if coupon is None:
+            raise CouponUnknown
+        return await self._view(self._db.reader, coupon)
+
+    async def confirm(self, actor: Actor, coupon_id: int) -> CouponView:
+        """Hand over the reward: exactly one confirmation wins."""
+        now = self._clock.now()
+        closed: Coupon | None = None
+        async with self._db.transaction() as tx:
+            coupon = await coupon_store.get(tx, coupon_id)
+            if coupon is None:
+                raise CouponUnknown
+            if coupon.state is CouponState.ISSUED and coupon.expires_at <= now:
+                # The expiry job has not reached it yet: expire and refund it now.
+                closed = await self._close_with_refund(tx, coupon, CouponState.EXPIRED, now)
+            elif await coupon_store.close(
+                tx,
+                coupon.id,
+                CouponState.REDEEMED,
+                now,
+                by=actor.tg_user_id,
+                by_name=actor.first_name,
+            ):
+                await audit_store.record(
+                    tx,
+                    actor_id=actor.tg_user_id,
+                    action="coupon.redeem",
+                    member_id=coupon.member_id,
+                    now=now,
+                    detail=f"coupon {coupon.id}: {coupon.title}",
+                )
+                redeemed = await coupon_store.get(tx, coupon.id)
+                assert redeemed is not None
+                return await self._view(tx, redeemed)
+            else:
+                closed = await coupon_store.get(tx, coupon.id)
+        raise CouponClosed(closed)
+
+    # -- the expiry job --------------------------------------------------------------------
+
+    async def expire_due(self, batch: int = 200) -> list[CouponView]:
+        """Expire every unused coupon past its date and refund its points."""
+        expired: list[CouponView] = []
+        while True:
+            now = self._clock.now()
+            due = await coupon_store.due_for_expiry(self._db.reader, now, batch)
+            if not due:
+                return expired
+            for coupon in due:
+                async with self._db.transaction() as tx:
+                    fresh = await coupon_store.get(tx, coupon.id)
+                    if fresh is None or fresh.state is not CouponState.ISSUED:
+                        continue
+                    closed = await self._close_with_refund(tx, fresh, CouponState.EXPIRED, now)
+                    expired.append(await self._view(tx, closed))
+            if len(due) < batch:
+                return expired
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    async def _close_with_refund(
+        self,
+        tx: aiosqlite.Connection,
+        coupon: Coupon,
+        state: CouponState,
+        now: datetime,
+        actor: int | None = None,
+    ) -> Coupon:
+        refund, _ = await ledger_store.append(
+            tx,
+            member_id=coupon.member_id,
+            points=coupon.cost,
+            kind=EntryKind.REFUND,
+            reason=coupon.title,
+            idempotency_key=f"refund:coupon:{coupon.id}",
+            now=now,
+            actor_id=actor,
+        )
+        if not await coupon_store.close(tx, coupon.id, state, now, refund_entry_id=refund.id):
+            raise CouponClosed(coupon)
+        closed = await coupon_store.get(tx, coupon.id)
+        assert closed is not None
+        return closed
+
+    async def _view(self, conn: aiosqlite.Connection, coupon: Coupon) -> CouponView:
+        member = await member_store.by_id(conn, coupon.member_id)
+        assert member is not None
+        return CouponView(coupon, member)

@@ -1,0 +1,415 @@
+"""Rewards and coupons: customers redeem, staff hand rewards over, owners edit the catalog."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.qr import render_png
+from bot.services import errors
+from bot.services.coupons import CouponView, display_code
+from bot.services.roles import Role
+from handlers import customer
+from handlers.common import (
+    Context,
+    actor_of,
+    button_args,
+    get_services,
+    local_time,
+    member_only,
+    notify,
+    reply,
+    requires,
+    say,
+)
+from storage.coupons import Coupon, CouponState
+from storage.members import Member
+
+logger = logging.getLogger(__name__)
+
+REDEEM = "rdm"
+SHOW = "cshow"
+CANCEL_ASK = "ccx"
+CANCEL_YES = "ccy"
+CANCEL_KEEP = "ckp"
+CONFIRM = "cok"
+DATE = "%d %b %Y"
+
+
+# -- customers -----------------------------------------------------------------------------
+
+
+@member_only
+async def rewards_command(update: Update, context: Context, member: Member) -> None:
+    """The catalog, with what the customer can afford and a Redeem button for those."""
+    rewards = await get_services(context).catalog.list(active_only=True)
+    if not rewards:
+        await reply(update, say(context, "rewards_empty"))
+        return
+    lines = [say(context, "rewards_title", points=member.balance)]
+    buttons = []
+    for reward in rewards:
+        if reward.cost <= member.balance:
+            lines.append(say(context, "rewards_line_ok", title=reward.title, cost=reward.cost))
+            label = say(context, "btn_redeem", title=reward.title)
+            buttons.append([InlineKeyboardButton(label, callback_data=f"{REDEEM}:{reward.id}")])
+        else:
+            missing = reward.cost - member.balance
+            lines.append(
+                say(
+                    context,
+                    "rewards_line_missing",
+                    title=reward.title,
+                    cost=reward.cost,
+                    missing=missing,
+                )
+            )
+    await reply(
+        update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None
+    )
+
+
+async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
+    coupon = view.coupon
+    caption = say(
+        context,
+        "coupon_caption",
+        title=coupon.title,
+        name=view.member.first_name,
+        cost=coupon.cost,
+        code=display_code(coupon.code),
+        date=local_time(context, coupon.expires_at, DATE),
+    )
+    await context.bot.send_photo(
+        chat_id,
+        render_png(customer.deep_link(context, coupon.token)),
+        caption=caption,
+        parse_mode="HTML",
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        say(context, "btn_cancel_coupon"), callback_data=f"{CANCEL_ASK}:{coupon.id}"
+                    )
+                ]
+            ]
+        ),
+    )
+
+
+async def redeem_pressed(update: Update, context: Context) -> None:
+    """Redeem: debit the points and send the coupon. A double tap gives one coupon."""
+    parsed = await button_args(update, 1)
+    query = update.callback_query
+    if parsed is None or not parsed[0].isdigit() or query is None or query.message is None:
+        return
+    await _redeem(update, context, int(parsed[0]), query.message.message_id)
+
+
+async def _redeem(update: Update, context: Context, reward_id: int, message_id: int) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    services = get_services(context)
+    member = await services.members.find(user.id)
+    if member is None:
+        await reply(update, say(context, "not_a_member"))
+        return
+    key = f"redeem:{member.id}:{message_id}:{reward_id}"
+    try:
+        view = await services.coupons.redeem(member, reward_id, key)
+    except errors.NotEnoughPoints as short:
+        await reply(update, say(context, "not_enough_points", missing=short.missing))
+        return
+    except errors.RewardUnavailable:
+        await reply(update, say(context, "reward_unavailable"))
+        return
+    await send_coupon(context, member.chat_id, view)
+
+
+@member_only
+async def coupons_command(update: Update, context: Context, member: Member) -> None:
+    """The customer's open coupons, each with a button to show it again."""
+    coupons = await get_services(context).coupons.open_coupons(member)
+    if not coupons:
+        await reply(update, say(context, "coupons_empty"))
+        return
+    lines = [say(context, "coupons_title")]
+    buttons = []
+    for coupon in coupons[:50]:
+        date = local_time(context, coupon.expires_at, DATE)
+        lines.append(say(context, "coupons_line", title=coupon.title, date=date))
+        label = say(context, "btn_show_coupon", title=coupon.title)
+        buttons.append([InlineKeyboardButton(label, callback_data=f"{SHOW}:{coupon.id}")])
+    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons))
+
+
+async def _own_coupon(update: Update, context: Context) -> tuple[Member, Coupon] | None:
+    parsed = await button_args(update, 1)
+    user = update.effective_user
+    if parsed is None or not parsed[0].isdigit() or user is None:
+        return None
+    services = get_services(context)
+    member = await services.members.find(user.id)
+    if member is None:
+        return None
+    try:
+        return member, await services.coupons.of_member(member, int(parsed[0]))
+    except errors.CouponUnknown:
+        await reply(update, say(context, "coupon_unknown"))
+        return None
+
+
+async def show_pressed(update: Update, context: Context) -> None:
+    """Send one of the customer's coupons again."""
+    found = await _own_coupon(update, context)
+    if found is None:
+        return
+    member, coupon = found
+    if coupon.state is not CouponState.ISSUED:
+        await reply(update, closed_text(context, coupon))
+        return
+    await send_coupon(context, member.chat_id, CouponView(coupon, member))
+
+
+async def cancel_asked(update: Update, context: Context) -> None:
+    """First tap on Cancel: ask before giving the coupon back."""
+    found = await _own_coupon(update, context)
+    if found is None:
+        return
+    _, coupon = found
+    await reply(
+        update,
+        say(context, "cancel_coupon_question", title=coupon.title, cost=coupon.cost),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        say(context, "btn_confirm_cancel"),
+                        callback_data=f"{CANCEL_YES}:{coupon.id}",
+                    ),
+                    InlineKeyboardButton(
+                        say(context, "btn_keep_coupon"), callback_data=f"{CANCEL_KEEP}:{coupon.id}"
+                    ),
+                ]
+            ]
+        ),
+    )
+
+
+async def cancel_confirmed(update: Update, context: Context) -> None:
+    """Cancel the coupon and refund its points."""
+    found = await _own_coupon(update, context)
+    if found is None:
+        return
+    member, coupon = found
+    query = update.callback_query
+    if query is not None:
+        await query.edit_message_reply_markup(None)
+    try:
+        view = await get_services(context).coupons.cancel(member, coupon.id)
+    except errors.CouponClosed as closed:
+        await reply(update, closed_text(context, closed.coupon))  # type: ignore[arg-type]
+        return
+    await reply(
+        update,
+        say(context, "coupon_cancelled", cost=view.coupon.cost, balance=view.member.balance),
+    )
+
+
+async def cancel_kept(update: Update, context: Context) -> None:
+    """The customer changed their mind: keep the coupon."""
+    query = update.callback_query
+    await button_args(update, 1)
+    if query is not None:
+        await query.edit_message_reply_markup(None)
+    await reply(update, say(context, "coupon_kept"))
+
+
+# -- staff ---------------------------------------------------------------------------------
+
+
+def closed_text(context: Context, coupon: Coupon) -> str:
+    """Why a coupon cannot be used any more, in the barista's words."""
+    if coupon.state is CouponState.REDEEMED and coupon.closed_at is not None:
+        today = local_time(context, get_services(context).clock.now(), DATE)
+        when = local_time(context, coupon.closed_at, DATE)
+        pattern = "%H:%M" if when == today else "%d %b %H:%M"
+        return say(
+            context,
+            "coupon_already_redeemed",
+            title=coupon.title,
+            time=local_time(context, coupon.closed_at, pattern),
+            staff=coupon.closed_by_name or "staff",
+        )
+    if coupon.state is CouponState.CANCELLED:
+        return say(context, "coupon_was_cancelled", title=coupon.title)
+    return say(
+        context,
+        "coupon_was_expired",
+        title=coupon.title,
+        date=local_time(context, coupon.expires_at, DATE),
+    )
+
+
+async def show_coupon_to_staff(update: Update, context: Context, text: str) -> None:
+    services = get_services(context)
+    try:
+        view = await services.coupons.lookup(text)
+    except errors.CouponMalformed:
+        await reply(update, say(context, "coupon_malformed"))
+        return
+    except errors.CouponUnknown:
+        await reply(update, say(context, "coupon_unknown"))
+        return
+    coupon = view.coupon
+    if coupon.state is not CouponState.ISSUED or coupon.expires_at <= services.clock.now():
+        if coupon.state is CouponState.ISSUED:
+            await services.coupons.expire_due()
+            coupon = (await services.coupons.lookup(text)).coupon
+        await reply(update, closed_text(context, coupon))
+        return
+    await reply(
+        update,
+        say(
+            context,
+            "coupon_staff",
+            title=coupon.title,
+            name=view.member.first_name,
+            date=local_time(context, coupon.expires_at, DATE),
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        say(context, "btn_confirm_coupon"), callback_data=f"{CONFIRM}:{coupon.id}"
+                    )
+                ]
+            ]
+        ),
+    )
+
+
+async def coupon_link_for_customer(update: Update, context: Context) -> None:
+    """A coupon link opened by a customer: their own coupon comes again; others reveal nothing."""
+    user = update.effective_user
+    services = get_services(context)
+    member = await services.members.find(user.id) if user else None
+    payload = context.args[0] if context.args else ""
+    try:
+        view = await services.coupons.lookup(payload)
+    except errors.ServiceError:
+        view = None
+    if member is not None and view is not None and view.member.id == member.id:
+        if view.coupon.state is CouponState.ISSUED:
+            await send_coupon(context, member.chat_id, view)
+        else:
+            await reply(update, closed_text(context, view.coupon))
+        return
+    await reply(update, say(context, "coupon_link_customer"))
+
+
+@requires(Role.STAFF, otherwise=coupon_link_for_customer)
+async def coupon_link(update: Update, context: Context) -> None:
+    """A coupon QR scanned by staff: show reward, member and state, with Confirm."""
+    await show_coupon_to_staff(update, context, context.args[0] if context.args else "")
+
+
+@requires(Role.STAFF)
+async def redeem_command(update: Update, context: Context) -> None:
+    """/redeem CODE: the typed way to look up a coupon."""
+    if not context.args:
+        await reply(update, say(context, "redeem_usage"))
+        return
+    await show_coupon_to_staff(update, context, "".join(context.args))
+
+
+@requires(Role.STAFF)
+async def confirm_pressed(update: Update, context: Context) -> None:
+    """Hand over the reward. Of two baristas confirming at once, exactly one succeeds."""
+    parsed = await button_args(update, 1)
+    query = update.callback_query
+    if parsed is None or not parsed[0].isdigit() or query is None:
+        return
+    actor = await actor_of(update, context)
+    try:
+        view = await get_services(context).coupons.confirm(actor, int(parsed[0]))
+    except errors.CouponClosed as closed:
+        await reply(update, closed_text(context, closed.coupon))  # type: ignore[arg-type]
+        return
+    except errors.CouponUnknown:
+        await reply(update, say(context, "coupon_unknown"))
+        return
+    await query.edit_message_reply_markup(None)
+    title, name = view.coupon.title, view.member.first_name
+    await reply(update, say(context, "coupon_confirmed", title=title, name=name))
+    await notify(context, view.member.chat_id, say(context, "coupon_redeemed_notice", title=title))
+
+
+# -- owners: the catalog -------------------------------------------------------------------
+
+
+@requires(Role.OWNER)
+async def catalog_command(update: Update, context: Context) -> None:
+    """/catalog — list; /catalog add COST TITLE | cost ID COST | off ID | on ID."""
+    args = context.args or []
+    user = update.effective_user
+    assert user is not None
+    catalog = get_services(context).catalog
+    try:
+        if args and args[0] == "add" and len(args) >= 3:
+            reward = await catalog.add(user.id, " ".join(args[2:]), args[1])
+            await reply(
+                update,
+                say(context, "catalog_added", id=reward.id, title=reward.title, cost=reward.cost),
+            )
+            return
+        changes: dict[str, object] = {}
+        if args and args[0] == "cost" and len(args) == 3:
+            changes = {"cost": args[2]}
+        elif args and args[0] in ("on", "off") and len(args) == 2:
+            changes = {"active": args[0] == "on"}
+        if changes and args[1].lstrip("#").isdigit():
+            reward = await catalog.change(user.id, int(args[1].lstrip("#")), **changes)  # type: ignore[arg-type]
+            state = say(context, "catalog_state_on" if reward.active else "catalog_state_off")
+            await reply(
+                update,
+                say(
+                    context,
+                    "catalog_changed",
+                    id=reward.id,
+                    title=reward.title,
+                    cost=reward.cost,
+                    state=state,
+                ),
+            )
+            return
+    except errors.RewardInvalid as invalid:
+        await reply(update, say(context, f"catalog_bad_{invalid.reason}"))
+        return
+    except errors.RewardUnavailable:
+        await reply(update, say(context, "catalog_not_found"))
+        return
+    await reply(update, await catalog_overview(context))
+
+
+async def catalog_overview(context: Context) -> str:
+    rewards = await get_services(context).catalog.list()
+    lines = [say(context, "catalog_title")]
+    if not rewards:
+        lines.append(say(context, "catalog_empty"))
+    for reward in rewards:
+        inactive = "" if reward.active else say(context, "catalog_inactive")
+        lines.append(
+            say(
+                context,
+                "catalog_line",
+                id=reward.id,
+                title=reward.title,
+                cost=reward.cost,
+                inactive=inactive,
+            )
+        )
+    lines += ["", say(context, "catalog_help")]
+    return "\n".join(lines)

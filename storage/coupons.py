@@ -1,0 +1,149 @@
+"""Coupons: rewards bought with points, redeemed once at the counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from storage.timeutil import from_db, from_db_optional, to_db
+
+
+class CouponState(StrEnum):
+    ISSUED = "issued"
+    REDEEMED = "redeemed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Coupon:
+    id: int
+    token: str
+    code: str
+    member_id: int
+    reward_id: int
+    title: str
+    cost: int
+    state: CouponState
+    issued_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    closed_by: int | None
+    closed_by_name: str | None
+    debit_entry_id: int
+    refund_entry_id: int | None
+
+
+def _coupon(row: aiosqlite.Row) -> Coupon:
+    return Coupon(
+        id=row["id"],
+        token=row["token"],
+        code=row["code"],
+        member_id=row["member_id"],
+        reward_id=row["reward_id"],
+        title=row["title"],
+        cost=row["cost"],
+        state=CouponState(row["state"]),
+        issued_at=from_db(row["issued_at"]),
+        expires_at=from_db(row["expires_at"]),
+        closed_at=from_db_optional(row["closed_at"]),
+        closed_by=row["closed_by"],
+        closed_by_name=row["closed_by_name"],
+        debit_entry_id=row["debit_entry_id"],
+        refund_entry_id=row["refund_entry_id"],
+    )
+
+
+async def create(
+    tx: aiosqlite.Connection,
+    *,
+    token: str,
+    code: str,
+    member_id: int,
+    reward_id: int,
+    title: str,
+    cost: int,
+    debit_entry_id: int,
+    now: datetime,
+    expires_at: datetime,
+) -> Coupon:
+    async with tx.execute(
+        "INSERT INTO coupons (token, code, member_id, reward_id, title, cost, issued_at,"
+        " expires_at, debit_entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        (
+            token,
+            code,
+            member_id,
+            reward_id,
+            title,
+            cost,
+            to_db(now),
+            to_db(expires_at),
+            debit_entry_id,
+        ),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return _coupon(row)
+
+
+async def _one(conn: aiosqlite.Connection, where: str, value: object) -> Coupon | None:
+    async with conn.execute(f"SELECT * FROM coupons WHERE {where} = ?", (value,)) as cur:
+        row = await cur.fetchone()
+    return _coupon(row) if row else None
+
+
+async def get(conn: aiosqlite.Connection, coupon_id: int) -> Coupon | None:
+    return await _one(conn, "id", coupon_id)
+
+
+async def by_token(conn: aiosqlite.Connection, token: str) -> Coupon | None:
+    return await _one(conn, "token", token)
+
+
+async def by_code(conn: aiosqlite.Connection, code: str) -> Coupon | None:
+    return await _one(conn, "code", code)
+
+
+async def by_debit_entry(conn: aiosqlite.Connection, entry_id: int) -> Coupon | None:
+    return await _one(conn, "debit_entry_id", entry_id)
+
+
+async def open_for_member(conn: aiosqlite.Connection, member_id: int) -> list[Coupon]:
+    async with conn.execute(
+        "SELECT * FROM coupons WHERE member_id = ? AND state = 'issued' ORDER BY expires_at",
+        (member_id,),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [_coupon(row) for row in rows]
+
+
+async def due_for_expiry(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Coupon]:
+    async with conn.execute(
+        "SELECT * FROM coupons WHERE state = 'issued' AND expires_at <= ? ORDER BY id LIMIT ?",
+        (to_db(now), limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [_coupon(row) for row in rows]
+
+
+async def close(
+    tx: aiosqlite.Connection,
+    coupon_id: int,
+    state: CouponState,
+    now: datetime,
+    *,
+    by: int | None = None,
+    by_name: str | None = None,
+    refund_entry_id: int | None = None,
+) -> bool:
+    """Move an issued coupon to a final state; False if it was no longer issued."""
+    cur = await tx.execute(
+        "UPDATE coupons SET state = ?, closed_at = ?, closed_by = ?, closed_by_name = ?,"
+        " refund_entry_id = ? WHERE id = ? AND state = 'issued'",
+        (state.value, to_db(now), by, by_name, refund_entry_id, coupon_id),
+    )
+    return cur.rowcount == 1
