@@ -21,7 +21,7 @@ from bot.services.container import Services
 from bot.services.roles import Role
 from bot.settings import Settings
 from handlers import customer, errors, jobs, menus, owner, rewards, staff, start
-from handlers.common import SERVICES_KEY
+from handlers.common import SERVICES_KEY, Callback
 from handlers.texts import button_texts
 
 logger = logging.getLogger(__name__)
@@ -71,22 +71,23 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(CommandHandler("undo", staff.undo_command, filters=private))
     application.add_handler(CommandHandler("staff", owner.staff_command, filters=private))
 
-    application.add_handler(
-        CallbackQueryHandler(staff.category_pressed, pattern=rf"^{staff.CATEGORY}:")
+    # Buttons: callback data is "<prefix>" or "<prefix>:<args>", one handler per prefix.
+    buttons: tuple[tuple[str, Callback], ...] = (
+        (staff.CATEGORY, staff.category_pressed),
+        (staff.AGAIN, staff.issue_again_pressed),
+        (staff.CANCEL, staff.cancel_pressed),
+        (staff.UNDO, staff.undo_pressed),
+        (owner.INVITE, owner.invite_pressed),
+        (owner.REMOVE, owner.remove_pressed),
+        (rewards.REDEEM, rewards.redeem_pressed),
+        (rewards.SHOW, rewards.show_pressed),
+        (rewards.CANCEL_ASK, rewards.cancel_asked),
+        (rewards.CANCEL_YES, rewards.cancel_confirmed),
+        (rewards.CANCEL_KEEP, rewards.cancel_kept),
+        (rewards.CONFIRM, rewards.confirm_pressed),
     )
-    application.add_handler(
-        CallbackQueryHandler(staff.issue_again_pressed, pattern=rf"^{staff.AGAIN}:")
-    )
-    application.add_handler(
-        CallbackQueryHandler(staff.cancel_pressed, pattern=rf"^{staff.CANCEL}:")
-    )
-    application.add_handler(CallbackQueryHandler(staff.undo_pressed, pattern=rf"^{staff.UNDO}:"))
-    application.add_handler(
-        CallbackQueryHandler(owner.invite_pressed, pattern=rf"^{owner.INVITE}$")
-    )
-    application.add_handler(
-        CallbackQueryHandler(owner.remove_pressed, pattern=rf"^{owner.REMOVE}:")
-    )
+    for prefix, callback in buttons:
+        application.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}(:|$)"))
 
     def button(key: str) -> filters.BaseFilter:
         return private & filters.Text(button_texts(key))

@@ -1,0 +1,318 @@
+"""End to end: rewards catalog, coupons from redeem to hand-over, refunds, expiry and tiers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from bot.tokens import LinkKind, random_token
+from tests.conftest import BotFactory, BotHarness
+from tests.fakebot import FakeUser, SentMessage
+from tests.helpers import qr_payload
+
+BARISTA_ID = 3001
+CUSTOMER_ID = 2001
+
+
+async def earn(bot: BotHarness, barista: FakeUser, customer: FakeUser, amount: str) -> None:
+    await bot.scan(barista, customer)
+    (confirmation,) = await barista.send(amount)
+    assert confirmation.body.startswith("✅"), confirmation.body
+
+
+async def catalog(bot: BotHarness, *items: tuple[int, str]) -> None:
+    owner = bot.owner()
+    for cost, title in items:
+        (added,) = await owner.send(f"/catalog add {cost} {title}")
+        assert added.body.startswith("Added #"), added.body
+
+
+async def setup(bot: BotHarness, amount: str = "12") -> tuple[FakeUser, FakeUser]:
+    await catalog(bot, (5, "Espresso"), (20, "Croissant"))
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(CUSTOMER_ID, "Alice")
+    await earn(bot, barista, alice, amount)
+    return barista, alice
+
+
+async def get_coupon(alice: FakeUser, title: str = "Espresso") -> SentMessage:
+    (listing,) = await alice.send("🎁 Rewards")
+    (coupon,) = await alice.press(listing, f"Redeem {title}")
+    assert coupon.method == "sendPhoto"
+    return coupon
+
+
+async def coupon_rows(bot: BotHarness) -> list[dict[str, object]]:
+    async with bot.services.db.reader.execute("SELECT * FROM coupons ORDER BY id") as cur:
+        return [dict(row) for row in await cur.fetchall()]
+
+
+async def test_earn_redeem_scan_and_confirm(bot: BotHarness) -> None:
+    barista, alice = await setup(bot)
+    (listing,) = await alice.send("🎁 Rewards")
+    assert listing.body == (
+        "🎁 Rewards — you have 12 points\n"
+        "✅ Espresso — 5 points\n"
+        "• Croissant — 20 points (need 8 more)"
+    )
+    assert [b.text for b in listing.buttons] == ["Redeem Espresso"]
+
+    (coupon,) = await alice.press(listing, "Redeem Espresso")
+    payload = qr_payload(coupon.photo)
+    assert payload.startswith(LinkKind.COUPON.value) and len(payload) <= 64
+    assert "Espresso" in coupon.body and "Coupon for Alice · 5 points" in coupon.body
+    assert "Valid until 23 Dec 2026." in coupon.body
+    code = re.search(r"<code>([A-Z0-9]{4}-[A-Z0-9]{4})</code>", coupon.raw)
+    assert code
+    assert (await bot.services.members.find(CUSTOMER_ID)).balance == 7  # type: ignore[union-attr]
+
+    (shown,) = await barista.send(f"/start {payload}")
+    assert shown.body.startswith("🎁 Espresso for Alice")
+    (confirmed,) = await barista.press(shown, "Confirm")
+    assert confirmed.body == "✅ Redeemed: Espresso for Alice."
+    assert alice.last.body == "✅ Your Espresso coupon was redeemed. Enjoy!"
+    (row,) = await coupon_rows(bot)
+    assert (row["state"], row["closed_by"], row["closed_by_name"]) == (
+        "redeemed", BARISTA_ID, "Anna"
+    )  # fmt: skip
+    assert [e["kind"] for e in await bot.ledger()] == ["earn", "redeem"]
+    assert "coupon.redeem" in await bot.audit_actions()
+
+    # Used: the typed code now says by whom and when.
+    (again,) = await barista.send(f"/redeem {code.group(1).lower()}")
+    assert again.body == "⛔ Espresso: already redeemed at 09:00 by Anna."
+
+
+async def test_balance_shows_progress_to_the_cheapest_reward(bot: BotHarness) -> None:
+    await catalog(bot, (20, "Croissant"))
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(CUSTOMER_ID, "Alice")
+    await earn(bot, barista, alice, "12")
+    (balance,) = await alice.send("/balance")
+    assert "🎁 Next reward: Croissant (20 points)\n▓▓▓▓▓▓░░░░ 12/20" in balance.body
+    await earn(bot, barista, alice, "9")
+    (balance,) = await alice.send("/balance")
+    assert "You can redeem Croissant now" in balance.body
+
+
+async def test_redeeming_with_too_few_points_is_refused(bot: BotHarness) -> None:
+    _, alice = await setup(bot)
+    (listing,) = await alice.send("/rewards")
+    croissant = next(r for r in await bot.services.catalog.list() if r.title == "Croissant")
+    (refused,) = await alice.press_data(listing, f"rdm:{croissant.id}")
+    assert refused.body == "You need 8 more points for that reward. Keep collecting!"
+    assert await coupon_rows(bot) == []
+    assert (await bot.services.members.find(CUSTOMER_ID)).balance == 12  # type: ignore[union-attr]
+
+
+async def test_double_taps_and_two_devices_never_overdraw(bot: BotHarness) -> None:
+    _, alice = await setup(bot, amount="7")  # 7 points: one Espresso, not two
+    (listing,) = await alice.send("/rewards")
+    data = listing.button("Redeem Espresso").callback_data or ""
+    await asyncio.gather(alice.press_data(listing, data), alice.press_data(listing, data))
+    assert len(await coupon_rows(bot)) == 1
+    assert (await bot.services.members.find(CUSTOMER_ID)).balance == 2  # type: ignore[union-attr]
+
+    # Two phones, two fresh lists, both tapped at once, enough points for only one.
+    await earn(bot, await bot.hire(3002, "Ben"), alice, "3")  # balance 5
+    (phone_a,) = await alice.send("/rewards")
+    (phone_b,) = await alice.send("/rewards")
+    before = len(alice.messages)
+    await asyncio.gather(
+        alice.press(phone_a, "Redeem Espresso"), alice.press(phone_b, "Redeem Espresso")
+    )
+    bodies = [message.body for message in alice.messages[before:]]
+    assert sum("Coupon for Alice" in body for body in bodies) == 1
+    assert sum("need 5 more points" in body for body in bodies) == 1
+    assert len(await coupon_rows(bot)) == 2
+    member = await bot.services.members.find(CUSTOMER_ID)
+    assert member is not None and member.balance == 0
+    assert sum(e["points"] for e in await bot.ledger()) == 0
+
+
+async def test_two_baristas_confirming_at_once_give_one_redemption(bot: BotHarness) -> None:
+    anna, alice = await setup(bot)
+    ben = await bot.hire(3002, "Ben")
+    payload = qr_payload((await get_coupon(alice)).photo)
+    (at_anna,) = await anna.send(f"/start {payload}")
+    (at_ben,) = await ben.send(f"/start {payload}")
+    results = await asyncio.gather(anna.press(at_anna, "Confirm"), ben.press(at_ben, "Confirm"))
+    bodies = [message.body for replies in results for message in replies]
+    assert sum(body.startswith("✅ Redeemed: Espresso for Alice.") for body in bodies) == 1
+    refused = [body for body in bodies if body.startswith("⛔")]
+    assert len(refused) == 1
+    assert re.fullmatch(r"⛔ Espresso: already redeemed at 09:00 by (Anna|Ben)\.", refused[0])
+    redeemed_notices = [m for m in alice.messages if "was redeemed" in m.body]
+    assert len(redeemed_notices) == 1
+
+
+async def test_cancel_refunds_and_the_coupon_is_dead(bot: BotHarness) -> None:
+    barista, alice = await setup(bot)
+    coupon = await get_coupon(alice)
+    (question,) = await alice.press(coupon, "Cancel coupon")
+    assert question.body == "Cancel your Espresso coupon and get 5 points back?"
+    (kept,) = await alice.press(question, "Keep it")
+    assert "still valid" in kept.body
+    (question,) = await alice.press(coupon, "Cancel coupon")
+    yes = question.button("Yes, cancel").callback_data or ""
+    (cancelled,) = await alice.press_data(question, yes)
+    assert cancelled.body == "Coupon cancelled: 5 points are back. Balance: 12 points."
+    (row,) = await coupon_rows(bot)
+    assert row["state"] == "cancelled" and row["refund_entry_id"] is not None
+    assert [e["kind"] for e in await bot.ledger()] == ["earn", "redeem", "refund"]
+    (scanned,) = await barista.send(f"/start {qr_payload(coupon.photo)}")
+    assert "the customer cancelled this coupon" in scanned.body
+    (twice,) = await alice.press_data(question, yes)
+    assert "cancelled this coupon" in twice.body
+    assert len(await bot.ledger()) == 3
+
+
+async def test_expired_coupons_are_refunded_by_the_job(bot: BotHarness) -> None:
+    barista, alice = await setup(bot)
+    coupon = await get_coupon(alice)
+    bot.clock.advance(days=29)
+    await run_expiry_job(bot)
+    assert (await coupon_rows(bot))[0]["state"] == "issued"
+    bot.clock.advance(days=1, seconds=1)
+    await run_expiry_job(bot)
+    assert alice.last.body == (
+        "⌛ Your Espresso coupon expired unused, so its 5 points are back. Balance: 12 points."
+    )
+    (row,) = await coupon_rows(bot)
+    assert row["state"] == "expired"
+    await run_expiry_job(bot)  # nothing left to do, nothing sent twice
+    assert sum("expired unused" in m.body for m in alice.messages) == 1
+    (scanned,) = await barista.send(f"/start {qr_payload(coupon.photo)}")
+    assert (
+        scanned.body == "⛔ Espresso: this coupon expired on 23 Dec 2026; its points were refunded."
+    )
+
+
+async def test_confirming_a_coupon_that_just_expired_refunds_instead(bot: BotHarness) -> None:
+    barista, alice = await setup(bot)
+    payload = qr_payload((await get_coupon(alice)).photo)
+    (shown,) = await barista.send(f"/start {payload}")
+    bot.clock.advance(days=31)
+    (refused,) = await barista.press(shown, "Confirm")
+    assert "expired" in refused.body
+    member = await bot.services.members.find(CUSTOMER_ID)
+    assert member is not None and member.balance == 12
+
+
+async def run_expiry_job(bot: BotHarness) -> None:
+    assert bot.app.job_queue is not None
+    (job,) = bot.app.job_queue.get_jobs_by_name("expire-coupons")
+    await job.run(bot.app)
+
+
+async def test_each_bad_coupon_gets_its_own_reply(bot: BotHarness) -> None:
+    barista, _ = await setup(bot)
+    (malformed,) = await barista.send("/redeem xyz")
+    assert "isn't a coupon code" in malformed.body
+    (unknown,) = await barista.send("/redeem ABCD-EFGH")
+    assert "There's no such coupon" in unknown.body
+    (forged,) = await barista.send(f"/start {random_token(LinkKind.COUPON)}")
+    assert "There's no such coupon" in forged.body
+    (usage,) = await barista.send("/redeem")
+    assert "/redeem ABCD-EFGH" in usage.body
+
+
+async def test_customers_cannot_confirm_or_peek_at_coupons(bot: BotHarness) -> None:
+    barista, alice = await setup(bot)
+    coupon = await get_coupon(alice)
+    payload = qr_payload(coupon.photo)
+    (shown,) = await barista.send(f"/start {payload}")
+    mallory = await bot.customer(2002, "Mallory")
+    assert await mallory.press(shown, "Confirm") == []
+    assert bot.fake.callback_answers[-1]["text"] == "Sorry, that's not available for your account."
+    (peek,) = await mallory.send(f"/start {payload}")
+    assert peek.body == "This is a coupon. Show it at the counter to use it."
+    (refused,) = await mallory.send("/redeem " + "ABCD-EFGH")
+    assert refused.body == "Sorry, that's not available for your account."
+    (own,) = await alice.send(f"/start {payload}")
+    assert own.method == "sendPhoto" and "Coupon for Alice" in own.body
+    assert (await coupon_rows(bot))[0]["state"] == "issued"
+
+
+async def test_coupons_list_and_show_again(bot: BotHarness) -> None:
+    _, alice = await setup(bot)
+    (empty,) = await alice.send("🎟 My coupons")
+    assert "no open coupons" in empty.body
+    await get_coupon(alice)
+    (listing,) = await alice.send("🎟 My coupons")
+    assert "• Espresso — valid until 23 Dec 2026" in listing.body
+    (again,) = await alice.press(listing, "Show Espresso")
+    assert again.method == "sendPhoto" and "Coupon for Alice" in again.body
+
+
+async def test_a_photo_of_a_coupon_qr_opens_it_for_staff(bot: BotHarness) -> None:
+    barista, alice = await setup(bot)
+    coupon = await get_coupon(alice)
+    (shown,) = await barista.send_photo(coupon.photo or b"")
+    assert shown.body.startswith("🎁 Espresso for Alice")
+
+
+async def test_tier_promotion_multiplier_and_no_demotion(bot_factory: BotFactory) -> None:
+    bot = await bot_factory(tiers="Bronze:0:1, Silver:10:2")
+    await catalog(bot, (5, "Espresso"))
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(CUSTOMER_ID, "Alice")
+    await earn(bot, barista, alice, "12")
+    assert "you've reached Silver! From now on every purchase earns ×2 points" in alice.last.body
+    shown = await bot.scan(barista, alice)
+    assert "Alice · Silver · 12 points" in shown.body
+    (confirmation,) = await barista.send("5")
+    assert confirmation.body.startswith("✅ +10 points for Alice")
+    await get_coupon(alice)
+    (balance,) = await alice.send("/balance")
+    assert "Tier: Silver (×2 points). That's our top tier." in balance.body
+    # The redemption spent points but the tier counts points earned: still Silver.
+    assert [e["points"] for e in await bot.ledger()] == [12, 10, -5]
+
+
+async def test_owner_manages_the_catalog(bot: BotHarness) -> None:
+    owner = bot.owner()
+    await owner.send("/start")
+    (empty,) = await owner.send("/catalog")
+    assert "The catalog is empty." in empty.body and "/catalog add 150 Croissant" in empty.body
+    (added,) = await owner.send("/catalog add 150 Almond   croissant")
+    assert added.body == "Added #1 Almond croissant for 150 points."
+    for command, expected in [
+        ("/catalog add 150 almond croissant", "already a reward with that title"),
+        ("/catalog add lots Cake", "whole number of points"),
+        ("/catalog add 0 Cake", "whole number of points"),
+        ("/catalog add 10 " + "x" * 60, "1 to 48 characters"),
+        ("/catalog cost 9 100", "no reward with that number"),
+    ]:
+        (answer,) = await owner.send(command)
+        assert expected in answer.body, command
+    (changed,) = await owner.send("/catalog cost 1 120")
+    assert changed.body == "#1 Almond croissant: 120 points, on."
+    (off,) = await owner.send("/catalog off 1")
+    assert off.body == "#1 Almond croissant: 120 points, off."
+    (listing,) = await owner.send("/catalog")
+    assert "#1 Almond croissant — 120 points (off)" in listing.body
+    alice = await bot.customer(CUSTOMER_ID, "Alice")
+    (rewards,) = await alice.send("/rewards")
+    assert "no rewards yet" in rewards.body
+    (refused,) = await alice.send("/catalog add 1 Free")
+    assert refused.body == "Sorry, that's not available for your account."
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    (refused,) = await barista.send("/catalog")
+    assert refused.body == "Sorry, that's not available for your account."
+    actions = await bot.audit_actions()
+    assert actions.count("catalog.add") == 1 and actions.count("catalog.change") == 2
+
+
+async def test_catalog_is_seeded_from_a_file_once(bot_factory: BotFactory, tmp_path: Path) -> None:
+    seed = tmp_path / "rewards.toml"
+    seed.write_text(
+        '[[rewards]]\ntitle = "Espresso"\ncost = 100\n\n[[rewards]]\ntitle = "Cake"\ncost = 250\n'
+    )
+    bot = await bot_factory(rewards_file=seed)
+    assert [(r.title, r.cost) for r in await bot.services.catalog.list()] == [
+        ("Espresso", 100), ("Cake", 250)
+    ]  # fmt: skip
+    assert await bot.services.catalog.seed(seed) == 0
+    assert len(await bot.services.catalog.list()) == 2
