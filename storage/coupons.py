@@ -33,7 +33,7 @@ class Coupon:
     closed_at: datetime | None
     closed_by: int | None
     closed_by_name: str | None
-    debit_entry_id: int
+    debit_entry_id: int | None
     refund_entry_id: int | None
 
 
@@ -66,13 +66,16 @@ async def create(
     reward_id: int,
     title: str,
     cost: int,
-    debit_entry_id: int,
+    debit_entry_id: int | None,
     now: datetime,
     expires_at: datetime,
-) -> Coupon:
+    offer_id: int | None = None,
+) -> Coupon | None:
+    """Insert a coupon; None when this offer already gave this member one."""
     async with tx.execute(
         "INSERT INTO coupons (token, code, member_id, reward_id, title, cost, issued_at,"
-        " expires_at, debit_entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        " expires_at, debit_entry_id, offer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (offer_id, member_id) DO NOTHING RETURNING *",
         (
             token,
             code,
@@ -83,11 +86,11 @@ async def create(
             to_db(now),
             to_db(expires_at),
             debit_entry_id,
+            offer_id,
         ),
     ) as cur:
         row = await cur.fetchone()
-    assert row is not None
-    return _coupon(row)
+    return _coupon(row) if row else None
 
 
 async def _one(conn: aiosqlite.Connection, where: str, value: object) -> Coupon | None:

@@ -73,6 +73,7 @@ async def append(
     amount_minor: int | None = None,
     category: str | None = None,
     reverses_id: int | None = None,
+    offer_id: int | None = None,
 ) -> tuple[LedgerEntry, bool]:
     """Insert an entry unless its idempotency key exists. Returns (entry, created).
 
@@ -83,8 +84,8 @@ async def append(
         return existing, False
     try:
         async with tx.execute(
-            f"INSERT INTO ledger ({_COLUMNS.removeprefix('id, ')})"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
+            f"INSERT INTO ledger ({_COLUMNS.removeprefix('id, ')}, offer_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
             (
                 member_id,
                 points,
@@ -96,6 +97,7 @@ async def append(
                 reverses_id,
                 idempotency_key,
                 to_db(now),
+                offer_id,
             ),
         ) as cur:
             row = await cur.fetchone()

@@ -57,8 +57,8 @@ async def upsert(
     created = cur.rowcount == 1
     if not created:
         await tx.execute(
-            "UPDATE members SET chat_id = ?, first_name = ?, username = ?, language = ?"
-            " WHERE tg_user_id = ?",
+            "UPDATE members SET chat_id = ?, first_name = ?, username = ?, language = ?,"
+            " unreachable_at = NULL WHERE tg_user_id = ?",
             (chat_id, first_name, username, language, tg_user_id),
         )
     member = await by_tg_user(tx, tg_user_id)
@@ -106,3 +106,83 @@ async def take_card_code(tx: aiosqlite.Connection, code: str, now: datetime) -> 
     if row is None or from_db(row["expires_at"]) <= now:
         return None
     return int(row["member_id"])
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceFacts:
+    """What audience rules look at, for one reachable member who accepts promotions."""
+
+    member_id: int
+    chat_id: int
+    created_at: datetime
+    birthday: str | None
+    last_purchase_at: datetime | None
+    earned_recently: int
+
+
+async def audience_facts(
+    conn: aiosqlite.Connection, earned_since: datetime, member_id: int | None = None
+) -> list[AudienceFacts]:
+    """Facts for every member who may receive promotions (or just ``member_id``)."""
+    only = "AND m.id = ?" if member_id is not None else "AND m.promotions_opt_out = 0"
+    params: tuple[object, ...] = (to_db(earned_since),)
+    if member_id is not None:
+        params += (member_id,)
+    async with conn.execute(
+        "SELECT m.id, m.chat_id, m.created_at, m.birthday,"
+        " (SELECT MAX(e.created_at) FROM ledger AS e WHERE e.member_id = m.id AND e.kind = 'earn')"
+        " AS last_purchase_at,"
+        " (SELECT COALESCE(SUM(e.points), 0) FROM ledger AS e WHERE e.member_id = m.id"
+        "  AND e.kind = 'earn' AND e.created_at >= ?1"
+        "  AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)) AS earned"
+        f" FROM members AS m WHERE m.unreachable_at IS NULL {only.replace('?', '?2')}"
+        " ORDER BY m.id",
+        params,
+    ) as cur:
+        rows = await cur.fetchall()
+    return [
+        AudienceFacts(
+            member_id=row["id"],
+            chat_id=row["chat_id"],
+            created_at=from_db(row["created_at"]),
+            birthday=row["birthday"],
+            last_purchase_at=from_db(row["last_purchase_at"]) if row["last_purchase_at"] else None,
+            earned_recently=row["earned"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    promotions: bool
+    birthday: str | None
+
+
+async def preferences(conn: aiosqlite.Connection, member_id: int) -> Preferences:
+    async with conn.execute(
+        "SELECT promotions_opt_out, birthday FROM members WHERE id = ?", (member_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return Preferences(promotions=not row["promotions_opt_out"], birthday=row["birthday"])
+
+
+async def set_promotions(tx: aiosqlite.Connection, member_id: int, allowed: bool) -> None:
+    await tx.execute(
+        "UPDATE members SET promotions_opt_out = ? WHERE id = ?", (int(not allowed), member_id)
+    )
+
+
+async def set_birthday(tx: aiosqlite.Connection, member_id: int, birthday: str | None) -> None:
+    await tx.execute("UPDATE members SET birthday = ? WHERE id = ?", (birthday, member_id))
+
+
+async def set_reachable(
+    tx: aiosqlite.Connection, chat_id: int, reachable: bool, now: datetime
+) -> None:
+    """403 from Telegram marks a member unreachable; unblocking the bot clears it."""
+    await tx.execute(
+        "UPDATE members SET unreachable_at = ? WHERE chat_id = ?",
+        (None if reachable else to_db(now), chat_id),
+    )

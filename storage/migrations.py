@@ -159,8 +159,110 @@ _V3_REWARDS_AND_COUPONS: tuple[str, ...] = (
     """,
 )
 
+_COUPON_COLUMNS = (
+    "id, token, code, member_id, reward_id, title, cost, state, issued_at, expires_at,"
+    " closed_at, closed_by, closed_by_name, debit_entry_id, refund_entry_id"
+)
+
+_V4_OFFERS_BROADCASTS_PREFERENCES: tuple[str, ...] = (
+    "ALTER TABLE members ADD COLUMN promotions_opt_out INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE members ADD COLUMN unreachable_at TEXT",
+    "ALTER TABLE members ADD COLUMN birthday TEXT",  # 'MM-DD'
+    """
+    CREATE TABLE offers (
+        id           INTEGER PRIMARY KEY,
+        title        TEXT    NOT NULL,
+        description  TEXT    NOT NULL DEFAULT '',
+        kind         TEXT    NOT NULL CHECK (kind IN ('multiplier', 'bonus', 'coupon')),
+        multiplier   TEXT,
+        bonus_points INTEGER,
+        reward_id    INTEGER REFERENCES rewards(id),
+        starts_at    TEXT    NOT NULL,
+        ends_at      TEXT    NOT NULL,
+        window       TEXT,
+        audience     TEXT    NOT NULL,
+        announce     INTEGER NOT NULL DEFAULT 0,
+        started_at   TEXT,
+        ended_at     TEXT,
+        created_by   INTEGER NOT NULL,
+        created_at   TEXT    NOT NULL,
+        CHECK (ends_at > starts_at)
+    )
+    """,
+    "CREATE INDEX offers_time ON offers (ends_at, starts_at)",
+    "ALTER TABLE ledger ADD COLUMN offer_id INTEGER REFERENCES offers(id)",
+    # Gift coupons from offers cost the member nothing, so they have no debit entry:
+    # rebuild the coupons table with debit_entry_id nullable and an offer reference.
+    """
+    CREATE TABLE coupons_v4 (
+        id              INTEGER PRIMARY KEY,
+        token           TEXT    NOT NULL UNIQUE,
+        code            TEXT    NOT NULL UNIQUE,
+        member_id       INTEGER NOT NULL REFERENCES members(id),
+        reward_id       INTEGER NOT NULL REFERENCES rewards(id),
+        title           TEXT    NOT NULL,
+        cost            INTEGER NOT NULL CHECK (cost >= 0),
+        state           TEXT    NOT NULL DEFAULT 'issued'
+                        CHECK (state IN ('issued', 'redeemed', 'cancelled', 'expired')),
+        issued_at       TEXT    NOT NULL,
+        expires_at      TEXT    NOT NULL,
+        closed_at       TEXT,
+        closed_by       INTEGER,
+        closed_by_name  TEXT,
+        debit_entry_id  INTEGER UNIQUE REFERENCES ledger(id),
+        refund_entry_id INTEGER UNIQUE REFERENCES ledger(id),
+        offer_id        INTEGER REFERENCES offers(id),
+        CHECK ((cost = 0) = (debit_entry_id IS NULL)),
+        UNIQUE (offer_id, member_id)
+    )
+    """,
+    f"INSERT INTO coupons_v4 ({_COUPON_COLUMNS}) SELECT {_COUPON_COLUMNS} FROM coupons",
+    "DROP TABLE coupons",
+    "ALTER TABLE coupons_v4 RENAME TO coupons",
+    "CREATE INDEX coupons_member ON coupons (member_id, state)",
+    "CREATE INDEX coupons_expiry ON coupons (state, expires_at)",
+    """
+    CREATE TRIGGER coupons_state_forward BEFORE UPDATE OF state ON coupons
+    WHEN OLD.state <> 'issued' OR NEW.state = 'issued'
+    BEGIN SELECT RAISE(ABORT, 'coupon state can only leave issued'); END
+    """,
+    """
+    CREATE TABLE broadcasts (
+        id                  INTEGER PRIMARY KEY,
+        created_by          INTEGER NOT NULL,
+        created_at          TEXT    NOT NULL,
+        text                TEXT    NOT NULL,
+        photo_file_id       TEXT,
+        audience            TEXT    NOT NULL,
+        offer_id            INTEGER REFERENCES offers(id),
+        state               TEXT    NOT NULL DEFAULT 'sending'
+                            CHECK (state IN ('sending', 'done')),
+        total               INTEGER NOT NULL,
+        finished_at         TEXT,
+        progress_chat_id    INTEGER,
+        progress_message_id INTEGER
+    )
+    """,
+    """
+    CREATE TABLE broadcast_recipients (
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id),
+        member_id    INTEGER NOT NULL REFERENCES members(id),
+        chat_id      INTEGER NOT NULL,
+        state        TEXT    NOT NULL DEFAULT 'pending'
+                     CHECK (state IN ('pending', 'sent', 'failed', 'blocked')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        not_before   TEXT,
+        last_error   TEXT,
+        sent_at      TEXT,
+        PRIMARY KEY (broadcast_id, member_id)
+    )
+    """,
+    "CREATE INDEX broadcast_recipients_state ON broadcast_recipients (broadcast_id, state)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
     (3, _V3_REWARDS_AND_COUPONS),
+    (4, _V4_OFFERS_BROADCASTS_PREFERENCES),
 )

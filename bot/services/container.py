@@ -6,10 +6,13 @@ import secrets
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.services.audience import AudienceService
+from bot.services.broadcasts import BroadcastService
 from bot.services.catalog import CatalogService
 from bot.services.coupons import CouponService
 from bot.services.issuing import IssuingService
 from bot.services.membership import MembershipService
+from bot.services.offers import OfferService
 from bot.services.roles import RoleService
 from bot.services.staff import StaffService
 from bot.settings import Settings
@@ -30,6 +33,9 @@ class Services:
     issuing: IssuingService
     catalog: CatalogService
     coupons: CouponService
+    audience: AudienceService
+    broadcasts: BroadcastService
+    offers: OfferService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
@@ -38,6 +44,10 @@ class Services:
         key = await _signing_key(db, settings)
         roles = RoleService(db, settings)
         members = MembershipService(db, clock, settings, key)
+        audience = AudienceService(db, clock, settings)
+        coupons = CouponService(db, clock, settings)
+        broadcasts = BroadcastService(db, clock, audience)
+        offers = OfferService(db, clock, settings, audience, coupons, broadcasts)
         services = cls(
             settings=settings,
             clock=clock,
@@ -45,9 +55,12 @@ class Services:
             roles=roles,
             members=members,
             staff=StaffService(db, clock, roles),
-            issuing=IssuingService(db, clock, settings, members),
+            issuing=IssuingService(db, clock, settings, members, offers),
             catalog=CatalogService(db, clock),
-            coupons=CouponService(db, clock, settings),
+            coupons=coupons,
+            audience=audience,
+            broadcasts=broadcasts,
+            offers=offers,
         )
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)

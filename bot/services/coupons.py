@@ -32,6 +32,7 @@ from storage import rewards as reward_store
 from storage.coupons import Coupon, CouponState
 from storage.ledger import EntryKind, Overdraft
 from storage.members import Member
+from storage.offers import Offer
 
 COUPON_CODE_LENGTH = 8
 
@@ -92,7 +93,44 @@ class CouponService:
                 now=now,
                 expires_at=now + timedelta(days=self._settings.coupon_validity_days),
             )
+            assert coupon is not None
             return await self._view(tx, coupon)
+
+    async def gift(self, offer: Offer, member_ids: list[int]) -> int:
+        """A free coupon for each member from an offer; each member gets at most one."""
+        now = self._clock.now()
+        issued = 0
+        async with self._db.transaction() as tx:
+            reward = await reward_store.get(tx, offer.reward_id or 0)
+            if reward is None:
+                return 0
+            for member_id in member_ids:
+                coupon = await coupon_store.create(
+                    tx,
+                    token=random_token(LinkKind.COUPON),
+                    code=short_code(COUPON_CODE_LENGTH),
+                    member_id=member_id,
+                    reward_id=reward.id,
+                    title=reward.title,
+                    cost=0,
+                    debit_entry_id=None,
+                    now=now,
+                    expires_at=min(
+                        offer.ends_at, now + timedelta(days=self._settings.coupon_validity_days)
+                    ),
+                    offer_id=offer.id,
+                )
+                if coupon is not None:
+                    issued += 1
+                    await audit_store.record(
+                        tx,
+                        actor_id=0,
+                        action="coupon.gift",
+                        member_id=member_id,
+                        now=now,
+                        detail=f"coupon {coupon.id} from offer {offer.id}",
+                    )
+        return issued
 
     async def open_coupons(self, member: Member) -> list[Coupon]:
         return await coupon_store.open_for_member(self._db.reader, member.id)
@@ -197,17 +235,30 @@ class CouponService:
         now: datetime,
         actor: int | None = None,
     ) -> Coupon:
-        refund, _ = await ledger_store.append(
-            tx,
-            member_id=coupon.member_id,
-            points=coupon.cost,
-            kind=EntryKind.REFUND,
-            reason=coupon.title,
-            idempotency_key=f"refund:coupon:{coupon.id}",
-            now=now,
-            actor_id=actor,
-        )
-        if not await coupon_store.close(tx, coupon.id, state, now, refund_entry_id=refund.id):
+        """Close a coupon as cancelled or expired; paid coupons get their points back."""
+        refund_id = None
+        if coupon.cost > 0:
+            refund, _ = await ledger_store.append(
+                tx,
+                member_id=coupon.member_id,
+                points=coupon.cost,
+                kind=EntryKind.REFUND,
+                reason=coupon.title,
+                idempotency_key=f"refund:coupon:{coupon.id}",
+                now=now,
+                actor_id=actor,
+            )
+            refund_id = refund.id
+        else:
+            await audit_store.record(
+                tx,
+                actor_id=actor or 0,
+                action=f"coupon.{state.value}",
+                member_id=coupon.member_id,
+                now=now,
+                detail=f"gift coupon {coupon.id}",
+            )
+        if not await coupon_store.close(tx, coupon.id, state, now, refund_entry_id=refund_id):
             raise CouponClosed(coupon)
         closed = await coupon_store.get(tx, coupon.id)
         assert closed is not None

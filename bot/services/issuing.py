@@ -10,12 +10,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import aiosqlite
 
 from bot.clock import Clock
 from bot.earning import ONE, Category, points_for_purchase
 from bot.money import AmountError, parse_amount
+from bot.offers import OfferEffect
 from bot.services.errors import (
     AmountInvalid,
     EntryNotFound,
@@ -40,6 +42,7 @@ from storage import members as member_store
 from storage import scans as scan_store
 from storage.ledger import EntryKind, LedgerEntry, Overdraft
 from storage.members import Member
+from storage.offers import Offer
 from storage.scans import Scan
 
 SCAN_VALIDITY = timedelta(minutes=10)
@@ -77,6 +80,7 @@ class Issued:
     created: bool
     tier: Tier
     promoted_to: Tier | None = None
+    offers: tuple[Offer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +115,24 @@ def scan_key(scan_id: str) -> str:
     return f"scan:{scan_id}"
 
 
+class OfferRules(Protocol):
+    async def effect_for(self, conn: aiosqlite.Connection, member: Member) -> OfferEffect: ...
+
+
 class IssuingService:
     def __init__(
-        self, db: Database, clock: Clock, settings: Settings, members: MembershipService
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        members: MembershipService,
+        offers: OfferRules,
     ) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
         self._members = members
+        self._offers = offers
 
     # -- scanning ------------------------------------------------------------------------
 
@@ -229,12 +243,14 @@ class IssuingService:
             category = self._category(category_index)
             earned_before = await ledger_store.earned_since(tx, member.id, now - TIER_PERIOD)
             tier = tier_for(earned_before, self._settings.tiers)
-            points = points_for_purchase(
+            effect = await self._offers.effect_for(tx, member)
+            points = effect.bonus_points + points_for_purchase(
                 amount,
                 exponent=self._settings.currency_exponent,
                 points_per_unit=self._settings.points_per_unit,
                 category_multiplier=category.multiplier if category else ONE,
                 tier_multiplier=tier.multiplier,
+                offer_multiplier=effect.multiplier,
             )
             if points <= 0:
                 raise ZeroPoints(amount)
@@ -261,6 +277,7 @@ class IssuingService:
                     actor_id=actor.tg_user_id,
                     amount_minor=amount,
                     category=category.name if category else None,
+                    offer_id=effect.main_offer_id,
                 )
                 await scan_store.close(tx, scan.id, now, entry.id)
                 await audit_store.record(
@@ -275,7 +292,9 @@ class IssuingService:
                 assert fresh is not None
                 new_tier = tier_for(earned_before + points, self._settings.tiers)
                 promoted = new_tier if new_tier.threshold > tier.threshold else None
-                return Issued(entry, fresh, created, tier=new_tier, promoted_to=promoted)
+                return Issued(
+                    entry, fresh, created, new_tier, promoted_to=promoted, offers=effect.offers
+                )
         raise refusal
 
     def _category(self, index: int | None) -> Category | None:

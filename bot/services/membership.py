@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.money import points_worth
+from bot.offers import parse_birthday
 from bot.services.errors import CardExpired, CardInvalid
 from bot.settings import Settings
 from bot.tokens import TokenError, TokenExpired, make_card_token, read_card_token, short_code
@@ -14,7 +15,7 @@ from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage.ledger import LedgerEntry
-from storage.members import Member
+from storage.members import Member, Preferences
 
 # A typed code stands in for a failed scan, so it lives at least this long even on
 # static cards (validity 0), where the QR itself never expires.
@@ -121,3 +122,22 @@ class MembershipService:
 
     async def history(self, member: Member, limit: int = 10) -> list[LedgerEntry]:
         return await ledger_store.recent(self._db.reader, member.id, limit)
+
+    async def preferences(self, member: Member) -> Preferences:
+        return await member_store.preferences(self._db.reader, member.id)
+
+    async def set_promotions(self, member: Member, allowed: bool) -> Preferences:
+        async with self._db.transaction() as tx:
+            await member_store.set_promotions(tx, member.id, allowed)
+        return await self.preferences(member)
+
+    async def set_birthday(self, member: Member, text: str) -> Preferences:
+        """Store a birthday typed as 24.12, 24/12 or 24 Dec (day first); ValueError if not."""
+        birthday = parse_birthday(text)
+        async with self._db.transaction() as tx:
+            await member_store.set_birthday(tx, member.id, birthday)
+        return await self.preferences(member)
+
+    async def set_reachable(self, chat_id: int, reachable: bool) -> None:
+        async with self._db.transaction() as tx:
+            await member_store.set_reachable(tx, chat_id, reachable, self._clock.now())

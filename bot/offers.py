@@ -1,0 +1,155 @@
+"""Offer rules: hours windows, audiences and how offers change the earning rule. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from bot.tiers import Tier, tier_for
+from storage.members import AudienceFacts
+from storage.offers import Offer
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_ALIASES = {"weekdays": "Mon-Fri", "weekends": "Sat-Sun", "daily": "Mon-Sun"}
+_TIME = r"([01]?\d|2[0-3]):([0-5]\d)"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Recurring opening hours of an offer in the café's time zone, e.g. Mon-Fri 15:00-17:00."""
+
+    days: frozenset[int]
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        days = ",".join(DAYS[d] for d in sorted(self.days))
+        return f"{days} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def contains(self, local: datetime) -> bool:
+        return local.weekday() in self.days and self.start <= local.time() < self.end
+
+
+def _day(name: str) -> int:
+    try:
+        return DAYS.index(name[:3].title())
+    except ValueError:
+        raise ValueError(f"unknown day {name!r}") from None
+
+
+def parse_window(text: str) -> Window:
+    """``Mon-Fri 15:00-17:00``, ``Sat,Sun 10:00-12:00``, ``weekdays 15:00-17:00``, ``9:00-11:00``."""
+    cleaned = text.strip()
+    for alias, spelled_out in _DAY_ALIASES.items():
+        cleaned = re.sub(alias, spelled_out, cleaned, flags=re.IGNORECASE)
+    match = re.fullmatch(rf"(?:([A-Za-z,\- ]+?)\s+)?{_TIME}\s*[-–]\s*{_TIME}", cleaned)
+    if not match:
+        raise ValueError("window must look like Mon-Fri 15:00-17:00")
+    day_text, h1, m1, h2, m2 = match.groups()
+    days: set[int] = set()
+    for part in (day_text or "Mon-Sun").replace(" ", "").split(","):
+        if "-" in part:
+            first, last = (_day(p) for p in part.split("-", 1))
+            span = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+            days.update(span)
+        elif part:
+            days.add(_day(part))
+    start, end = time(int(h1), int(m1)), time(int(h2), int(m2))
+    if end <= start:
+        raise ValueError("the window must end after it starts, on the same day")
+    return Window(frozenset(days), start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    kind: str  # 'all' | 'tier' | 'lapsed' | 'birthday'
+    value: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}" if self.value else self.kind
+
+
+def parse_audience(text: str) -> Audience:
+    kind, _, value = text.partition(":")
+    if kind in ("all", "birthday") and not value:
+        return Audience(kind)
+    if kind == "tier" and value:
+        return Audience(kind, value)
+    if kind == "lapsed" and value.isdigit() and 0 < int(value) <= 3650:
+        return Audience(kind, value)
+    raise ValueError(f"unknown audience {text!r}")
+
+
+def in_audience(
+    audience: Audience, facts: AudienceFacts, now: datetime, tiers: tuple[Tier, ...], tz: ZoneInfo
+) -> bool:
+    if audience.kind == "all":
+        return True
+    if audience.kind == "tier":
+        return tier_for(facts.earned_recently, tiers).name.lower() == audience.value.lower()
+    if audience.kind == "lapsed":
+        last_seen = facts.last_purchase_at or facts.created_at
+        return now - last_seen >= timedelta(days=int(audience.value))
+    if audience.kind == "birthday":
+        return facts.birthday is not None and facts.birthday[:2] == f"{now.astimezone(tz):%m}"
+    return False
+
+
+def is_open(offer: Offer, now: datetime, tz: ZoneInfo) -> bool:
+    """Inside the offer's dates (and hours window, if it has one)?"""
+    if now < offer.starts_at or offer.is_over(now):
+        return False
+    return offer.window is None or parse_window(offer.window).contains(now.astimezone(tz))
+
+
+@dataclass(frozen=True, slots=True)
+class OfferEffect:
+    """What the offers open for one member change about one purchase."""
+
+    multiplier: Decimal
+    bonus_points: int
+    offers: tuple[Offer, ...]
+
+    @property
+    def main_offer_id(self) -> int | None:
+        return self.offers[0].id if self.offers else None
+
+
+NO_OFFER = OfferEffect(Decimal(1), 0, ())
+
+
+def combine(offers: list[Offer]) -> OfferEffect:
+    """The best multiplier applies (they do not stack); flat bonuses add up."""
+    multipliers = [o for o in offers if o.kind == "multiplier" and o.multiplier]
+    bonuses = [o for o in offers if o.kind == "bonus" and o.bonus_points]
+    best = max(multipliers, key=lambda o: o.multiplier or 0, default=None)
+    applied = ([best] if best else []) + bonuses
+    return OfferEffect(
+        multiplier=best.multiplier if best and best.multiplier else Decimal(1),
+        bonus_points=sum(o.bonus_points or 0 for o in bonuses),
+        offers=tuple(applied),
+    )
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def parse_birthday(text: str) -> str:
+    """``24.12``, ``24/12``, ``24-12`` or ``24 Dec`` (day first) → ``'12-24'``."""
+    match = re.fullmatch(r"\s*(\d{1,2})\s*[./\- ]\s*(\d{1,2}|[A-Za-z]{3,})\.?\s*", text)
+    if not match:
+        raise ValueError("birthday must look like 24.12")
+    day, month_text = int(match.group(1)), match.group(2)
+    if month_text.isdigit():
+        month = int(month_text)
+    elif month_text[:3].lower() in _MONTHS:
+        month = _MONTHS.index(month_text[:3].lower()) + 1
+    else:
+        raise ValueError("unknown month")
+    days_in_month = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if not 1 <= month <= 12 or not 1 <= day <= days_in_month[month - 1]:
+        raise ValueError("no such date")
+    return f"{month:02d}-{day:02d}"

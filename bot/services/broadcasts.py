@@ -1,0 +1,101 @@
+"""Broadcasts: the persistent per-recipient queue the delivery worker works through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.offers import parse_audience
+from bot.services.audience import AudienceService
+from storage import Database
+from storage import audit as audit_store
+from storage import broadcasts as broadcast_store
+from storage import members as member_store
+from storage.broadcasts import Broadcast, Counts, Recipient
+
+
+class BroadcastService:
+    def __init__(self, db: Database, clock: Clock, audience: AudienceService) -> None:
+        self._db = db
+        self._clock = clock
+        self._audience = audience
+
+    async def create(
+        self,
+        *,
+        created_by: int,
+        text: str,
+        photo_file_id: str | None,
+        audience: str,
+        offer_id: int | None = None,
+    ) -> Broadcast:
+        """Snapshot the audience into the queue; from here on delivery survives restarts."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            members = await self._audience.members(parse_audience(audience), tx)
+            broadcast = await broadcast_store.create(
+                tx,
+                created_by=created_by,
+                text=text,
+                photo_file_id=photo_file_id,
+                audience=audience,
+                recipients=[(m.member_id, m.chat_id) for m in members],
+                now=now,
+                offer_id=offer_id,
+            )
+            await audit_store.record(
+                tx,
+                actor_id=created_by,
+                action="broadcast.create",
+                now=now,
+                detail=f"broadcast {broadcast.id} to {broadcast.total}",
+            )
+        return broadcast
+
+    async def next_sending(self) -> Broadcast | None:
+        return await broadcast_store.next_sending(self._db.reader)
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return await broadcast_store.get(self._db.reader, broadcast_id)
+
+    async def recent(self) -> list[Broadcast]:
+        return await broadcast_store.recent(self._db.reader)
+
+    async def due(self, broadcast_id: int, limit: int = 100) -> list[Recipient]:
+        return await broadcast_store.due(self._db.reader, broadcast_id, self._clock.now(), limit)
+
+    async def counts(self, broadcast_id: int) -> Counts:
+        return await broadcast_store.counts(self._db.reader, broadcast_id)
+
+    async def sent(self, recipient: Recipient) -> None:
+        async with self._db.transaction() as tx:
+            await broadcast_store.mark(tx, recipient, "sent", self._clock.now())
+
+    async def blocked(self, recipient: Recipient, error: str) -> None:
+        """The member blocked the bot: skip them now and leave them out of future audiences."""
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            await broadcast_store.mark(tx, recipient, "blocked", now, error=error)
+            await member_store.set_reachable(tx, recipient.chat_id, False, now)
+
+    async def failed(self, recipient: Recipient, error: str, retry_at: datetime | None) -> None:
+        """Try again at ``retry_at``, or give up on this recipient when it is None."""
+        state = "pending" if retry_at is not None else "failed"
+        async with self._db.transaction() as tx:
+            await broadcast_store.mark(
+                tx, recipient, state, self._clock.now(), error=error[:200], not_before=retry_at
+            )
+
+    async def remember_photo(self, broadcast_id: int, file_id: str) -> None:
+        async with self._db.transaction() as tx:
+            await broadcast_store.set_photo_file_id(tx, broadcast_id, file_id)
+
+    async def remember_progress_message(
+        self, broadcast_id: int, chat_id: int, message_id: int
+    ) -> None:
+        async with self._db.transaction() as tx:
+            await broadcast_store.set_progress_message(tx, broadcast_id, chat_id, message_id)
+
+    async def finish(self, broadcast_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await broadcast_store.finish(tx, broadcast_id, self._clock.now())

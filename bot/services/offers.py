@@ -1,0 +1,143 @@
+"""Limited-time offers: creating, ending, applying to purchases, and starting them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.clock import Clock
+from bot.offers import NO_OFFER, OfferEffect, combine, is_open, parse_audience
+from bot.services.audience import AudienceService
+from bot.services.broadcasts import BroadcastService
+from bot.services.coupons import CouponService
+from bot.services.errors import ServiceError
+from bot.settings import Settings
+from storage import Database
+from storage import audit as audit_store
+from storage import offers as offer_store
+from storage.members import Member
+from storage.offers import NewOffer, Offer
+
+logger = logging.getLogger(__name__)
+
+
+class OfferNotFound(ServiceError):
+    """No such offer, or it has already ended."""
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    offer: Offer
+    coupons_issued: int
+    broadcast_id: int | None
+
+
+class OfferService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        audience: AudienceService,
+        coupons: CouponService,
+        broadcasts: BroadcastService,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+        self._audience = audience
+        self._coupons = coupons
+        self._broadcasts = broadcasts
+
+    async def create(self, owner_id: int, new: NewOffer) -> Offer:
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            offer = await offer_store.create(tx, new, owner_id, now)
+            await audit_store.record(
+                tx, actor_id=owner_id, action="offer.create", now=now, detail=f"offer {offer.id}"
+            )
+        return offer
+
+    async def end(self, owner_id: int, offer_id: int) -> Offer:
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            offer = await offer_store.end(tx, offer_id, now)
+            if offer is None:
+                raise OfferNotFound
+            await audit_store.record(
+                tx, actor_id=owner_id, action="offer.end", now=now, detail=f"offer {offer.id}"
+            )
+        return offer
+
+    async def recent(self) -> list[Offer]:
+        return await offer_store.recent(self._db.reader)
+
+    async def audience_size(self, audience: str) -> int:
+        return len(await self._audience.members(parse_audience(audience)))
+
+    async def current_for(self, member: Member) -> list[Offer]:
+        """Offers running now (between their dates) whose audience includes the member."""
+        now = self._clock.now()
+        offers = await offer_store.current(self._db.reader, now)
+        return [
+            offer
+            for offer in offers
+            if offer.kind != "coupon"
+            and await self._audience.includes(
+                self._db.reader, member.id, parse_audience(offer.audience)
+            )
+        ]
+
+    async def effect_for(self, conn: aiosqlite.Connection, member: Member) -> OfferEffect:
+        """How the offers open right now change a purchase by this member."""
+        now = self._clock.now()
+        candidates = [
+            offer
+            for offer in await offer_store.current(conn, now)
+            if offer.kind in ("multiplier", "bonus") and is_open(offer, now, self._settings.tz)
+        ]
+        if not candidates:
+            return NO_OFFER
+        applicable = [
+            offer
+            for offer in candidates
+            if await self._audience.includes(conn, member.id, parse_audience(offer.audience))
+        ]
+        return combine(applicable)
+
+    async def start_due(self) -> list[Started]:
+        """Give out gift coupons and queue announcements for offers whose time has come."""
+        started = []
+        for offer in await offer_store.due_to_start(self._db.reader, self._clock.now()):
+            async with self._db.transaction() as tx:
+                if not await offer_store.mark_started(tx, offer.id, self._clock.now()):
+                    continue
+            audience = await self._audience.members(parse_audience(offer.audience))
+            issued = 0
+            if offer.kind == "coupon" and offer.reward_id is not None:
+                issued = await self._coupons.gift(offer, [f.member_id for f in audience])
+            broadcast_id = None
+            if offer.announce:
+                broadcast = await self._broadcasts.create(
+                    created_by=0,
+                    text=announcement(offer),
+                    photo_file_id=None,
+                    audience=offer.audience,
+                    offer_id=offer.id,
+                )
+                broadcast_id = broadcast.id
+            logger.info(
+                "Offer %s started: %s coupons, broadcast %s", offer.id, issued, broadcast_id
+            )
+            started.append(Started(offer, issued, broadcast_id))
+        return started
+
+
+def announcement(offer: Offer) -> str:
+    """The announcement text owners chose to send when the offer starts (owner-written HTML)."""
+    parts = [f"<b>{offer.title}</b>"]
+    if offer.description:
+        parts.append(offer.description)
+    return "\n".join(parts)

@@ -1,0 +1,143 @@
+"""Limited-time offers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import aiosqlite
+
+from storage.timeutil import from_db, from_db_optional, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: int
+    title: str
+    description: str
+    kind: str  # 'multiplier' | 'bonus' | 'coupon'
+    multiplier: Decimal | None
+    bonus_points: int | None
+    reward_id: int | None
+    starts_at: datetime
+    ends_at: datetime
+    window: str | None
+    audience: str
+    announce: bool
+    started_at: datetime | None
+    ended_at: datetime | None
+
+    def is_over(self, now: datetime) -> bool:
+        return self.ended_at is not None or now >= self.ends_at
+
+
+@dataclass(frozen=True, slots=True)
+class NewOffer:
+    title: str
+    description: str
+    kind: str
+    multiplier: Decimal | None
+    bonus_points: int | None
+    reward_id: int | None
+    starts_at: datetime
+    ends_at: datetime
+    window: str | None
+    audience: str
+    announce: bool
+
+
+def _offer(row: aiosqlite.Row) -> Offer:
+    return Offer(
+        id=row["id"],
+        title=row["title"],
+        description=row["description"],
+        kind=row["kind"],
+        multiplier=Decimal(row["multiplier"]) if row["multiplier"] is not None else None,
+        bonus_points=row["bonus_points"],
+        reward_id=row["reward_id"],
+        starts_at=from_db(row["starts_at"]),
+        ends_at=from_db(row["ends_at"]),
+        window=row["window"],
+        audience=row["audience"],
+        announce=bool(row["announce"]),
+        started_at=from_db_optional(row["started_at"]),
+        ended_at=from_db_optional(row["ended_at"]),
+    )
+
+
+async def create(tx: aiosqlite.Connection, new: NewOffer, created_by: int, now: datetime) -> Offer:
+    async with tx.execute(
+        "INSERT INTO offers (title, description, kind, multiplier, bonus_points, reward_id,"
+        " starts_at, ends_at, window, audience, announce, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        (
+            new.title,
+            new.description,
+            new.kind,
+            None if new.multiplier is None else str(new.multiplier),
+            new.bonus_points,
+            new.reward_id,
+            to_db(new.starts_at),
+            to_db(new.ends_at),
+            new.window,
+            new.audience,
+            int(new.announce),
+            created_by,
+            to_db(now),
+        ),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return _offer(row)
+
+
+async def get(conn: aiosqlite.Connection, offer_id: int) -> Offer | None:
+    async with conn.execute("SELECT * FROM offers WHERE id = ?", (offer_id,)) as cur:
+        row = await cur.fetchone()
+    return _offer(row) if row else None
+
+
+async def current(conn: aiosqlite.Connection, now: datetime) -> list[Offer]:
+    """Offers that have started and not ended (their hours window is checked by the caller)."""
+    async with conn.execute(
+        "SELECT * FROM offers WHERE starts_at <= ? AND ends_at > ? AND ended_at IS NULL"
+        " ORDER BY id",
+        (to_db(now), to_db(now)),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [_offer(row) for row in rows]
+
+
+async def recent(conn: aiosqlite.Connection, limit: int = 20) -> list[Offer]:
+    async with conn.execute("SELECT * FROM offers ORDER BY id DESC LIMIT ?", (limit,)) as cur:
+        rows = await cur.fetchall()
+    return [_offer(row) for row in rows]
+
+
+async def due_to_start(conn: aiosqlite.Connection, now: datetime) -> list[Offer]:
+    async with conn.execute(
+        "SELECT * FROM offers WHERE started_at IS NULL AND starts_at <= ? AND ends_at > ?"
+        " AND ended_at IS NULL ORDER BY id",
+        (to_db(now), to_db(now)),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [_offer(row) for row in rows]
+
+
+async def mark_started(tx: aiosqlite.Connection, offer_id: int, now: datetime) -> bool:
+    cur = await tx.execute(
+        "UPDATE offers SET started_at = ? WHERE id = ? AND started_at IS NULL",
+        (to_db(now), offer_id),
+    )
+    return cur.rowcount == 1
+
+
+async def end(tx: aiosqlite.Connection, offer_id: int, now: datetime) -> Offer | None:
+    async with tx.execute(
+        "UPDATE offers SET ended_at = ? WHERE id = ? AND ended_at IS NULL AND ends_at > ?"
+        " RETURNING *",
+        (to_db(now), offer_id, to_db(now)),
+    ) as cur:
+        row = await cur.fetchone()
+    return _offer(row) if row else None
