@@ -10,6 +10,7 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseUpdateProcessor,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     SimpleUpdateProcessor,
@@ -20,7 +21,8 @@ from bot.clock import Clock
 from bot.services.container import Services
 from bot.services.roles import Role
 from bot.settings import Settings
-from handlers import customer, errors, jobs, menus, owner, rewards, staff, start
+from handlers import customer, errors, jobs, menus, owner, promotions, rewards, staff, start
+from handlers.broadcaster import Broadcaster
 from handlers.common import SERVICES_KEY, Callback
 from handlers.texts import button_texts
 
@@ -46,6 +48,7 @@ def build_application(
         .base_file_url(settings.bot_file_base_url)
         .concurrent_updates(update_processor or SimpleUpdateProcessor(MAX_CONCURRENT_UPDATES))
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .build()
     )
@@ -58,6 +61,10 @@ def build_application(
 def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
     """Every handler, in the order Telegram updates are matched against them."""
     private = filters.ChatType.PRIVATE
+    # First: while an owner is in a conversation, their text belongs to it, not to the
+    # amount handler at the end.
+    for conversation in promotions.conversations():
+        application.add_handler(conversation)
     application.add_handler(CommandHandler("start", start.start, filters=private))
     application.add_handler(CommandHandler("card", customer.card, filters=private))
     application.add_handler(CommandHandler("balance", customer.balance, filters=private))
@@ -70,6 +77,19 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(CommandHandler("scan", staff.scan_command, filters=private))
     application.add_handler(CommandHandler("undo", staff.undo_command, filters=private))
     application.add_handler(CommandHandler("staff", owner.staff_command, filters=private))
+    application.add_handler(CommandHandler("offers", promotions.offers_command, filters=private))
+    application.add_handler(
+        CommandHandler("broadcasts", promotions.broadcasts_command, filters=private)
+    )
+    application.add_handler(
+        CommandHandler("settings", promotions.settings_command, filters=private)
+    )
+    application.add_handler(
+        CommandHandler("birthday", promotions.birthday_command, filters=private)
+    )
+    application.add_handler(
+        ChatMemberHandler(promotions.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
 
     # Buttons: callback data is "<prefix>" or "<prefix>:<args>", one handler per prefix.
     buttons: tuple[tuple[str, Callback], ...] = (
@@ -85,6 +105,8 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
         (rewards.CANCEL_YES, rewards.cancel_confirmed),
         (rewards.CANCEL_KEEP, rewards.cancel_kept),
         (rewards.CONFIRM, rewards.confirm_pressed),
+        (promotions.END_OFFER, promotions.end_offer_pressed),
+        (promotions.PROMOTIONS, promotions.promotions_pressed),
     )
     for prefix, callback in buttons:
         application.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}(:|$)"))
@@ -98,6 +120,8 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(MessageHandler(button("btn_help"), customer.help_command))
     application.add_handler(MessageHandler(button("btn_rewards"), rewards.rewards_command))
     application.add_handler(MessageHandler(button("btn_coupons"), rewards.coupons_command))
+    application.add_handler(MessageHandler(button("btn_offers"), promotions.offers_command))
+    application.add_handler(MessageHandler(button("btn_settings"), promotions.settings_command))
 
     application.add_handler(MessageHandler(private & filters.PHOTO, start.qr_photo))
     # Last: free text is an amount from staff; anything else gets a pointer to the buttons.
@@ -113,6 +137,12 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
         first=10,
         name=jobs.EXPIRE_COUPONS_JOB,
     )
+    job_queue.run_repeating(
+        jobs.start_offers,
+        interval=jobs.START_OFFERS_EVERY_SECONDS,
+        first=5,
+        name=jobs.START_OFFERS_JOB,
+    )
 
 
 async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
@@ -120,10 +150,20 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     settings: Settings = application.bot_data[SETTINGS_KEY]
     services = await Services.open(settings, application.bot_data[CLOCK_KEY])
     application.bot_data[SERVICES_KEY] = services
+    broadcaster = Broadcaster(application.bot, services)
+    application.bot_data[promotions.BROADCASTER_KEY] = broadcaster
+    broadcaster.start()  # resumes any broadcast a restart interrupted
     await menus.install_default_menu(application.bot, settings.language)
     for owner_id in settings.owner_ids:
         await menus.install_menu(application.bot, owner_id, Role.OWNER, settings.language)
     logger.info("Bot @%s is ready", application.bot.username)
+
+
+async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop the broadcast worker while the bot can still send; the queue keeps the rest."""
+    broadcaster: Broadcaster | None = application.bot_data.pop(promotions.BROADCASTER_KEY, None)
+    if broadcaster is not None:
+        await broadcaster.stop()
 
 
 async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]

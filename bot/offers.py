@@ -41,7 +41,7 @@ def _day(name: str) -> int:
 
 
 def parse_window(text: str) -> Window:
-    """``Mon-Fri 15:00-17:00``, ``Sat,Sun 10:00-12:00``, ``weekdays 15:00-17:00``, ``9:00-11:00``."""
+    """``Mon-Fri 15:00-17:00``, ``Sat,Sun 10:00-12:00``, ``weekdays 9:00-11:00``, ``9:00-11:00``."""
     cleaned = text.strip()
     for alias, spelled_out in _DAY_ALIASES.items():
         cleaned = re.sub(alias, spelled_out, cleaned, flags=re.IGNORECASE)
@@ -153,3 +153,31 @@ def parse_birthday(text: str) -> str:
     if not 1 <= month <= 12 or not 1 <= day <= days_in_month[month - 1]:
         raise ValueError("no such date")
     return f"{month:02d}-{day:02d}"
+
+
+def parse_local_datetime(text: str, tz: ZoneInfo, now: datetime) -> datetime:
+    """What an owner types for a start or end: ``now``, ``2026-11-28 15:00``, ``28.11 15:00``,
+    ``today 15:00`` or ``tomorrow 9:00``, in café time. Returns an aware UTC datetime."""
+    cleaned = " ".join(text.lower().split())
+    if cleaned == "now":
+        return now
+    local_now = now.astimezone(tz)
+    relative = re.fullmatch(rf"(today|tomorrow) {_TIME}", cleaned)
+    absolute = re.fullmatch(
+        rf"(?:(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})|(\d{{1,2}})\.(\d{{1,2}})(?:\.(\d{{4}}))?) {_TIME}",
+        cleaned,
+    )
+    try:
+        if relative:
+            day, hour, minute = relative.groups()
+            date = local_now.date() + timedelta(days=1 if day == "tomorrow" else 0)
+        elif absolute:
+            y1, m1, d1, d2, m2, y2, hour, minute = absolute.groups()
+            year = int(y1 or y2 or local_now.year)
+            date = datetime(year, int(m1 or m2), int(d1 or d2)).date()
+        else:
+            raise ValueError("unrecognised date")
+        local = datetime.combine(date, time(int(hour), int(minute)), tzinfo=tz)
+    except ValueError as exc:
+        raise ValueError("date must look like 2026-11-28 15:00") from exc
+    return local.astimezone(now.tzinfo)

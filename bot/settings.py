@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     undo_window_minutes: int = Field(default=30, ge=0)
 
     coupon_validity_days: int = Field(default=30, ge=1, le=3650)
+    broadcast_rate: float = Field(default=25, gt=0, le=30)
     rewards_file: Path | None = None
 
     log_level: str = "INFO"

@@ -6,7 +6,7 @@ import functools
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from telegram import Message, ReplyKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+R = TypeVar("R")
 MemberCallback = Callable[[Update, Context, Member], Coroutine[Any, Any, None]]
 
 SERVICES_KEY = "services"
@@ -56,30 +57,35 @@ def main_keyboard(context: Context) -> ReplyKeyboardMarkup:
         [
             [say(context, "btn_card"), say(context, "btn_balance")],
             [say(context, "btn_rewards"), say(context, "btn_coupons")],
-            [say(context, "btn_history"), say(context, "btn_help")],
+            [say(context, "btn_offers"), say(context, "btn_history")],
+            [say(context, "btn_settings"), say(context, "btn_help")],
         ],
         resize_keyboard=True,
         is_persistent=True,
     )
 
 
-def requires(role: Role, *, otherwise: Callback | None = None) -> Callable[[Callback], Callback]:
+def requires(
+    role: Role, *, otherwise: Callback | None = None
+) -> Callable[[Callable[[Update, Context], Coroutine[Any, Any, R]]], Callable[..., Any]]:
     """The permission gate: every handler states the least role it needs.
 
     People below ``role`` get a polite refusal, or are handed to ``otherwise`` where the
     same input means something else for them (a number a customer types is no amount).
     """
 
-    def decorate(callback: Callback) -> Callback:
+    def decorate(
+        callback: Callable[[Update, Context], Coroutine[Any, Any, R]],
+    ) -> Callable[[Update, Context], Coroutine[Any, Any, R | None]]:
         @functools.wraps(callback)
-        async def gated(update: Update, context: Context) -> None:
+        async def gated(update: Update, context: Context) -> R | None:
             user = update.effective_user
             if user is None:
-                return
+                return None
             actual = await get_services(context).roles.role_of(user.id)
             if actual < role and otherwise is not None:
                 await otherwise(update, context)
-                return
+                return None
             if actual < role:
                 logger.info(
                     "Refused %s to user %s (role %s)", callback.__name__, user.id, actual.name
@@ -88,8 +94,8 @@ def requires(role: Role, *, otherwise: Callback | None = None) -> Callable[[Call
                     await update.callback_query.answer(say(context, "not_allowed"), show_alert=True)
                 else:
                     await reply(update, say(context, "not_allowed"))
-                return
-            await callback(update, context)
+                return None
+            return await callback(update, context)
 
         return gated
 

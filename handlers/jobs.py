@@ -1,15 +1,19 @@
-"""Scheduled work: expiring coupons."""
+"""Scheduled work: expiring coupons, starting offers."""
 
 from __future__ import annotations
 
 import logging
 
 from handlers.common import Context, get_services, notify, say
+from handlers.promotions import get_broadcaster
+from storage.offers import Offer
 
 logger = logging.getLogger(__name__)
 
 EXPIRE_COUPONS_JOB = "expire-coupons"
 EXPIRE_COUPONS_EVERY_SECONDS = 600
+START_OFFERS_JOB = "start-offers"
+START_OFFERS_EVERY_SECONDS = 60
 
 
 async def expire_coupons(context: Context) -> None:
@@ -29,3 +33,22 @@ async def expire_coupons(context: Context) -> None:
         )
     if expired:
         logger.info("Expired and refunded %s coupons", len(expired))
+
+
+async def start_offers(context: Context) -> None:
+    """Offers whose start has come: hand out gift coupons, queue their announcements."""
+    services = get_services(context)
+    rewards = {reward.id: reward.title for reward in await services.catalog.list()}
+
+    def announcement(offer: Offer) -> str:
+        parts = [say(context, "offer_announcement", title=offer.title)]
+        if offer.description:
+            parts.append(say(context, "offer_announcement_description", text=offer.description))
+        if offer.kind == "coupon":
+            gift = rewards.get(offer.reward_id or 0, "")
+            parts.append(say(context, "offer_gift_announcement", title=gift))
+        return "\n".join(parts)
+
+    started = await services.offers.start_due(announcement)
+    if any(offer.broadcast_id for offer in started):
+        get_broadcaster(context).wake()

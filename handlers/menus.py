@@ -12,9 +12,11 @@ from handlers.texts import t
 
 logger = logging.getLogger(__name__)
 
-CUSTOMER_COMMANDS = ("start", "card", "balance", "rewards", "coupons", "history", "help")
+CUSTOMER_COMMANDS = (
+    "start", "card", "balance", "rewards", "coupons", "offers", "history", "settings", "help"
+)  # fmt: skip
 STAFF_COMMANDS = ("scan", "redeem", "undo")
-OWNER_COMMANDS = ("staff", "catalog")
+OWNER_COMMANDS = ("staff", "catalog", "offer", "broadcast", "broadcasts")
 
 
 def commands_for(role: Role, lang: str) -> list[BotCommand]:

@@ -33,6 +33,7 @@ from handlers.common import (
     requires,
     say,
 )
+from handlers.texts import Html
 from storage.ledger import LedgerEntry
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,11 @@ async def show_issued(update: Update, context: Context, actor: Actor, issued: Is
             cafe=settings.cafe_name,
             staff=actor.first_name,
             balance=member.balance,
+            offers=Html(
+                say(context, "receipt_offers", titles=", ".join(o.title for o in issued.offers))
+                if issued.offers
+                else ""
+            ),
         ),
     )
     if issued.promoted_to is not None:

@@ -20,6 +20,8 @@ EN: Final[dict[str, str]] = {
     "btn_help": "❓ Help",
     "btn_rewards": "🎁 Rewards",
     "btn_coupons": "🎟 My coupons",
+    "btn_offers": "🎉 Offers",
+    "btn_settings": "⚙️ Settings",
     # Command menu descriptions.
     "cmd_start": "Join or open the main menu",
     "cmd_card": "Show my QR member card",
@@ -30,6 +32,11 @@ EN: Final[dict[str, str]] = {
     "cmd_coupons": "My open coupons",
     "cmd_redeem": "Redeem a coupon: /redeem CODE",
     "cmd_catalog": "Manage the rewards catalog",
+    "cmd_offers": "Offers running now",
+    "cmd_settings": "Promotions and birthday",
+    "cmd_offer": "Create a limited-time offer",
+    "cmd_broadcast": "Send a message to members",
+    "cmd_broadcasts": "Past broadcasts and their figures",
     # Joining.
     "welcome_new": (
         "Welcome to {cafe}, <b>{name}</b>! 🎉\n"
@@ -131,7 +138,7 @@ EN: Final[dict[str, str]] = {
     "already_issued": "Already recorded: +{points} points for {name} (#{entry}).",
     "receipt": (
         "🧾 <b>+{points} points</b> for your purchase of {details} at {cafe}.\n"
-        "Served by {staff}. New balance: <b>{balance}</b> points."
+        "Served by {staff}. New balance: <b>{balance}</b> points.{offers}"
     ),
     "limit_purchase": (
         "Refused: {points} points is above the limit of {limit} per purchase. "
@@ -273,6 +280,126 @@ EN: Final[dict[str, str]] = {
     "catalog_bad_cost": "The cost must be a whole number of points, from 1 to 1000000.",
     "catalog_bad_duplicate": "There is already a reward with that title.",
     "catalog_not_found": "There is no reward with that number. Send /catalog to see the list.",
+    # Offers (customers).
+    "offers_title": "🎉 <b>Offers for you</b>",
+    "offers_line": "• <b>{title}</b>: {effect}{window} — until {end}",
+    "offers_line_description": "  {description}",
+    "offers_none": "No offers running right now. We'll let you know!",
+    "offer_effect_multiplier": "×{value} points",
+    "offer_effect_bonus": "+{value} bonus points per purchase",
+    "offer_effect_coupon": "a free {value}",
+    "offer_window": " ({window})",
+    "receipt_offers": "\n🎉 {titles}",
+    # Offers (owners).
+    "offers_owner_title": "🎉 <b>Offers</b>",
+    "offers_owner_line": (
+        "#{id} <b>{title}</b>: {effect}{window} · {audience} · {start} → {end} · {state}"
+    ),
+    "offers_owner_none": "No offers yet. Create one with /offer.",
+    "offer_state_upcoming": "upcoming",
+    "offer_state_running": "running",
+    "offer_state_ended": "ended",
+    "btn_end_offer": "End #{id} now",
+    "offer_ended": "Offer #{id} {title} has ended.",
+    "offer_not_found": "That offer has already ended.",
+    "offer_ask_title": "New offer. What's its title? (Send /cancel at any time.)",
+    "offer_ask_description": (
+        "A short description customers will see? Send it, or <code>-</code> to skip."
+    ),
+    "offer_ask_kind": "What does the offer give?",
+    "btn_kind_multiplier": "× Points multiplier",
+    "btn_kind_bonus": "+ Bonus points",
+    "btn_kind_coupon": "🎁 Free reward",
+    "offer_ask_multiplier": "The multiplier, e.g. <code>2</code> or <code>1.5</code>:",
+    "offer_ask_bonus": "Bonus points per purchase, e.g. <code>20</code>:",
+    "offer_ask_reward": "Which reward does everyone get?",
+    "offer_no_rewards": "Add a reward with /catalog first. Offer cancelled.",
+    "offer_bad_multiplier": "Send a number above 1 and at most 10, e.g. <code>2</code>.",
+    "offer_bad_bonus": "Send a whole number of points from 1 to 10000, e.g. <code>20</code>.",
+    "offer_ask_start": (
+        "When does it start? Send <code>now</code> or a date and time in café time, e.g. "
+        "<code>2026-11-28 15:00</code>, <code>28.11 15:00</code> or <code>tomorrow 9:00</code>."
+    ),
+    "offer_ask_end": "When does it end? e.g. <code>2026-11-30 18:00</code>",
+    "offer_bad_date": "I couldn't read that date. Try <code>2026-11-28 15:00</code>.",
+    "offer_end_before_start": "The end must be after the start ({start}). Send another end time.",
+    "offer_ask_window": (
+        "Only at certain hours? Send e.g. <code>Mon-Fri 15:00-17:00</code>, or tap <b>Any time</b>."
+    ),
+    "btn_any_time": "Any time",
+    "offer_bad_window": (
+        "Send hours like <code>Mon-Fri 15:00-17:00</code> or <code>15:00-17:00</code>."
+    ),
+    "offer_ask_audience": "Who is it for?",
+    "audience_all": "Everyone",
+    "audience_tier": "{tier} members",
+    "audience_lapsed": "No visit for {days} days",
+    "audience_lapsed_button": "Lapsed customers…",
+    "audience_birthday": "Birthday this month",
+    "ask_lapsed_days": "No visit for how many days? e.g. <code>30</code>",
+    "bad_lapsed_days": "Send a whole number of days from 1 to 3650.",
+    "offer_ask_announce": "Announce it to them when it starts?",
+    "btn_announce_yes": "📣 Yes, announce",
+    "btn_announce_no": "No",
+    "offer_preview": (
+        "<b>Preview</b>\n"
+        "🎉 <b>{title}</b>\n{description}"
+        "Gives: {effect}{window}\n"
+        "From {start} to {end}\n"
+        "For: {audience} ({count} members now)\n"
+        "{announce}"
+    ),
+    "offer_preview_announce": "📣 Announced when it starts.",
+    "offer_preview_silent": "Not announced.",
+    "btn_save": "✅ Save",
+    "offer_saved": "Offer #{id} saved. It runs from {start} to {end}.",
+    "conversation_cancelled": "Cancelled. Nothing was saved.",
+    "offer_announcement": "🎉 <b>{title}</b>",
+    "offer_announcement_description": "{text}",
+    "offer_gift_announcement": "🎁 Your free {title} is waiting in <b>My coupons</b>.",
+    # Broadcasts (owners).
+    "broadcast_ask_message": (
+        "Send the message for your members: text, or a photo with a caption. Formatting "
+        "(bold, italic, links) is kept. /cancel to stop."
+    ),
+    "broadcast_too_long": (
+        "That's too long for Telegram ({length} of {limit} characters). Send a shorter one."
+    ),
+    "broadcast_ask_audience": "Who should get it?",
+    "broadcast_preview": "That's how it will look. Send it to <b>{count}</b> members ({audience})?",
+    "broadcast_nobody": (
+        "Nobody in that audience can receive promotions right now. Nothing was sent."
+    ),
+    "btn_send": "📣 Send",
+    "broadcast_queued": "Broadcast #{id} queued for {count} members. Progress appears below.",
+    "broadcast_progress": (
+        "📣 Broadcast #{id}: sent {sent} · remaining {pending} · failed {failed} · "
+        "blocked {blocked}\nAbout {eta} left."
+    ),
+    "broadcast_paused": "\n⏸ Telegram asked us to slow down: paused for {seconds} s.",
+    "broadcast_done": (
+        "✅ Broadcast #{id} finished: {sent} sent, {failed} failed, {blocked} blocked the bot."
+    ),
+    "broadcasts_title": "📣 <b>Broadcasts</b>",
+    "broadcasts_line": (
+        "#{id} · {date} · {audience} · {sent}/{total} sent, {failed} failed, "
+        "{blocked} blocked · {state}"
+    ),
+    "broadcasts_none": "No broadcasts yet. Send one with /broadcast.",
+    "broadcast_state_sending": "sending",
+    "broadcast_state_done": "done",
+    # Settings (customers).
+    "settings_title": "⚙️ <b>Settings</b>",
+    "settings_promotions_on": "🔔 Offers and news: <b>on</b>",
+    "settings_promotions_off": "🔕 Offers and news: <b>off</b> (receipts and coupons still arrive)",
+    "settings_birthday": "🎂 Birthday: <b>{birthday}</b>",
+    "settings_birthday_unset": (
+        "🎂 Birthday: not set — send <code>/birthday 24.12</code> for a birthday treat."
+    ),
+    "btn_promotions_off": "🔕 Stop offers and news",
+    "btn_promotions_on": "🔔 Get offers and news",
+    "birthday_usage": "Send your birthday as day and month, e.g. <code>/birthday 24.12</code>.",
+    "birthday_saved": "🎂 Saved: {birthday}. We'll remember!",
     # Generic.
     "not_allowed": "Sorry, that's not available for your account.",
     "unknown_text": "I didn't catch that. Use the buttons below or /help.",

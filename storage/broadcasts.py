@@ -110,14 +110,14 @@ async def recent(conn: aiosqlite.Connection, limit: int = 10) -> list[Broadcast]
     return [_broadcast(row) for row in rows]
 
 
-async def due(
-    conn: aiosqlite.Connection, broadcast_id: int, now: datetime, limit: int
+async def pending(
+    conn: aiosqlite.Connection, broadcast_id: int, limit: int, after_member: int = 0
 ) -> list[Recipient]:
     async with conn.execute(
         "SELECT broadcast_id, member_id, chat_id, attempts FROM broadcast_recipients"
-        " WHERE broadcast_id = ? AND state = 'pending' AND (not_before IS NULL OR not_before <= ?)"
+        " WHERE broadcast_id = ? AND state = 'pending' AND member_id > ?"
         " ORDER BY member_id LIMIT ?",
-        (broadcast_id, to_db(now), limit),
+        (broadcast_id, after_member, limit),
     ) as cur:
         rows = await cur.fetchall()
     return [Recipient(r["broadcast_id"], r["member_id"], r["chat_id"], r["attempts"]) for r in rows]
@@ -139,17 +139,15 @@ async def mark(
     now: datetime,
     *,
     error: str | None = None,
-    not_before: datetime | None = None,
 ) -> None:
     await tx.execute(
         "UPDATE broadcast_recipients SET state = ?, attempts = attempts + ?, last_error = ?,"
-        " not_before = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
+        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
         " WHERE broadcast_id = ? AND member_id = ?",
         (
             state,
             0 if state == "sent" else 1,
             error,
-            None if not_before is None else to_db(not_before),
             state,
             to_db(now),
             recipient.broadcast_id,

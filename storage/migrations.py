@@ -251,7 +251,6 @@ _V4_OFFERS_BROADCASTS_PREFERENCES: tuple[str, ...] = (
         state        TEXT    NOT NULL DEFAULT 'pending'
                      CHECK (state IN ('pending', 'sent', 'failed', 'blocked')),
         attempts     INTEGER NOT NULL DEFAULT 0,
-        not_before   TEXT,
         last_error   TEXT,
         sent_at      TEXT,
         PRIMARY KEY (broadcast_id, member_id)

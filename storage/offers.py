@@ -27,6 +27,7 @@ class Offer:
     announce: bool
     started_at: datetime | None
     ended_at: datetime | None
+    created_by: int
 
     def is_over(self, now: datetime) -> bool:
         return self.ended_at is not None or now >= self.ends_at
@@ -63,6 +64,7 @@ def _offer(row: aiosqlite.Row) -> Offer:
         announce=bool(row["announce"]),
         started_at=from_db_optional(row["started_at"]),
         ended_at=from_db_optional(row["ended_at"]),
+        created_by=row["created_by"],
     )
 
 

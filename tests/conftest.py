@@ -20,7 +20,9 @@ from tests.fakebot import TOKEN, FakeTelegram, FakeUser, SentMessage
 from tests.helpers import first_link, link_payload, qr_payload, show_card
 
 OWNER_ID = 1_000_001
-CUSTOMER_MENU = ["start", "card", "balance", "rewards", "coupons", "history", "help"]
+CUSTOMER_MENU = [
+    "start", "card", "balance", "rewards", "coupons", "offers", "history", "settings", "help"
+]  # fmt: skip
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
@@ -120,6 +122,8 @@ async def stop_bot(harness: BotHarness) -> None:
     finally:
         harness.fake.drain_polls(False)
     await app.stop()
+    assert app.post_stop is not None
+    await app.post_stop(app)
     await app.shutdown()
     assert app.post_shutdown is not None
     await app.post_shutdown(app)

@@ -24,7 +24,8 @@ async def test_new_customer_joins_and_gets_a_scannable_card(bot: BotHarness) -> 
     (welcome,) = await alice.send("/start")
     assert "Welcome to Bean There, Alice" in welcome
     assert welcome.keyboard == [
-        "💳 My card", "⭐ Balance", "🎁 Rewards", "🎟 My coupons", "📜 History", "❓ Help"
+        "💳 My card", "⭐ Balance", "🎁 Rewards", "🎟 My coupons",
+        "🎉 Offers", "📜 History", "⚙️ Settings", "❓ Help",
     ]  # fmt: skip
 
     (card,) = await alice.send("💳 My card")

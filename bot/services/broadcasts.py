@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.clock import Clock
 from bot.offers import parse_audience
 from bot.services.audience import AudienceService
@@ -61,8 +59,10 @@ class BroadcastService:
     async def recent(self) -> list[Broadcast]:
         return await broadcast_store.recent(self._db.reader)
 
-    async def due(self, broadcast_id: int, limit: int = 100) -> list[Recipient]:
-        return await broadcast_store.due(self._db.reader, broadcast_id, self._clock.now(), limit)
+    async def pending(
+        self, broadcast_id: int, limit: int = 100, after_member: int = 0
+    ) -> list[Recipient]:
+        return await broadcast_store.pending(self._db.reader, broadcast_id, limit, after_member)
 
     async def counts(self, broadcast_id: int) -> Counts:
         return await broadcast_store.counts(self._db.reader, broadcast_id)
@@ -78,13 +78,11 @@ class BroadcastService:
             await broadcast_store.mark(tx, recipient, "blocked", now, error=error)
             await member_store.set_reachable(tx, recipient.chat_id, False, now)
 
-    async def failed(self, recipient: Recipient, error: str, retry_at: datetime | None) -> None:
-        """Try again at ``retry_at``, or give up on this recipient when it is None."""
-        state = "pending" if retry_at is not None else "failed"
+    async def failed(self, recipient: Recipient, error: str, *, final: bool) -> None:
+        """Count a failed attempt; ``final`` gives up on this recipient."""
+        state = "failed" if final else "pending"
         async with self._db.transaction() as tx:
-            await broadcast_store.mark(
-                tx, recipient, state, self._clock.now(), error=error[:200], not_before=retry_at
-            )
+            await broadcast_store.mark(tx, recipient, state, self._clock.now(), error=error[:200])
 
     async def remember_photo(self, broadcast_id: int, file_id: str) -> None:
         async with self._db.transaction() as tx:

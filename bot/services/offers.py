@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiosqlite
@@ -107,8 +108,11 @@ class OfferService:
         ]
         return combine(applicable)
 
-    async def start_due(self) -> list[Started]:
-        """Give out gift coupons and queue announcements for offers whose time has come."""
+    async def start_due(self, announcement: Callable[[Offer], str]) -> list[Started]:
+        """Give out gift coupons and queue announcements for offers whose time has come.
+
+        ``announcement`` writes the message for an offer (texts live with the handlers).
+        """
         started = []
         for offer in await offer_store.due_to_start(self._db.reader, self._clock.now()):
             async with self._db.transaction() as tx:
@@ -119,9 +123,9 @@ class OfferService:
             if offer.kind == "coupon" and offer.reward_id is not None:
                 issued = await self._coupons.gift(offer, [f.member_id for f in audience])
             broadcast_id = None
-            if offer.announce:
+            if offer.announce or offer.kind == "coupon":
                 broadcast = await self._broadcasts.create(
-                    created_by=0,
+                    created_by=offer.created_by,
                     text=announcement(offer),
                     photo_file_id=None,
                     audience=offer.audience,
@@ -133,11 +137,3 @@ class OfferService:
             )
             started.append(Started(offer, issued, broadcast_id))
         return started
-
-
-def announcement(offer: Offer) -> str:
-    """The announcement text owners chose to send when the offer starts (owner-written HTML)."""
-    parts = [f"<b>{offer.title}</b>"]
-    if offer.description:
-        parts.append(offer.description)
-    return "\n".join(parts)

@@ -1,0 +1,262 @@
+"""Delivers broadcasts from the persistent queue, paced by its own limiter.
+
+Interactive replies never wait behind a broadcast: only this worker passes through its
+limiter (at most ``BROADCAST_RATE`` messages a second overall, and never two messages to
+one chat within a second). Each recipient is marked in the database right after Telegram
+accepts their message, so after a crash or restart delivery resumes where it stopped; only
+a message in flight at the very moment of a crash can be sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import warnings
+from datetime import timedelta
+
+from aiolimiter import AsyncLimiter
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot.services.container import Services
+from handlers.texts import t
+from storage.broadcasts import Broadcast, Counts, Recipient
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+BACKOFF_SECONDS = (2.0, 8.0)
+PER_CHAT_GAP_SECONDS = 1.0
+PROGRESS_EVERY_SECONDS = 3.0
+IDLE_POLL_SECONDS = 30.0
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """``retry_after`` is an int or a timedelta depending on PTB's settings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PTB warns that the int form is deprecated
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Broadcaster:
+    """One background task that works through queued broadcasts, oldest first."""
+
+    def __init__(self, bot: Bot, services: Services) -> None:
+        self.bot = bot
+        self.services = services
+        self.rate = services.settings.broadcast_rate
+        # Capacity 1: smooth pacing, so no one-second window ever holds more than ~rate.
+        self._limiter = AsyncLimiter(1, 1 / self.rate)
+        self._last_sent_to: dict[int, float] = {}
+        self._retry_at: dict[tuple[int, int], float] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self.paused_for = 0.0
+
+    @property
+    def lang(self) -> str:
+        return self.services.settings.language
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="broadcaster")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Finish the message in flight, then stop; the queue keeps the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=15)
+            except TimeoutError:
+                self._task.cancel()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                broadcast = await self.services.broadcasts.next_sending()
+                if broadcast is None:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                    continue
+                await self._deliver(broadcast)
+            except Exception:
+                logger.exception("Broadcast worker error; retrying shortly")
+                await self._sleep(5)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake up early when asked to stop."""
+        self._wake.clear()
+        if self._stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _deliver(self, broadcast: Broadcast) -> None:
+        progress = Progress(self, broadcast)
+        await progress.update(force=True)
+        queue = self.services.broadcasts
+        after = 0
+        while not self._stopping:
+            batch = await queue.pending(broadcast.id, limit=100, after_member=after)
+            if not batch:
+                if after == 0:
+                    break  # nothing pending at all
+                after = 0  # go round again for recipients waiting on a retry
+                await self._sleep(min(self._seconds_to_next_retry(broadcast.id), 1.0))
+                continue
+            for recipient in batch:
+                if self._stopping:
+                    return
+                after = recipient.member_id
+                if self._retry_at.get((broadcast.id, recipient.member_id), 0) > time.monotonic():
+                    continue
+                broadcast = await self._send(broadcast, recipient)
+                await progress.update()
+        if not self._stopping:
+            await queue.finish(broadcast.id)
+            await progress.finish()
+            logger.info("Broadcast %s finished", broadcast.id)
+
+    def _seconds_to_next_retry(self, broadcast_id: int) -> float:
+        waits = [at for (bid, _), at in self._retry_at.items() if bid == broadcast_id]
+        return max(0.05, min(waits, default=time.monotonic()) - time.monotonic())
+
+    async def _pace(self, chat_id: int) -> None:
+        last = self._last_sent_to.get(chat_id)
+        if last is not None:
+            gap = PER_CHAT_GAP_SECONDS - (time.monotonic() - last)
+            if gap > 0:
+                await asyncio.sleep(gap)
+        await self._limiter.acquire()
+
+    def _sent_to(self, chat_id: int) -> None:
+        now = time.monotonic()
+        self._last_sent_to[chat_id] = now
+        if len(self._last_sent_to) > 10_000:
+            cutoff = now - PER_CHAT_GAP_SECONDS
+            self._last_sent_to = {c: t for c, t in self._last_sent_to.items() if t > cutoff}
+
+    async def _send(self, broadcast: Broadcast, recipient: Recipient) -> Broadcast:
+        """Send one message and record the outcome. Returns the (maybe updated) broadcast."""
+        queue = self.services.broadcasts
+        key = (broadcast.id, recipient.member_id)
+        await self._pace(recipient.chat_id)
+        try:
+            if broadcast.photo_file_id:
+                await self.bot.send_photo(
+                    recipient.chat_id,
+                    broadcast.photo_file_id,
+                    caption=broadcast.text or None,
+                    parse_mode=ParseMode.HTML,
+                )
+            else:
+                await self.bot.send_message(
+                    recipient.chat_id, broadcast.text, parse_mode=ParseMode.HTML
+                )
+        except RetryAfter as error:
+            seconds = retry_seconds(error)
+            logger.warning("Broadcast %s: Telegram asked to wait %s s", broadcast.id, seconds)
+            self.paused_for = seconds
+            await self._sleep(seconds)
+            self.paused_for = 0.0
+            return broadcast  # still pending: it is sent on the next pass
+        except Forbidden as error:
+            await queue.blocked(recipient, str(error))
+        except TelegramError as error:
+            attempts = recipient.attempts + 1
+            final = attempts >= MAX_ATTEMPTS or isinstance(error, BadRequest)
+            logger.info("Broadcast %s to %s failed (%s)", broadcast.id, recipient.chat_id, error)
+            await queue.failed(recipient, str(error), final=final)
+            if not final:
+                delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
+                self._retry_at[key] = time.monotonic() + delay
+        else:
+            self._retry_at.pop(key, None)
+            await queue.sent(recipient)
+        finally:
+            self._sent_to(recipient.chat_id)
+        return broadcast
+
+
+class Progress:
+    """The owner's live progress message, edited every few seconds, and the final report."""
+
+    def __init__(self, worker: Broadcaster, broadcast: Broadcast) -> None:
+        self._worker = worker
+        self._broadcast = broadcast
+        self._chat_id = broadcast.progress_chat_id or broadcast.created_by or None
+        self._message_id = broadcast.progress_message_id
+        self._last = 0.0
+        self._last_text = ""
+
+    async def _text(self) -> tuple[str, Counts]:
+        counts = await self._worker.services.broadcasts.counts(self._broadcast.id)
+        eta = max(1, round(counts.pending / self._worker.rate)) if counts.pending else 0
+        text = t(
+            self._worker.lang,
+            "broadcast_progress",
+            id=self._broadcast.id,
+            sent=counts.sent,
+            pending=counts.pending,
+            failed=counts.failed,
+            blocked=counts.blocked,
+            eta=f"{eta} s",
+        )
+        if self._worker.paused_for:
+            paused = round(self._worker.paused_for)
+            text += t(self._worker.lang, "broadcast_paused", seconds=paused)
+        return text, counts
+
+    async def update(self, *, force: bool = False) -> None:
+        if self._chat_id is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < PROGRESS_EVERY_SECONDS:
+            return
+        self._last = now
+        text, _ = await self._text()
+        await self._show(text)
+
+    async def _show(self, text: str) -> None:
+        if self._chat_id is None or text == self._last_text:
+            return
+        bot = self._worker.bot
+        try:
+            if self._message_id is None:
+                message = await bot.send_message(self._chat_id, text, parse_mode=ParseMode.HTML)
+                self._message_id = message.message_id
+                await self._worker.services.broadcasts.remember_progress_message(
+                    self._broadcast.id, self._chat_id, message.message_id
+                )
+            else:
+                await bot.edit_message_text(
+                    text, self._chat_id, self._message_id, parse_mode=ParseMode.HTML
+                )
+            self._last_text = text
+        except TelegramError as error:
+            logger.info("Could not update broadcast progress: %s", error)
+
+    async def finish(self) -> None:
+        if self._chat_id is None:
+            return
+        _, counts = await self._text()
+        report = t(
+            self._worker.lang,
+            "broadcast_done",
+            id=self._broadcast.id,
+            sent=counts.sent,
+            failed=counts.failed,
+            blocked=counts.blocked,
+        )
+        await self._show(report)
+        with contextlib.suppress(TelegramError):
+            await self._worker.bot.send_message(self._chat_id, report, parse_mode=ParseMode.HTML)
