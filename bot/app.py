@@ -6,6 +6,7 @@ import logging
 
 from telegram import Update
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -47,6 +48,9 @@ def build_application(
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_file_base_url)
         .concurrent_updates(update_processor or SimpleUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        # No throttling here (the broadcast worker paces itself, interactive replies must
+        # not wait behind it); only a 429's retry_after is waited out, at most twice.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)

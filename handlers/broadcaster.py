@@ -130,7 +130,8 @@ class Broadcaster:
         waits = [at for (bid, _), at in self._retry_at.items() if bid == broadcast_id]
         return max(0.05, min(waits, default=time.monotonic()) - time.monotonic())
 
-    async def _pace(self, chat_id: int) -> None:
+    async def pace(self, chat_id: int) -> None:
+        """Wait for this worker's turn: its overall rate and one message per chat a second."""
         last = self._last_sent_to.get(chat_id)
         if last is not None:
             gap = PER_CHAT_GAP_SECONDS - (time.monotonic() - last)
@@ -138,7 +139,7 @@ class Broadcaster:
                 await asyncio.sleep(gap)
         await self._limiter.acquire()
 
-    def _sent_to(self, chat_id: int) -> None:
+    def sent_to(self, chat_id: int) -> None:
         now = time.monotonic()
         self._last_sent_to[chat_id] = now
         if len(self._last_sent_to) > 10_000:
@@ -149,7 +150,7 @@ class Broadcaster:
         """Send one message and record the outcome. Returns the (maybe updated) broadcast."""
         queue = self.services.broadcasts
         key = (broadcast.id, recipient.member_id)
-        await self._pace(recipient.chat_id)
+        await self.pace(recipient.chat_id)
         try:
             if broadcast.photo_file_id:
                 await self.bot.send_photo(
@@ -183,7 +184,7 @@ class Broadcaster:
             self._retry_at.pop(key, None)
             await queue.sent(recipient)
         finally:
-            self._sent_to(recipient.chat_id)
+            self.sent_to(recipient.chat_id)
         return broadcast
 
 
@@ -232,7 +233,9 @@ class Progress:
         bot = self._worker.bot
         try:
             if self._message_id is None:
+                await self._worker.pace(self._chat_id)
                 message = await bot.send_message(self._chat_id, text, parse_mode=ParseMode.HTML)
+                self._worker.sent_to(self._chat_id)
                 self._message_id = message.message_id
                 await self._worker.services.broadcasts.remember_progress_message(
                     self._broadcast.id, self._chat_id, message.message_id
@@ -258,5 +261,8 @@ class Progress:
             blocked=counts.blocked,
         )
         await self._show(report)
+        # A separate message as well, so the owner gets a notification when it is done.
+        await self._worker.pace(self._chat_id)
         with contextlib.suppress(TelegramError):
             await self._worker.bot.send_message(self._chat_id, report, parse_mode=ParseMode.HTML)
+        self._worker.sent_to(self._chat_id)

@@ -596,15 +596,18 @@ async def broadcast_send(update: Update, context: Context) -> int:
     entry = cast(dict[str, Any], context.user_data).pop(BROADCAST, None)
     if user is None or not entry:
         return END
-    if update.callback_query is not None:
-        await update.callback_query.edit_message_reply_markup(None)
     broadcast = await get_services(context).broadcasts.create(
         created_by=user.id,
         text=entry["text"],
         photo_file_id=entry["photo"],
         audience=entry["audience"],
     )
-    await reply(update, say(context, "broadcast_queued", id=broadcast.id, count=broadcast.total))
+    queued = say(context, "broadcast_queued", id=broadcast.id, count=broadcast.total)
+    # The question turns into the confirmation: one message less in the owner's chat.
+    if update.callback_query is not None:
+        await update.callback_query.edit_message_text(queued, parse_mode=ParseMode.HTML)
+    else:
+        await reply(update, queued)
     get_broadcaster(context).wake()
     return END
 
@@ -651,7 +654,7 @@ async def settings_view(context: Context, member: Member) -> tuple[str, InlineKe
     ]
     if preferences.birthday:
         month, day = preferences.birthday.split("-")
-        lines.append(say(context, "settings_birthday", birthday=f"{day}.{month}."))
+        lines.append(say(context, "settings_birthday", birthday=f"{day}.{month}"))
     else:
         lines.append(say(context, "settings_birthday_unset"))
     toggle = "btn_promotions_off" if preferences.promotions else "btn_promotions_on"
@@ -694,7 +697,7 @@ async def birthday_command(update: Update, context: Context, member: Member) -> 
         await reply(update, say(context, "birthday_usage"))
         return
     month, day = (preferences.birthday or "00-00").split("-")
-    await reply(update, say(context, "birthday_saved", birthday=f"{day}.{month}."))
+    await reply(update, say(context, "birthday_saved", birthday=f"{day}.{month}"))
 
 
 async def bot_membership_changed(update: Update, context: Context) -> None:

@@ -9,6 +9,7 @@ it cannot parse, callback data over 64 bytes, unknown chats and blocked users.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import html
 import itertools
@@ -288,12 +289,23 @@ class FakeTelegram:
         self.blocked: set[int] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.callback_answers: list[dict[str, Any]] = []
+        self.uploads = 0
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[tuple[str, ApiError]] = []
         self.expected_error_codes: set[int] = set()
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._draining = False
+        # Telegram's flood limits, off unless a test turns them on.
+        self.global_limit: int | None = None
+        self.per_chat_limit: int | None = None
+        self._sends: collections.deque[float] = collections.deque()
+        self._chat_tokens: dict[int, tuple[float, float]] = {}
+        self.rate_limited = 0
+        self.rate_limit_log: list[tuple[float, int, int, float]] = []
+        self._inject_429: list[tuple[int, int | None]] = []
+        self.injected_429s = 0
+        self.send_log: list[tuple[float, int, str]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -314,6 +326,42 @@ class FakeTelegram:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def enable_rate_limits(self, per_second: int = 30, per_chat_burst: int = 3) -> None:
+        """Answer 429 like Telegram when more than ``per_second`` messages go out in any one
+        second, or when one chat gets more than one a second beyond a burst of
+        ``per_chat_burst`` (a token bucket: a reply and a receipt together are fine)."""
+        self.global_limit = per_second
+        self.per_chat_limit = per_chat_burst
+
+    def inject_429(self, retry_after: int = 1, chat_id: int | None = None) -> None:
+        """The next message (to ``chat_id``, or to anyone) gets a 429 with ``retry_after``."""
+        self._inject_429.append((retry_after, chat_id))
+
+    def _throttle(self, chat_id: int, method: str) -> None:
+        now = time.monotonic()
+        for index, (retry_after, target) in enumerate(self._inject_429):
+            if target in (None, chat_id):
+                del self._inject_429[index]
+                self.injected_429s += 1
+                raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+        if self.global_limit is not None:
+            while self._sends and now - self._sends[0] >= 1:
+                self._sends.popleft()
+            burst = float(self.per_chat_limit or 1)
+            tokens, last = self._chat_tokens.get(chat_id, (burst, now))
+            tokens = min(burst, tokens + (now - last))
+            if len(self._sends) >= self.global_limit or tokens < 1:
+                self.rate_limited += 1
+                self.rate_limit_log.append((now, chat_id, len(self._sends), tokens))
+                raise ApiError(429, "Too Many Requests: retry after 1", 1)
+            self._sends.append(now)
+            self._chat_tokens[chat_id] = (tokens - 1, now)
+        self.send_log.append((now, chat_id, method))
+
+    def delivered(self, chat_id: int, needle: str) -> int:
+        """How many messages containing ``needle`` a chat received."""
+        return sum(needle in m.body for m in self.sent[chat_id] if not m.deleted)
 
     def drain_polls(self, draining: bool) -> None:
         """While a bot stops, answer long polls at once so shutdown does not wait them out."""
@@ -546,6 +594,7 @@ class FakeTelegram:
 
     async def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat_id = self._chat(params)
+        self._throttle(chat_id, "sendMessage")
         text = str(params.get("text", ""))
         self._check_text(text, params.get("parse_mode"), MAX_TEXT, "text")
         self._check_markup(params.get("reply_markup"))
@@ -563,8 +612,10 @@ class FakeTelegram:
     def _upload(self, value: Any, files: dict[str, bytes], name: str) -> tuple[bytes, str]:
         if name in files:
             content = files[name]
+            self.uploads += 1
         elif isinstance(value, str) and value.startswith("attach://"):
             content = files[value.removeprefix("attach://")]
+            self.uploads += 1
         elif isinstance(value, str) and value in self.files:
             return self.files[value], value
         else:
@@ -573,6 +624,7 @@ class FakeTelegram:
 
     async def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat_id = self._chat(params)
+        self._throttle(chat_id, "sendPhoto")
         caption = params.get("caption")
         if caption is not None:
             self._check_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption")

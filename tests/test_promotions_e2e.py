@@ -1,0 +1,415 @@
+"""End to end: offers, broadcasts under Telegram's flood limits, restarts, opt-outs."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from bot.services.membership import Profile
+from storage.offers import NewOffer
+from tests.conftest import OWNER_ID, START, BotFactory, BotHarness
+from tests.fakebot import FakeUser, SentMessage
+
+BARISTA_ID = 3001
+
+
+async def members(bot: BotHarness, count: int, first_id: int = 50_000) -> list[FakeUser]:
+    """Members who joined earlier (created directly: the broadcast is what is tested)."""
+    people = []
+    for number in range(count):
+        person = bot.user(first_id + number, f"Guest{number}")
+        await bot.services.members.join(Profile(person.id, person.chat_id, person.first_name))
+        bot.fake.known_chats.add(person.chat_id)
+        people.append(person)
+    return people
+
+
+async def start_broadcast(bot: BotHarness, text: str, audience: str = "Everyone") -> SentMessage:
+    """The owner's /broadcast conversation up to the Send button; returns the question."""
+    owner = bot.owner()
+    # Progress messages of an earlier broadcast may arrive in between: pick by content.
+    assert any("Send the message for" in m.body for m in await owner.send("/broadcast"))
+    who = next(m for m in await owner.send(text) if m.body == "Who should get it?")
+    replies = await owner.press(who, audience)
+    assert text in [m.body for m in replies]  # the preview, exactly as members will see it
+    return next(m for m in replies if "Send it to" in m.body)
+
+
+async def send_broadcast(
+    bot: BotHarness, text: str, audience: str = "Everyone", *, flood_limits: bool = False
+) -> None:
+    """Write and send a broadcast. ``flood_limits`` switches Telegram's limits on just
+    before Send: a person takes seconds for the conversation, the test does not."""
+    question = await start_broadcast(bot, text, audience)
+    if flood_limits:
+        bot.fake.enable_rate_limits(per_second=30)
+    await bot.owner().press(question, "Send")
+    assert question.body.startswith("Broadcast #") and "queued" in question.body
+
+
+def reports(bot: BotHarness) -> list[str]:
+    """Final broadcast reports: the separate message, not the progress message edited in place."""
+    return [m.body for m in bot.owner().messages if "finished" in m.body and not m.edits]
+
+
+def finished(bot: BotHarness) -> bool:
+    return bool(reports(bot))
+
+
+async def recipients(bot: BotHarness) -> dict[str, int]:
+    async with bot.services.db.reader.execute(
+        "SELECT state, COUNT(*) FROM broadcast_recipients GROUP BY state"
+    ) as cur:
+        return {row[0]: row[1] for row in await cur.fetchall()}
+
+
+async def test_broadcast_to_300_members_within_the_flood_limits(bot: BotHarness) -> None:
+    people = await members(bot, 300)
+    blocked = people[10:12]
+    for person in blocked:
+        person.block()
+    bot.fake.expected_error_codes.add(403)
+    await bot.owner().send("/start")
+    started = time.monotonic()
+    await send_broadcast(bot, "Pumpkin spice is back!", flood_limits=True)
+    await bot.fake.wait_for(lambda: finished(bot), timeout=60)
+    elapsed = time.monotonic() - started
+
+    assert bot.fake.rate_limited == 0, bot.fake.rate_limit_log
+    for person in people:
+        expected = 0 if person in blocked else 1
+        assert bot.fake.delivered(person.chat_id, "Pumpkin spice") == expected, person.id
+    assert await recipients(bot) == {"sent": 299, "blocked": 2}  # 298 guests and the owner
+    assert reports(bot) == ["✅ Broadcast #1 finished: 299 sent, 0 failed, 2 blocked the bot."]
+    progress = next(m for m in bot.owner().messages if m.body.startswith(("📣", "✅ Broadcast")))
+    assert progress.edits >= 1  # the live progress message was edited in place
+    assert elapsed >= 299 / 25 - 1  # paced at BROADCAST_RATE, not faster
+    for person in blocked:
+        member = await bot.services.members.find(person.id)
+        assert member is not None
+    facts = await bot.services.audience.members(__import__("bot.offers").offers.Audience("all"))
+    assert {p.id for p in blocked}.isdisjoint({f.chat_id for f in facts})
+    (listing,) = await bot.owner().send("/broadcasts")
+    assert "#1 · 23 Nov 09:00 · Everyone · 299/301 sent, 0 failed, 2 blocked · done" in listing.body
+
+
+async def test_one_chat_never_gets_two_broadcast_messages_within_a_second(
+    bot: BotHarness,
+) -> None:
+    people = await members(bot, 3)
+    await bot.owner().send("/start")
+    await send_broadcast(bot, "First news")
+    await send_broadcast(bot, "Second news", flood_limits=True)
+    await bot.fake.wait_for(lambda: len(reports(bot)) == 2, timeout=20)
+    for person in people:
+        times = [at for at, chat, _ in bot.fake.send_log if chat == person.chat_id]
+        assert len(times) == 2
+        assert times[1] - times[0] >= 0.99
+    assert bot.fake.rate_limited == 0, bot.fake.rate_limit_log
+
+
+async def test_an_injected_429_pauses_and_resumes(bot: BotHarness) -> None:
+    people = await members(bot, 12)
+    await bot.owner().send("/start")
+    question = await start_broadcast(bot, "Flash sale")
+    bot.fake.inject_429(retry_after=2, chat_id=people[3].chat_id)
+    await bot.owner().press(question, "Send")
+    await bot.fake.wait_for(lambda: finished(bot), timeout=30)
+    for person in people:
+        assert bot.fake.delivered(person.chat_id, "Flash sale") == 1
+    assert bot.fake.injected_429s == 1
+    times = [at for at, chat, _ in bot.fake.send_log if chat != OWNER_ID]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert max(gaps) >= 1.9  # it waited out retry_after before going on
+    assert await recipients(bot) == {"sent": 13}
+
+
+async def test_an_interactive_reply_hit_by_a_429_still_arrives(bot: BotHarness) -> None:
+    alice = bot.user(2001, "Alice")
+    bot.fake.inject_429(retry_after=1)
+    (welcome,) = await alice.send("/start")
+    assert "Welcome to Bean There, Alice" in welcome.body
+    assert bot.fake.injected_429s == 1
+
+
+async def test_a_restart_mid_broadcast_resumes_without_repeats(
+    bot_factory: BotFactory,
+) -> None:
+    first = await bot_factory(broadcast_rate=20)
+    people = await members(first, 60)
+    await first.owner().send("/start")
+    await send_broadcast(first, "Restart-proof news")
+    fake = first.fake
+    await fake.wait_for(
+        lambda: sum(fake.delivered(p.chat_id, "Restart-proof") for p in people) >= 15, timeout=30
+    )
+    from tests.conftest import stop_bot
+
+    await stop_bot(first)
+    delivered_before = sum(fake.delivered(p.chat_id, "Restart-proof") for p in people)
+    assert 15 <= delivered_before < 60
+
+    second = await bot_factory(broadcast_rate=20)
+    await fake.wait_for(lambda: finished(second), timeout=30)
+    for person in people:
+        assert fake.delivered(person.chat_id, "Restart-proof") == 1, person.id
+    assert await recipients(second) == {"sent": 61}
+
+
+async def test_staff_scans_stay_fast_during_a_broadcast(bot: BotHarness) -> None:
+    await members(bot, 150)
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    await send_broadcast(bot, "Weekend brunch", flood_limits=True)
+    await bot.fake.wait_for(lambda: len(bot.fake.send_log) > 40, timeout=20)
+    await bot.scan(barista, alice)
+    started = time.monotonic()
+    (confirmation,) = await barista.send("4.50")
+    answered_in = time.monotonic() - started
+    assert confirmation.body.startswith("✅ +4 points for Alice")
+    assert not finished(bot), "the broadcast should still be running"
+    assert answered_in < 1.0, f"the scan took {answered_in:.2f}s during a broadcast"
+    await bot.fake.wait_for(lambda: finished(bot), timeout=30)
+    assert bot.fake.rate_limited == 0, bot.fake.rate_limit_log
+
+
+async def test_opted_out_members_get_no_promotions_but_still_get_receipts(
+    bot: BotHarness,
+) -> None:
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    bob = await bot.customer(2002, "Bob")
+    (settings,) = await alice.send("⚙️ Settings")
+    assert "Offers and news: on" in settings.body
+    await alice.press(settings, "Stop offers and news")
+    assert "Offers and news: off" in settings.body  # edited in place
+    await bot.owner().send("/start")
+    question = await start_broadcast(bot, "Members' night")
+    assert "Send it to 2 members" in question.body  # Bob and the owner
+    await bot.owner().press(question, "Send")
+    await bot.fake.wait_for(lambda: finished(bot), timeout=15)
+    assert bot.fake.delivered(alice.chat_id, "Members' night") == 0
+    assert bot.fake.delivered(bob.chat_id, "Members' night") == 1
+    await bot.scan(barista, alice)
+    await barista.send("3")
+    assert alice.last.body.startswith("🧾 +3 points")
+
+
+async def test_a_user_who_blocks_the_bot_leaves_audiences_until_they_return(
+    bot: BotHarness,
+) -> None:
+    alice = await bot.customer(2001, "Alice")
+    await bot.customer(2002, "Bob")
+    change = {
+        "chat": {"id": alice.chat_id, "type": "private"},
+        "from": alice.as_json(),
+        "date": 0,
+        "old_chat_member": {
+            "status": "member",
+            "user": {"id": 123456, "is_bot": True, "first_name": "B"},
+        },
+        "new_chat_member": {
+            "status": "kicked",
+            "until_date": 0,
+            "user": {"id": 123456, "is_bot": True, "first_name": "B"},
+        },
+    }
+    await bot.fake.wait_processed(bot.fake.push_update({"my_chat_member": change}))
+    assert await bot.services.offers.audience_size("all") == 1
+    await alice.send("/start")  # back again
+    assert await bot.services.offers.audience_size("all") == 2
+
+
+async def test_broadcast_conversation_cancel_and_nobody(bot: BotHarness) -> None:
+    owner = bot.owner()
+    await owner.send("/start")
+    await owner.send("/broadcast")
+    (cancelled,) = await owner.send("/cancel")
+    assert cancelled.body == "Cancelled. Nothing was saved."
+    (who,) = await owner.send("hello")  # no longer in the conversation
+    assert "Use the buttons below" in who.body
+    await owner.send("/broadcast")
+    (who,) = await owner.send("Birthday cake for you")
+    (nobody,) = await owner.press(who, "Birthday this month")
+    assert "Nobody in that audience" in nobody.body
+    async with bot.services.db.reader.execute("SELECT COUNT(*) FROM broadcasts") as cur:
+        assert (await cur.fetchone())[0] == 0  # type: ignore[index]
+    (refused,) = await (await bot.customer(2001, "Alice")).send("/broadcast")
+    assert refused.body == "Sorry, that's not available for your account."
+
+
+async def test_birthday_audience(bot: BotHarness) -> None:
+    alice = await bot.customer(2001, "Alice")
+    await bot.customer(2002, "Bob")
+    (bad,) = await alice.send("/birthday soon")
+    assert "e.g. /birthday 24.12" in bad.body
+    (saved,) = await alice.send("/birthday 24.11")
+    assert saved.body == "🎂 Saved: 24.11. We'll remember!"
+    assert await bot.services.offers.audience_size("birthday") == 1
+
+
+async def test_offer_conversation_with_bad_input_and_save(bot: BotHarness) -> None:
+    owner = bot.owner()
+    await owner.send("/start")
+    (ask_title,) = await owner.send("/offer")
+    assert "What's its title?" in ask_title.body
+    await owner.send("Happy hour")
+    (kind,) = await owner.send("Double points every afternoon")
+    await owner.press(kind, "Points multiplier")
+    (bad,) = await owner.send("lots")
+    assert "Send a number above 1" in bad.body
+    (ask_start,) = await owner.send("2")
+    assert "When does it start?" in ask_start.body
+    (bad_date,) = await owner.send("next Tuesday-ish")
+    assert "couldn't read that date" in bad_date.body
+    await owner.send("now")
+    (too_early,) = await owner.send("2026-11-20 10:00")
+    assert "The end must be after the start (23 Nov 09:00)" in too_early.body
+    await owner.send("2026-11-30 18:00")
+    (bad_window,) = await owner.send("afternoons")
+    assert "Send hours like" in bad_window.body
+    (audience,) = await owner.send("Mon-Fri 15:00-17:00")
+    (announce,) = await owner.press(audience, "Everyone")
+    (preview,) = await owner.press(announce, "No")
+    assert "🎉 Happy hour\nDouble points every afternoon\nGives: ×2 points" in preview.body
+    assert "(Mon,Tue,Wed,Thu,Fri 15:00-17:00)" in preview.body
+    assert "From 23 Nov 09:00 to 30 Nov 18:00" in preview.body
+    (saved,) = await owner.press(preview, "Save")
+    assert saved.body.startswith("Offer #1 saved.")
+    (listing,) = await owner.send("/offers")
+    assert "#1 Happy hour: ×2 points" in listing.body and "running" in listing.body
+    (ended,) = await owner.press(listing, "End #1 now")
+    assert ended.body == "Offer #1 Happy hour has ended."
+
+
+async def test_offer_conversation_cancel_button(bot: BotHarness) -> None:
+    owner = bot.owner()
+    await owner.send("/start")
+    await owner.send("/offer")
+    await owner.send("Half-baked idea")
+    (kind,) = await owner.send("-")
+    replies = await owner.press(kind, "Cancel")
+    assert replies[-1].body == "Cancelled. Nothing was saved."
+    assert await bot.services.offers.recent() == []
+
+
+async def happy_hour(bot: BotHarness, **overrides: object) -> None:
+    values: dict[str, object] = {
+        "title": "Happy hour",
+        "description": "",
+        "kind": "multiplier",
+        "multiplier": Decimal(2),
+        "bonus_points": None,
+        "reward_id": None,
+        "starts_at": START,
+        "ends_at": START + timedelta(days=7),
+        "window": "Mon,Tue,Wed,Thu,Fri 15:00-17:00",
+        "audience": "tier:Silver",
+        "announce": False,
+    }
+    values.update(overrides)
+    await bot.services.offers.create(OWNER_ID, NewOffer(**values))  # type: ignore[arg-type]
+
+
+async def purchase(bot: BotHarness, barista: FakeUser, customer: FakeUser, amount: str) -> str:
+    await bot.scan(barista, customer)
+    (confirmation,) = await barista.send(amount)
+    assert confirmation.body.startswith("✅"), confirmation.body
+    return customer.last.body
+
+
+async def test_the_multiplier_applies_only_in_its_window_and_audience(
+    bot_factory: BotFactory,
+) -> None:
+    bot = await bot_factory(tiers="Bronze:0:1, Silver:10:1")
+    await happy_hour(bot)
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    bob = await bot.customer(2002, "Bob")
+    await purchase(bot, barista, alice, "12")  # 09:00 Monday: outside the window; now Silver
+
+    bot.clock.advance(hours=6, minutes=30)  # Monday 15:30
+    receipt = await purchase(bot, barista, alice, "5")
+    assert receipt.startswith("🧾 +10 points") and receipt.endswith("🎉 Happy hour")
+    assert (await purchase(bot, barista, bob, "5")).startswith("🧾 +5 points")  # Bronze
+
+    (offers,) = await alice.send("🎉 Offers")
+    assert "Happy hour: ×2 points (Mon,Tue,Wed,Thu,Fri 15:00-17:00) — until 30 Nov 09:00" in (
+        offers.body
+    )
+    (none,) = await bob.send("/offers")
+    assert "No offers running right now" in none.body
+
+    bot.clock.advance(hours=2)  # 17:30, after the window
+    assert (await purchase(bot, barista, alice, "6")).startswith("🧾 +6 points")
+    bot.clock.advance(days=5, hours=-2)  # Saturday 15:30
+    assert (await purchase(bot, barista, alice, "7")).startswith("🧾 +7 points")
+    bot.clock.advance(days=2)  # next Monday 15:30: the offer ended at 09:00
+    assert (await purchase(bot, barista, alice, "8")).startswith("🧾 +8 points")
+    async with bot.services.db.reader.execute(
+        "SELECT points, offer_id FROM ledger WHERE kind = 'earn' ORDER BY id"
+    ) as cur:
+        rows = [tuple(row) for row in await cur.fetchall()]
+    assert rows == [(12, None), (10, 1), (5, None), (6, None), (7, None), (8, None)]
+
+
+async def test_bonus_offers_add_flat_points(bot: BotHarness) -> None:
+    await happy_hour(
+        bot, kind="bonus", multiplier=None, bonus_points=20, window=None, audience="all"
+    )
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    assert (await purchase(bot, barista, alice, "3")).startswith("🧾 +23 points")
+
+
+async def test_announced_and_gift_offers_start_with_the_job(bot: BotHarness) -> None:
+    owner = bot.owner()
+    await owner.send("/start")
+    await owner.send("/catalog add 50 Espresso")
+    alice = await bot.customer(2001, "Alice")
+    bob = await bot.customer(2002, "Bob")
+    (settings,) = await bob.send("/settings")
+    await bob.press(settings, "Stop offers")
+    espresso = (await bot.services.catalog.list())[0]
+    await happy_hour(
+        bot,
+        title="Free espresso Friday",
+        kind="coupon",
+        multiplier=None,
+        reward_id=espresso.id,
+        window=None,
+        audience="all",
+        announce=True,
+        starts_at=START + timedelta(hours=1),
+    )
+    await run_job(bot, "start-offers")
+    assert await coupons_of(bot) == []  # not started yet
+    bot.clock.advance(hours=1)
+    await run_job(bot, "start-offers")
+    await run_job(bot, "start-offers")  # running it twice gives nothing twice
+    await bot.fake.wait_for(lambda: finished(bot), timeout=15)
+    assert bot.fake.delivered(alice.chat_id, "Free espresso Friday") == 1
+    assert "Your free Espresso is waiting in <b>My coupons</b>" in alice.last.raw
+    assert bot.fake.delivered(bob.chat_id, "Free espresso Friday") == 0
+    assert sorted(await coupons_of(bot)) == [("Alice", 0), ("Olga", 0)]
+    (listing,) = await alice.send("/coupons")
+    assert "• Espresso — valid until 30 Nov 2026" in listing.body
+    # A gift refunds nothing when it expires.
+    bot.clock.advance(days=8)
+    await run_job(bot, "expire-coupons")
+    assert (await bot.services.members.find(2001)).balance == 0  # type: ignore[union-attr]
+
+
+async def coupons_of(bot: BotHarness) -> list[tuple[str, int]]:
+    async with bot.services.db.reader.execute(
+        "SELECT m.first_name, c.cost FROM coupons c JOIN members m ON m.id = c.member_id"
+    ) as cur:
+        return [tuple(row) for row in await cur.fetchall()]  # type: ignore[misc]
+
+
+async def run_job(bot: BotHarness, name: str) -> None:
+    assert bot.app.job_queue is not None
+    (job,) = bot.app.job_queue.get_jobs_by_name(name)
+    await job.run(bot.app)
