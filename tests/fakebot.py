@@ -305,6 +305,7 @@ class FakeTelegram:
         self.rate_limit_log: list[tuple[float, int, int, float]] = []
         self._inject_429: list[tuple[int, int | None]] = []
         self.injected_429s = 0
+        self._inject_errors: list[tuple[int, ApiError]] = []
         self.send_log: list[tuple[float, int, str]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -338,8 +339,16 @@ class FakeTelegram:
         """The next message (to ``chat_id``, or to anyone) gets a 429 with ``retry_after``."""
         self._inject_429.append((retry_after, chat_id))
 
+    def inject_error(self, chat_id: int, code: int, description: str, times: int = 1) -> None:
+        """The next ``times`` messages to ``chat_id`` fail with this error."""
+        self._inject_errors.extend([(chat_id, ApiError(code, description))] * times)
+
     def _throttle(self, chat_id: int, method: str) -> None:
         now = time.monotonic()
+        for index, (target, error) in enumerate(self._inject_errors):
+            if target == chat_id:
+                del self._inject_errors[index]
+                raise error
         for index, (retry_after, target) in enumerate(self._inject_429):
             if target in (None, chat_id):
                 del self._inject_429[index]

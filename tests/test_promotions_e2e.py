@@ -197,6 +197,60 @@ async def test_opted_out_members_get_no_promotions_but_still_get_receipts(
     assert alice.last.body.startswith("🧾 +3 points")
 
 
+async def test_a_photo_broadcast_is_uploaded_once_and_sent_by_file_id(bot: BotHarness) -> None:
+    people = await members(bot, 5)
+    owner = bot.owner()
+    await owner.send("/start")
+    await owner.send("/broadcast")
+    from bot.qr import render_png
+
+    (who,) = await owner.send_photo(render_png("pastry"), caption="Fresh croissants")
+    replies = await owner.press(who, "Everyone")
+    preview = next(m for m in replies if m.method == "sendPhoto")
+    assert preview.body == "Fresh croissants"
+    question = next(m for m in replies if "Send it to 6 members" in m.body)
+    await owner.press(question, "Send")
+    await bot.fake.wait_for(lambda: finished(bot), timeout=15)
+    for person in people:
+        (message,) = person.messages
+        assert message.method == "sendPhoto" and message.body == "Fresh croissants"
+        assert message.photo_file_id == preview.photo_file_id
+    assert bot.fake.uploads == 0  # the owner's upload is reused by file_id every time
+
+
+async def test_other_errors_are_retried_a_bounded_number_of_times(bot: BotHarness) -> None:
+    flaky, gone, fine = await members(bot, 3)
+    await bot.owner().send("/start")
+    bot.fake.inject_error(flaky.chat_id, 502, "Bad Gateway", times=1)
+    bot.fake.inject_error(gone.chat_id, 400, "Bad Request: chat not found", times=5)
+    bot.fake.expected_error_codes.update({400, 502})
+    await send_broadcast(bot, "Opening hours change")
+    await bot.fake.wait_for(lambda: finished(bot), timeout=20)
+    assert bot.fake.delivered(flaky.chat_id, "Opening hours") == 1  # after one retry
+    assert bot.fake.delivered(gone.chat_id, "Opening hours") == 0
+    assert bot.fake.delivered(fine.chat_id, "Opening hours") == 1
+    assert await recipients(bot) == {"sent": 3, "failed": 1}
+    async with bot.services.db.reader.execute(
+        "SELECT attempts, last_error FROM broadcast_recipients WHERE state = 'failed'"
+    ) as cur:
+        (attempts, error), *_ = await cur.fetchall()
+    assert attempts == 1 and "chat not found" in error.lower()  # a bad request is not retried
+    assert reports(bot) == ["✅ Broadcast #1 finished: 3 sent, 1 failed, 0 blocked the bot."]
+
+
+async def test_lapsed_audience(bot: BotHarness) -> None:
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    await bot.customer(2002, "Bob")
+    bot.clock.advance(days=20)
+    await bot.scan(barista, alice)
+    await barista.send("5")
+    bot.clock.advance(days=11)
+    # Bob (and the owner) joined 31 days ago and never bought; Alice bought 11 days ago.
+    assert await bot.services.offers.audience_size("lapsed:30") == 2
+    assert await bot.services.offers.audience_size("lapsed:10") == 3
+
+
 async def test_a_user_who_blocks_the_bot_leaves_audiences_until_they_return(
     bot: BotHarness,
 ) -> None:
