@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from bot import __version__
 from bot.app import ALLOWED_UPDATES, build_application
+from bot.services.catalog import CatalogFileError
 from bot.settings import Settings, describe_validation_error
 
 
@@ -57,8 +58,11 @@ def run() -> int:
     settings = load_settings()
     configure_logging(settings.log_level, secrets_of(settings))
     application = build_application(settings)
-    # run_polling handles Ctrl-C and SIGTERM and then runs post_shutdown.
-    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    # run_polling handles Ctrl-C and SIGTERM and then runs post_stop and post_shutdown.
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except CatalogFileError as exc:
+        raise SystemExit(f"Configuration error: REWARDS_FILE: {exc}") from None
     return 0
 
 

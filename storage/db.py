@@ -40,9 +40,13 @@ class Database:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode=WAL")
-        await self.migrate()
-        self._reader = await self._connect()
+        try:
+            await self._writer.execute("PRAGMA journal_mode=WAL")
+            await self.migrate()
+            self._reader = await self._connect()
+        except BaseException:
+            await self.close()  # an open connection's thread would keep the process alive
+            raise
         logger.info("Database ready at %s (schema version %s)", self.path, await self.version())
 
     async def _connect(self) -> aiosqlite.Connection:

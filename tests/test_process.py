@@ -19,10 +19,8 @@ def command() -> list[str]:
     return [installed] if installed else [sys.executable, "-m", "bot"]
 
 
-async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
-    fake: FakeTelegram, tmp_path: Path
-) -> None:
-    env = {
+def bot_env(fake: FakeTelegram, tmp_path: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "BOT_TOKEN": TOKEN,
         "OWNER_IDS": "1",
@@ -31,6 +29,12 @@ async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
         "LOG_LEVEL": "DEBUG",
         "PYTHONPATH": ROOT,
     }
+
+
+async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    env = bot_env(fake, tmp_path)
     process = await asyncio.create_subprocess_exec(
         *command(),
         "run",
@@ -54,3 +58,20 @@ async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
     assert "Bot @CafeTestBot is ready" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     assert (tmp_path / "db" / "loyalty.db").exists()
+
+
+async def test_a_broken_rewards_file_stops_startup_with_one_line(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    rewards = tmp_path / "rewards.toml"
+    rewards.write_text('[[rewards]]\ntitle = "Espresso"\n')
+    env = {**bot_env(fake, tmp_path), "REWARDS_FILE": str(rewards), "LOG_LEVEL": "WARNING"}
+    process = await asyncio.create_subprocess_exec(
+        *command(), "run", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode != 0
+    last_line = stderr.decode().strip().splitlines()[-1]
+    assert last_line == (
+        f"Configuration error: REWARDS_FILE: {rewards}: every [[rewards]] entry needs 'cost'"
+    )

@@ -151,3 +151,24 @@ async def test_upsert_is_idempotent_and_refreshes_the_profile(db: Database) -> N
             now=NOW,
         )
     assert (member.id, created, member.first_name) == (first, False, "Alicia")
+
+
+async def test_a_failing_migration_rolls_back_and_closes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.db
+
+    broken = (*MIGRATIONS, (MIGRATIONS[-1][0] + 1, ("CREATE TABLE x (a)", "NOT SQL AT ALL")))
+    monkeypatch.setattr(storage.db, "MIGRATIONS", broken)
+    database = Database(tmp_path / "loyalty.db")
+    with pytest.raises(aiosqlite.OperationalError):
+        await database.open()
+    monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    reopened = Database(tmp_path / "loyalty.db")
+    await reopened.open()
+    assert await reopened.version() == MIGRATIONS[-1][0]
+    async with reopened.reader.execute(
+        "SELECT COUNT(*) FROM sqlite_master WHERE name = 'x'"
+    ) as cur:
+        assert (await cur.fetchone())[0] == 0  # type: ignore[index]
+    await reopened.close()

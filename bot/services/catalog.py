@@ -34,6 +34,20 @@ def check_cost(cost: object) -> int:
     return int(text)
 
 
+class CatalogFileError(ValueError):
+    """REWARDS_FILE cannot be read; start-up stops with this message."""
+
+
+def describe(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"every [[rewards]] entry needs {error}"
+    if isinstance(error, RewardInvalid):
+        return f"a reward has an invalid {error.reason} (title 1-48 characters, cost 1-1000000)"
+    if isinstance(error, OSError):
+        return error.strerror or "cannot be read"
+    return str(error)
+
+
 class CatalogService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -84,13 +98,19 @@ class CatalogService:
 
     async def seed(self, path: Path) -> int:
         """Add the file's rewards that the catalog lacks; changes made in the chat win."""
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        try:
+            with path.open("rb") as handle:
+                data = tomllib.load(handle)
+            items = [
+                (check_title(str(item["title"])), check_cost(item["cost"]))
+                for item in data.get("rewards", [])
+            ]
+        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, RewardInvalid) as exc:
+            raise CatalogFileError(f"{path}: {describe(exc)}") from exc
         added = 0
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            for item in data.get("rewards", []):
-                title, cost = check_title(str(item["title"])), check_cost(item["cost"])
+            for title, cost in items:
                 if await reward_store.by_title(tx, title) is None:
                     await reward_store.add(tx, title, cost, now)
                     await audit_store.record(

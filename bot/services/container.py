@@ -41,6 +41,15 @@ class Services:
     async def open(cls, settings: Settings, clock: Clock) -> Services:
         db = Database(settings.database_path)
         await db.open()
+        try:
+            return await cls._build(settings, clock, db)
+        except BaseException:
+            # aiosqlite's worker threads would keep the process alive after a failed start.
+            await db.close()
+            raise
+
+    @classmethod
+    async def _build(cls, settings: Settings, clock: Clock, db: Database) -> Services:
         key = await _signing_key(db, settings)
         roles = RoleService(db, settings)
         members = MembershipService(db, clock, settings, key)
