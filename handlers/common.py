@@ -148,6 +148,19 @@ async def button_args(update: Update, parts: int) -> list[str] | None:
     return pieces[1:] if len(pieces) == parts + 1 else None
 
 
+async def remove_buttons(update: Update) -> None:
+    """Take the buttons off the message a button was pressed on. A double tap finds them
+    gone already, which Telegram reports as "not modified": nothing to do then."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
 def member_only(callback: MemberCallback) -> Callback:
     """Customer actions: pass the caller's membership, or ask them to press Start."""
 

@@ -20,7 +20,7 @@ from handlers.common import (
     say,
 )
 from handlers.customer import deep_link
-from handlers.start_profile import profile_of
+from handlers.profile import profile_of
 
 logger = logging.getLogger(__name__)
 

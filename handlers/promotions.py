@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
@@ -29,6 +30,7 @@ from handlers.common import (
     get_services,
     local_time,
     member_only,
+    remove_buttons,
     reply,
     requires,
     say,
@@ -159,6 +161,32 @@ def lapsed_days(text: str) -> str | None:
     return f"lapsed:{int(text)}" if text.isdigit() and 0 < int(text) <= 3650 else None
 
 
+AudienceChosen = Callable[[Update, Context, str], Awaitable[int]]
+
+
+async def audience_pressed(
+    update: Update, context: Context, prefix: str, lapsed_state: int, chosen: AudienceChosen
+) -> int:
+    """An audience button in either conversation; "lapsed" first asks for the days."""
+    args = await pressed(update)
+    audience = chosen_audience(context, args[1] if len(args) == 2 else "all")
+    if audience is None:
+        await ask(update, context, prefix, "ask_lapsed_days")
+        return lapsed_state
+    return await chosen(update, context, audience)
+
+
+async def lapsed_typed(
+    update: Update, context: Context, prefix: str, lapsed_state: int, chosen: AudienceChosen
+) -> int:
+    """The number of days for a "no visit for N days" audience."""
+    audience = lapsed_days(message_text(update))
+    if audience is None:
+        await ask(update, context, prefix, "bad_lapsed_days")
+        return lapsed_state
+    return await chosen(update, context, audience)
+
+
 async def pressed(update: Update) -> list[str]:
     """Answer a conversation button and return what follows its prefix."""
     query = update.callback_query
@@ -172,7 +200,7 @@ async def cancel_conversation(update: Update, context: Context) -> int:
     """/cancel or a Cancel button, at any step: drop the draft, save nothing."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
+        await remove_buttons(update)
     data = cast(dict[str, Any], context.user_data)
     data.pop(OFFER, None)
     data.pop(BROADCAST, None)
@@ -317,20 +345,11 @@ async def offer_window(update: Update, context: Context) -> int:
 
 
 async def offer_audience(update: Update, context: Context) -> int:
-    args = await pressed(update)
-    audience = chosen_audience(context, args[1] if len(args) == 2 else "all")
-    if audience is None:
-        await ask(update, context, OFFER, "ask_lapsed_days")
-        return O_LAPSED
-    return await offer_audience_chosen(update, context, audience)
+    return await audience_pressed(update, context, OFFER, O_LAPSED, offer_audience_chosen)
 
 
 async def offer_lapsed(update: Update, context: Context) -> int:
-    audience = lapsed_days(message_text(update))
-    if audience is None:
-        await ask(update, context, OFFER, "bad_lapsed_days")
-        return O_LAPSED
-    return await offer_audience_chosen(update, context, audience)
+    return await lapsed_typed(update, context, OFFER, O_LAPSED, offer_audience_chosen)
 
 
 async def offer_audience_chosen(update: Update, context: Context, audience: str) -> int:
@@ -414,7 +433,7 @@ async def offer_save(update: Update, context: Context) -> int:
         return END
     saved = await get_services(context).offers.create(user.id, new_offer(offer))
     if update.callback_query is not None:
-        await update.callback_query.edit_message_reply_markup(None)
+        await remove_buttons(update)
     await reply(
         update,
         say(
@@ -542,20 +561,11 @@ async def broadcast_message(update: Update, context: Context) -> int:
 
 
 async def broadcast_audience(update: Update, context: Context) -> int:
-    args = await pressed(update)
-    audience = chosen_audience(context, args[1] if len(args) == 2 else "all")
-    if audience is None:
-        await ask(update, context, BROADCAST, "ask_lapsed_days")
-        return B_LAPSED
-    return await broadcast_preview(update, context, audience)
+    return await audience_pressed(update, context, BROADCAST, B_LAPSED, broadcast_preview)
 
 
 async def broadcast_lapsed(update: Update, context: Context) -> int:
-    audience = lapsed_days(message_text(update))
-    if audience is None:
-        await ask(update, context, BROADCAST, "bad_lapsed_days")
-        return B_LAPSED
-    return await broadcast_preview(update, context, audience)
+    return await lapsed_typed(update, context, BROADCAST, B_LAPSED, broadcast_preview)
 
 
 async def broadcast_preview(update: Update, context: Context, audience: str) -> int:

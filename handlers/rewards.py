@@ -19,6 +19,7 @@ from handlers.common import (
     local_time,
     member_only,
     notify,
+    remove_buttons,
     reply,
     requires,
     say,
@@ -206,7 +207,7 @@ async def cancel_confirmed(update: Update, context: Context) -> None:
     member, coupon = found
     query = update.callback_query
     if query is not None:
-        await query.edit_message_reply_markup(None)
+        await remove_buttons(update)
     try:
         view = await get_services(context).coupons.cancel(member, coupon.id)
     except errors.CouponClosed as closed:
@@ -223,7 +224,7 @@ async def cancel_kept(update: Update, context: Context) -> None:
     query = update.callback_query
     await button_args(update, 1)
     if query is not None:
-        await query.edit_message_reply_markup(None)
+        await remove_buttons(update)
     await reply(update, say(context, "coupon_kept"))
 
 
@@ -245,9 +246,10 @@ def closed_text(context: Context, coupon: Coupon) -> str:
         )
     if coupon.state is CouponState.CANCELLED:
         return say(context, "coupon_was_cancelled", title=coupon.title)
+    # Expired, or past its date and about to be refunded by the expiry job.
     return say(
         context,
-        "coupon_was_expired",
+        "coupon_was_expired" if coupon.state is CouponState.EXPIRED else "coupon_past_date",
         title=coupon.title,
         date=local_time(context, coupon.expires_at, DATE),
     )
@@ -265,9 +267,6 @@ async def show_coupon_to_staff(update: Update, context: Context, text: str) -> N
         return
     coupon = view.coupon
     if coupon.state is not CouponState.ISSUED or coupon.expires_at <= services.clock.now():
-        if coupon.state is CouponState.ISSUED:
-            await services.coupons.expire_due()
-            coupon = (await services.coupons.lookup(text)).coupon
         await reply(update, closed_text(context, coupon))
         return
     await reply(
@@ -341,7 +340,7 @@ async def confirm_pressed(update: Update, context: Context) -> None:
     except errors.CouponUnknown:
         await reply(update, say(context, "coupon_unknown"))
         return
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(update)
     title, name = view.coupon.title, view.member.first_name
     await reply(update, say(context, "coupon_confirmed", title=title, name=name))
     await notify(context, view.member.chat_id, say(context, "coupon_redeemed_notice", title=title))

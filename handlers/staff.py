@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 
 from bot.services import errors
 from bot.services.issuing import (
@@ -29,6 +28,7 @@ from handlers.common import (
     money,
     notify,
     notify_owners,
+    remove_buttons,
     reply,
     requires,
     say,
@@ -348,7 +348,7 @@ async def category_pressed(update: Update, context: Context) -> None:
     parsed = await button_args(update, 2)
     if query is None or parsed is None or not parsed[1].isdigit():
         return
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(update)
     actor = await actor_of(update, context)
     scan_id, index = parsed[0], int(parsed[1])
     await settle(
@@ -363,7 +363,7 @@ async def issue_again_pressed(update: Update, context: Context) -> None:
     parsed = await button_args(update, 2)
     if query is None or parsed is None:
         return
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(update)
     actor = await actor_of(update, context)
     index = int(parsed[1]) if parsed[1].isdigit() else None
     issuing = get_services(context).issuing
@@ -383,7 +383,7 @@ async def cancel_pressed(update: Update, context: Context) -> None:
     except errors.ServiceError as error:
         await explain(update, context, error)
         return
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(update)
     await reply(update, say(context, "scan_cancelled"))
 
 
@@ -436,10 +436,7 @@ async def undo_pressed(update: Update, context: Context) -> None:
         return
     actor = await actor_of(update, context)
     await undo_entry(update, context, actor, int(parsed[0]))
-    try:
-        await query.edit_message_reply_markup(None)
-    except TelegramError as exc:
-        logger.debug("Undo button already gone: %s", exc)
+    await remove_buttons(update)
 
 
 @requires(Role.STAFF)

@@ -14,7 +14,7 @@ from bot.services.roles import Role
 from bot.tokens import LinkKind, link_kind
 from handlers import customer, menus, owner, rewards, staff
 from handlers.common import Callback, Context, get_services, main_keyboard, reply, requires, say
-from handlers.start_profile import profile_of
+from handlers.profile import profile_of
 
 logger = logging.getLogger(__name__)
 

@@ -257,6 +257,9 @@ EN: Final[dict[str, str]] = {
         "⛔ {title}: the customer cancelled this coupon and got the points back."
     ),
     "coupon_was_expired": "⛔ {title}: this coupon expired on {date}; its points were refunded.",
+    "coupon_past_date": (
+        "⛔ {title}: this coupon expired on {date}; its points go back to the customer."
+    ),
     "coupon_malformed": "That isn't a coupon code. Coupon codes look like <code>ABCD-EFGH</code>.",
     "coupon_unknown": (
         "There's no such coupon. Ask the customer to open it from their chat (<b>My coupons</b>)."

@@ -100,31 +100,31 @@ async def get(conn: aiosqlite.Connection, offer_id: int) -> Offer | None:
     return _offer(row) if row else None
 
 
-async def current(conn: aiosqlite.Connection, now: datetime) -> list[Offer]:
-    """Offers that have started and not ended (their hours window is checked by the caller)."""
-    async with conn.execute(
-        "SELECT * FROM offers WHERE starts_at <= ? AND ends_at > ? AND ended_at IS NULL"
-        " ORDER BY id",
-        (to_db(now), to_db(now)),
-    ) as cur:
+async def _select(
+    conn: aiosqlite.Connection, where: str, params: tuple[object, ...]
+) -> list[Offer]:
+    async with conn.execute(f"SELECT * FROM offers {where}", params) as cur:
         rows = await cur.fetchall()
     return [_offer(row) for row in rows]
+
+
+_RUNNING = "starts_at <= ?1 AND ends_at > ?1 AND ended_at IS NULL"
+
+
+async def current(conn: aiosqlite.Connection, now: datetime) -> list[Offer]:
+    """Offers that have started and not ended (their hours window is checked by the caller)."""
+    return await _select(conn, f"WHERE {_RUNNING} ORDER BY id", (to_db(now),))
 
 
 async def recent(conn: aiosqlite.Connection, limit: int = 20) -> list[Offer]:
-    async with conn.execute("SELECT * FROM offers ORDER BY id DESC LIMIT ?", (limit,)) as cur:
-        rows = await cur.fetchall()
-    return [_offer(row) for row in rows]
+    return await _select(conn, "ORDER BY id DESC LIMIT ?", (limit,))
 
 
 async def due_to_start(conn: aiosqlite.Connection, now: datetime) -> list[Offer]:
-    async with conn.execute(
-        "SELECT * FROM offers WHERE started_at IS NULL AND starts_at <= ? AND ends_at > ?"
-        " AND ended_at IS NULL ORDER BY id",
-        (to_db(now), to_db(now)),
-    ) as cur:
-        rows = await cur.fetchall()
-    return [_offer(row) for row in rows]
+    """Running offers whose start has not been acted on yet (gift coupons, announcement)."""
+    return await _select(
+        conn, f"WHERE started_at IS NULL AND {_RUNNING} ORDER BY id", (to_db(now),)
+    )
 
 
 async def mark_started(tx: aiosqlite.Connection, offer_id: int, now: datetime) -> bool:

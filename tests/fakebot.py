@@ -293,6 +293,7 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[tuple[str, ApiError]] = []
         self.expected_error_codes: set[int] = set()
+        self.expected_errors: set[str] = set()  # substrings of descriptions a test expects
         self._runner: web.AppRunner | None = None
         self.url = ""
         self._draining = False
@@ -697,6 +698,8 @@ class FakeTelegram:
     ) -> Any:
         message = self._find(params)
         self._check_markup(params.get("reply_markup"))
+        if (params.get("reply_markup") or None) == (message.reply_markup or None):
+            raise ApiError(400, "Bad Request: message is not modified")
         message.reply_markup = params.get("reply_markup")
         message.edits += 1
         return self.message_json(message)

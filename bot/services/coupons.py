@@ -180,8 +180,8 @@ class CouponService:
             if coupon is None:
                 raise CouponUnknown
             if coupon.state is CouponState.ISSUED and coupon.expires_at <= now:
-                # The expiry job has not reached it yet: expire and refund it now.
-                closed = await self._close_with_refund(tx, coupon, CouponState.EXPIRED, now)
+                # Past its date: refused. The expiry job refunds it and tells the customer.
+                closed = coupon
             elif await coupon_store.close(
                 tx,
                 coupon.id,
