@@ -119,7 +119,7 @@ class Broadcaster:
                 after = recipient.member_id
                 if self._retry_at.get((broadcast.id, recipient.member_id), 0) > time.monotonic():
                     continue
-                broadcast = await self._send(broadcast, recipient)
+                await self._send(broadcast, recipient)
                 await progress.update()
         if not self._stopping:
             await queue.finish(broadcast.id)
@@ -146,8 +146,8 @@ class Broadcaster:
             cutoff = now - PER_CHAT_GAP_SECONDS
             self._last_sent_to = {c: t for c, t in self._last_sent_to.items() if t > cutoff}
 
-    async def _send(self, broadcast: Broadcast, recipient: Recipient) -> Broadcast:
-        """Send one message and record the outcome. Returns the (maybe updated) broadcast."""
+    async def _send(self, broadcast: Broadcast, recipient: Recipient) -> None:
+        """Send one message and record the outcome."""
         queue = self.services.broadcasts
         key = (broadcast.id, recipient.member_id)
         await self.pace(recipient.chat_id)
@@ -169,7 +169,7 @@ class Broadcaster:
             self.paused_for = seconds
             await self._sleep(seconds)
             self.paused_for = 0.0
-            return broadcast  # still pending: it is sent on the next pass
+            return  # still pending: it is sent on the next pass
         except Forbidden as error:
             await queue.blocked(recipient, str(error))
         except TelegramError as error:
@@ -185,7 +185,6 @@ class Broadcaster:
             await queue.sent(recipient)
         finally:
             self.sent_to(recipient.chat_id)
-        return broadcast
 
 
 class Progress:

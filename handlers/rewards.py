@@ -102,21 +102,18 @@ async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
 async def redeem_pressed(update: Update, context: Context) -> None:
     """Redeem: debit the points and send the coupon. A double tap gives one coupon."""
     parsed = await button_args(update, 1)
-    query = update.callback_query
+    query, user = update.callback_query, update.effective_user
     if parsed is None or not parsed[0].isdigit() or query is None or query.message is None:
         return
-    await _redeem(update, context, int(parsed[0]), query.message.message_id)
-
-
-async def _redeem(update: Update, context: Context, reward_id: int, message_id: int) -> None:
-    user = update.effective_user
     if user is None:
         return
+    reward_id, message_id = int(parsed[0]), query.message.message_id
     services = get_services(context)
     member = await services.members.find(user.id)
     if member is None:
         await reply(update, say(context, "not_a_member"))
         return
+    # One coupon per button press: a double tap or a re-delivered update finds this key.
     key = f"redeem:{member.id}:{message_id}:{reward_id}"
     try:
         view = await services.coupons.redeem(member, reward_id, key)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.services import errors
 from bot.services.issuing import (
     Actor,
+    AmountResult,
     DuplicateSuspected,
     Issued,
     LimitExceeded,
@@ -245,11 +247,15 @@ async def explain(update: Update, context: Context, error: errors.ServiceError) 
 
 
 async def settle(
-    update: Update, context: Context, actor: Actor, work: object, category_index: int | None = None
+    update: Update,
+    context: Context,
+    actor: Actor,
+    work: Awaitable[AmountResult],
+    category_index: int | None = None,
 ) -> None:
     """Run an issuing step and present whatever it produced."""
     try:
-        result = await work  # type: ignore[misc]
+        result = await work
     except DuplicateSuspected as suspected:
         await show_duplicate(update, context, suspected, category_index)
     except LimitExceeded as refused:
@@ -261,7 +267,7 @@ async def settle(
     else:
         if isinstance(result, NeedsCategory):
             await show_needs_category(update, context, result)
-        elif isinstance(result, Issued):
+        else:
             await show_issued(update, context, actor, result)
 
 

@@ -156,12 +156,6 @@ async def mark(
     )
 
 
-async def set_photo_file_id(tx: aiosqlite.Connection, broadcast_id: int, file_id: str) -> None:
-    await tx.execute(
-        "UPDATE broadcasts SET photo_file_id = ? WHERE id = ?", (file_id, broadcast_id)
-    )
-
-
 async def set_progress_message(
     tx: aiosqlite.Connection, broadcast_id: int, chat_id: int, message_id: int
 ) -> None:

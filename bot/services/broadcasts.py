@@ -84,10 +84,6 @@ class BroadcastService:
         async with self._db.transaction() as tx:
             await broadcast_store.mark(tx, recipient, state, self._clock.now(), error=error[:200])
 
-    async def remember_photo(self, broadcast_id: int, file_id: str) -> None:
-        async with self._db.transaction() as tx:
-            await broadcast_store.set_photo_file_id(tx, broadcast_id, file_id)
-
     async def remember_progress_message(
         self, broadcast_id: int, chat_id: int, message_id: int
     ) -> None:

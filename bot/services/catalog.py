@@ -60,12 +60,6 @@ class CatalogService:
         rewards = await self.list(active_only=True)
         return rewards[0] if rewards else None
 
-    async def get_active(self, reward_id: int) -> Reward:
-        reward = await reward_store.get(self._db.reader, reward_id)
-        if reward is None or not reward.active:
-            raise RewardUnavailable
-        return reward
-
     async def add(self, actor_id: int, title: str, cost: object) -> Reward:
         title, points = check_title(title), check_cost(cost)
         now = self._clock.now()
