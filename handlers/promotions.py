@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import warnings
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, MessageLimit, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -47,6 +49,10 @@ END_OFFER = "ofend"
 PROMOTIONS = "promo"
 DATETIME = "%d %b %H:%M"
 CONVERSATION_TIMEOUT_SECONDS = 15 * 60
+_TAGS = r"(b|strong|i|em|u|ins|s|strike|del|a|code|pre|tg-spoiler|blockquote)\b"
+TYPED_TAG = re.compile(rf"</?{_TAGS}")
+STRAY_LESS_THAN = re.compile(rf"<(?!/?{_TAGS})")
+BARE_AMPERSAND = re.compile(r"&(?!#?\w+;)")
 
 (
     O_TITLE,
@@ -546,18 +552,28 @@ async def broadcast_message(update: Update, context: Context) -> int:
         await ask(update, context, BROADCAST, "broadcast_too_long", length=len(plain), limit=limit)
         return B_MESSAGE
     entry = draft(context, BROADCAST)
-    if message.photo:
-        entry["photo"] = message.photo[-1].file_id
-        entry["text"] = message.caption_html or ""
-    else:
-        entry["photo"] = None
-        entry["text"] = message.text_html
+    entry["photo"] = message.photo[-1].file_id if message.photo else None
+    entry["text"] = broadcast_html(message)
     await reply(
         update,
         say(context, "broadcast_ask_audience"),
         reply_markup=audience_keyboard(context, BROADCAST),
     )
     return B_AUDIENCE
+
+
+def broadcast_html(message: Message) -> str:
+    """The owner's message as HTML: Telegram's own formatting (bold, links…) is kept, and a
+    message without any may use HTML tags typed by hand (the preview checks them)."""
+    formatted = bool(message.caption_entities if message.photo else message.entities)
+    if formatted:
+        return (message.caption_html if message.photo else message.text_html) or ""
+    plain = (message.caption if message.photo else message.text) or ""
+    if not TYPED_TAG.search(plain):
+        return html.escape(plain, quote=False)
+    # Typed tags are kept; a bare "&" or a "<" that opens no tag is text, so escape it.
+    plain = BARE_AMPERSAND.sub("&amp;", plain)
+    return STRAY_LESS_THAN.sub("&lt;", plain)
 
 
 async def broadcast_audience(update: Update, context: Context) -> int:
@@ -584,7 +600,7 @@ async def broadcast_preview(update: Update, context: Context, audience: str) -> 
             await chat.send_message(entry["text"], parse_mode=ParseMode.HTML)
     except BadRequest as error:
         logger.info("Broadcast preview rejected: %s", error)
-        await ask(update, context, BROADCAST, "broadcast_ask_message")
+        await ask(update, context, BROADCAST, "broadcast_bad_html")
         return B_MESSAGE
     rows = [[InlineKeyboardButton(say(context, "btn_send"), callback_data=f"{BROADCAST}:send")]]
     await reply(

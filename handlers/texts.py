@@ -369,6 +369,10 @@ EN: Final[dict[str, str]] = {
         "That's too long for Telegram ({length} of {limit} characters). Send a shorter one."
     ),
     "broadcast_ask_audience": "Who should get it?",
+    "broadcast_bad_html": (
+        "Telegram couldn't read the formatting (check that every tag like <code>&lt;b&gt;</code> "
+        "is closed). Send the message again."
+    ),
     "broadcast_preview": "That's how it will look. Send it to <b>{count}</b> members ({audience})?",
     "broadcast_nobody": (
         "Nobody in that audience can receive promotions right now. Nothing was sent."

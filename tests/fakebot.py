@@ -14,6 +14,7 @@ import contextlib
 import html
 import itertools
 import json
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -81,6 +82,8 @@ def plain_text(text: str, parse_mode: str | None) -> str:
         return text
     if "<" in text and text.count("<") != text.count(">"):
         raise ApiError(400, "Bad Request: can't parse entities: unclosed tag")
+    if re.search(r"&(?!#?\w+;)", text):
+        raise ApiError(400, "Bad Request: can't parse entities: unescaped '&'")
     parser = _StrictHtml()
     parser.feed(text)
     parser.close()

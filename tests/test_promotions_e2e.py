@@ -276,6 +276,32 @@ async def test_a_user_who_blocks_the_bot_leaves_audiences_until_they_return(
     assert await bot.services.offers.audience_size("all") == 2
 
 
+async def test_broadcast_html_typed_by_hand_and_plain_text(bot: BotHarness) -> None:
+    (guest,) = await members(bot, 1)
+    owner = bot.owner()
+    await owner.send("/start")
+    await owner.send("/broadcast")
+    (who,) = await owner.send("<b>Big news")  # unclosed tag
+    (retry,) = await owner.press(who, "Everyone")
+    assert "couldn't read the formatting" in retry.body
+    (who,) = await owner.send("<b>Big</b> news: tea & cake, 2 < 3")
+    bot.fake.errors.clear()  # the rejected preview above is what the owner was shown
+    await send_after_audience(bot, who)
+    assert guest.last.raw == "<b>Big</b> news: tea &amp; cake, 2 &lt; 3"
+    assert guest.last.body == "Big news: tea & cake, 2 < 3"
+    await owner.send("/broadcast")
+    (who,) = await owner.send("Tea & cake for 2 < 3 euros")
+    await send_after_audience(bot, who)
+    assert guest.last.body == "Tea & cake for 2 < 3 euros"
+
+
+async def send_after_audience(bot: BotHarness, who: SentMessage) -> None:
+    reported = len(reports(bot))
+    replies = await bot.owner().press(who, "Everyone")
+    await bot.owner().press(next(m for m in replies if "Send it to" in m.body), "Send")
+    await bot.fake.wait_for(lambda: len(reports(bot)) > reported, timeout=15)
+
+
 async def test_broadcast_conversation_cancel_and_nobody(bot: BotHarness) -> None:
     owner = bot.owner()
     await owner.send("/start")
