@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from telegram import Message, ReplyKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
@@ -43,13 +43,36 @@ def say(context: Context, key: str, /, **values: object) -> str:
     return t(lang(context), key, **values)
 
 
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Cut a long text into messages Telegram accepts, at line ends where possible.
+
+    Our texts keep every HTML tag within one line, so no tag is ever cut in two."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    parts.append(current)
+    return [part for part in parts if part.strip()] or [text]
+
+
 async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
-    """Answer in the chat the update came from, as HTML."""
+    """Answer in the chat the update came from, as HTML; long texts go out in parts, with
+    any buttons under the last one."""
     chat = update.effective_chat
     if chat is None:
         return None
     kwargs.setdefault("parse_mode", ParseMode.HTML)
-    return await chat.send_message(text, **kwargs)
+    *first, last = split_text(text)
+    for part in first:
+        await chat.send_message(part, parse_mode=kwargs["parse_mode"])
+    return await chat.send_message(last, **kwargs)
 
 
 def main_keyboard(context: Context) -> ReplyKeyboardMarkup:

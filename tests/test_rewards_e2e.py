@@ -324,3 +324,18 @@ async def test_catalog_is_seeded_from_a_file_once(bot_factory: BotFactory, tmp_p
     ]  # fmt: skip
     assert await bot.services.catalog.seed(seed) == 0
     assert len(await bot.services.catalog.list()) == 2
+
+
+async def test_a_long_catalog_is_split_into_messages_telegram_accepts(bot: BotHarness) -> None:
+    owner = bot.owner()
+    await owner.send("/start")
+    for number in range(120):
+        await bot.services.catalog.add(
+            owner.id, f"Seasonal special number {number:03d} with oat milk", 100 + number
+        )
+    parts = await owner.send("/catalog")
+    assert len(parts) == 2
+    assert all(len(part.body) <= 4096 for part in parts)
+    listed = "\n".join(part.body for part in parts)
+    assert listed.count("Seasonal special") == 120
+    assert "/catalog add 150 Croissant" in parts[-1].body
