@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, TypeAlias
 
 from telegram import Update
 from telegram.ext import (
@@ -29,6 +30,8 @@ from handlers.texts import button_texts
 
 logger = logging.getLogger(__name__)
 
+App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
 # Handlers of different people run side by side; the storage layer serialises writes.
 MAX_CONCURRENT_UPDATES = 32
 SETTINGS_KEY = "settings"
@@ -40,7 +43,7 @@ def build_application(
     *,
     clock: Clock | None = None,
     update_processor: BaseUpdateProcessor | None = None,
-) -> Application:  # type: ignore[type-arg]
+) -> App:
     """Build the bot. Nothing is opened here; services start in post_init."""
     application = (
         ApplicationBuilder()
@@ -62,7 +65,7 @@ def build_application(
     return application
 
 
-def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
+def register_handlers(application: App) -> None:
     """Every handler, in the order Telegram updates are matched against them."""
     private = filters.ChatType.PRIVATE
     # First: while an owner is in a conversation, their text belongs to it, not to the
@@ -149,7 +152,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     )
 
 
-async def on_startup(application: Application) -> None:  # type: ignore[type-arg]
+async def on_startup(application: App) -> None:
     """Open storage and services, then install the command menus."""
     settings: Settings = application.bot_data[SETTINGS_KEY]
     services = await Services.open(settings, application.bot_data[CLOCK_KEY])
@@ -163,14 +166,14 @@ async def on_startup(application: Application) -> None:  # type: ignore[type-arg
     logger.info("Bot @%s is ready", application.bot.username)
 
 
-async def on_stop(application: Application) -> None:  # type: ignore[type-arg]
+async def on_stop(application: App) -> None:
     """Stop the broadcast worker while the bot can still send; the queue keeps the rest."""
     broadcaster: Broadcaster | None = application.bot_data.pop(promotions.BROADCASTER_KEY, None)
     if broadcaster is not None:
         await broadcaster.stop()
 
 
-async def on_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def on_shutdown(application: App) -> None:
     """Close storage cleanly."""
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:

@@ -208,7 +208,7 @@ async def cancel_confirmed(update: Update, context: Context) -> None:
     try:
         view = await get_services(context).coupons.cancel(member, coupon.id)
     except errors.CouponClosed as closed:
-        await reply(update, closed_text(context, closed.coupon))  # type: ignore[arg-type]
+        await reply(update, closed_text(context, closed.coupon))
         return
     await reply(
         update,
@@ -332,7 +332,7 @@ async def confirm_pressed(update: Update, context: Context) -> None:
     try:
         view = await get_services(context).coupons.confirm(actor, int(parsed[0]))
     except errors.CouponClosed as closed:
-        await reply(update, closed_text(context, closed.coupon))  # type: ignore[arg-type]
+        await reply(update, closed_text(context, closed.coupon))
         return
     except errors.CouponUnknown:
         await reply(update, say(context, "coupon_unknown"))
@@ -361,13 +361,15 @@ async def catalog_command(update: Update, context: Context) -> None:
                 say(context, "catalog_added", id=reward.id, title=reward.title, cost=reward.cost),
             )
             return
-        changes: dict[str, object] = {}
-        if args and args[0] == "cost" and len(args) == 3:
-            changes = {"cost": args[2]}
-        elif args and args[0] in ("on", "off") and len(args) == 2:
-            changes = {"active": args[0] == "on"}
-        if changes and args[1].lstrip("#").isdigit():
-            reward = await catalog.change(user.id, int(args[1].lstrip("#")), **changes)  # type: ignore[arg-type]
+        change_cost = len(args) == 3 and args[0] == "cost"
+        switch = len(args) == 2 and args[0] in ("on", "off")
+        if (change_cost or switch) and args[1].lstrip("#").isdigit():
+            reward = await catalog.change(
+                user.id,
+                int(args[1].lstrip("#")),
+                cost=args[2] if change_cost else None,
+                active=(args[0] == "on") if switch else None,
+            )
             state = say(context, "catalog_state_on" if reward.active else "catalog_state_off")
             await reply(
                 update,

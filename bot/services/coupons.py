@@ -203,6 +203,7 @@ class CouponService:
                 return await self._view(tx, redeemed)
             else:
                 closed = await coupon_store.get(tx, coupon.id)
+        assert closed is not None
         raise CouponClosed(closed)
 
     # -- the expiry job --------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from storage.coupons import Coupon
+
 
 class ServiceError(Exception):
     """Base class: something the person can fix or needs to be told about."""
@@ -111,6 +113,6 @@ class CouponUnknown(ServiceError):
 class CouponClosed(ServiceError):
     """The coupon is redeemed, cancelled or expired; ``coupon`` says which, when and by whom."""
 
-    def __init__(self, coupon: object) -> None:
+    def __init__(self, coupon: Coupon) -> None:
         super().__init__("closed")
         self.coupon = coupon
