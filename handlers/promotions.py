@@ -117,9 +117,12 @@ def describe_effect(context: Context, kind: str, value: object) -> str:
     return say(context, f"offer_effect_{kind}", value=value)
 
 
-async def effect_of(context: Context, offer: Offer) -> str:
+async def reward_titles(context: Context) -> dict[int, str]:
+    return {reward.id: reward.title for reward in await get_services(context).catalog.list()}
+
+
+def effect_of(context: Context, offer: Offer, rewards: dict[int, str]) -> str:
     if offer.kind == "coupon":
-        rewards = {r.id: r.title for r in await get_services(context).catalog.list()}
         return describe_effect(context, "coupon", rewards.get(offer.reward_id or 0, "?"))
     value: object = offer.multiplier if offer.kind == "multiplier" else offer.bonus_points
     return describe_effect(context, offer.kind, value)
@@ -470,7 +473,7 @@ async def customer_offers(update: Update, context: Context, member: Member) -> N
                 context,
                 "offers_line",
                 title=offer.title,
-                effect=await effect_of(context, offer),
+                effect=effect_of(context, offer, {}),
                 window=window_text(context, offer.window),
                 end=local_time(context, offer.ends_at, DATETIME),
             )
@@ -488,6 +491,7 @@ async def owner_offers(update: Update, context: Context) -> None:
         await reply(update, say(context, "offers_owner_none"))
         return
     now = services.clock.now()
+    rewards = await reward_titles(context)
     lines, rows = [say(context, "offers_owner_title")], []
     for offer in offers:
         state = (
@@ -499,7 +503,7 @@ async def owner_offers(update: Update, context: Context) -> None:
                 "offers_owner_line",
                 id=offer.id,
                 title=offer.title,
-                effect=await effect_of(context, offer),
+                effect=effect_of(context, offer, rewards),
                 window=window_text(context, offer.window),
                 audience=describe_audience(context, offer.audience),
                 start=local_time(context, offer.starts_at, DATETIME),

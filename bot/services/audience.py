@@ -24,17 +24,15 @@ class AudienceService:
     ) -> list[AudienceFacts]:
         now = self._clock.now()
         facts = await member_store.audience_facts(conn or self._db.reader, now - TIER_PERIOD)
-        return [f for f in facts if self._matches(audience, f)]
+        return [f for f in facts if self.matches(audience, f)]
 
-    async def includes(
-        self, conn: aiosqlite.Connection, member_id: int, audience: Audience
-    ) -> bool:
-        """Whether one member is in an offer's audience (promotion opt-out does not matter)."""
+    async def facts_for(self, conn: aiosqlite.Connection, member_id: int) -> AudienceFacts | None:
+        """One member's facts, for offers (promotion opt-out does not matter there)."""
         now = self._clock.now()
         facts = await member_store.audience_facts(conn, now - TIER_PERIOD, member_id=member_id)
-        return bool(facts) and self._matches(audience, facts[0])
+        return facts[0] if facts else None
 
-    def _matches(self, audience: Audience, facts: AudienceFacts) -> bool:
+    def matches(self, audience: Audience, facts: AudienceFacts) -> bool:
         return in_audience(
             audience, facts, self._clock.now(), self._settings.tiers, self._settings.tz
         )

@@ -80,33 +80,36 @@ class OfferService:
 
     async def current_for(self, member: Member) -> list[Offer]:
         """Offers running now (between their dates) whose audience includes the member."""
-        now = self._clock.now()
-        offers = await offer_store.current(self._db.reader, now)
+        offers = await offer_store.current(self._db.reader, self._clock.now())
+        return await self._for_member(self._db.reader, member, offers)
+
+    async def _for_member(
+        self, conn: aiosqlite.Connection, member: Member, offers: list[Offer]
+    ) -> list[Offer]:
+        """The purchase offers among ``offers`` whose audience includes the member."""
+        purchase_offers = [offer for offer in offers if offer.kind in ("multiplier", "bonus")]
+        if not purchase_offers:
+            return []
+        facts = await self._audience.facts_for(conn, member.id)
+        if facts is None:
+            return []
         return [
             offer
-            for offer in offers
-            if offer.kind != "coupon"
-            and await self._audience.includes(
-                self._db.reader, member.id, parse_audience(offer.audience)
-            )
+            for offer in purchase_offers
+            if self._audience.matches(parse_audience(offer.audience), facts)
         ]
 
     async def effect_for(self, conn: aiosqlite.Connection, member: Member) -> OfferEffect:
         """How the offers open right now change a purchase by this member."""
         now = self._clock.now()
-        candidates = [
+        open_now = [
             offer
             for offer in await offer_store.current(conn, now)
-            if offer.kind in ("multiplier", "bonus") and is_open(offer, now, self._settings.tz)
+            if is_open(offer, now, self._settings.tz)
         ]
-        if not candidates:
+        if not open_now:
             return NO_OFFER
-        applicable = [
-            offer
-            for offer in candidates
-            if await self._audience.includes(conn, member.id, parse_audience(offer.audience))
-        ]
-        return combine(applicable)
+        return combine(await self._for_member(conn, member, open_now))
 
     async def start_due(self, announcement: Callable[[Offer], str]) -> list[Started]:
         """Give out gift coupons and queue announcements for offers whose time has come.
