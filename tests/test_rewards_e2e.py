@@ -84,6 +84,16 @@ async def test_earn_redeem_scan_and_confirm(bot: BotHarness) -> None:
     assert again.body == "⛔ Espresso: already redeemed at 09:00 by Anna."
 
 
+async def test_a_typed_code_starting_with_c_is_not_mistaken_for_a_link(bot: BotHarness) -> None:
+    barista, alice = await setup(bot)
+    await get_coupon(alice)
+    # Link tokens start with "c"; one code in 32 does too. Make this one do so.
+    async with bot.services.db.transaction() as tx:
+        await tx.execute("UPDATE coupons SET code = 'CAFE2345'")
+    (shown,) = await barista.send("/redeem cafe-2345")
+    assert shown.body.startswith("🎁 Espresso for Alice")
+
+
 async def test_balance_shows_progress_to_the_cheapest_reward(bot: BotHarness) -> None:
     await catalog(bot, (20, "Croissant"))
     barista = await bot.hire(BARISTA_ID, "Anna")

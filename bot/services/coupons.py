@@ -35,6 +35,8 @@ from storage.members import Member
 from storage.offers import Offer
 
 COUPON_CODE_LENGTH = 8
+COUPON_TOKEN_BYTES = 16
+COUPON_TOKEN_LENGTH = len(random_token(LinkKind.COUPON, COUPON_TOKEN_BYTES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,7 @@ class CouponService:
                 raise NotEnoughPoints(reward.cost - (fresh.balance if fresh else 0)) from None
             coupon = await coupon_store.create(
                 tx,
-                token=random_token(LinkKind.COUPON),
+                token=random_token(LinkKind.COUPON, COUPON_TOKEN_BYTES),
                 code=short_code(COUPON_CODE_LENGTH),
                 member_id=member.id,
                 reward_id=reward.id,
@@ -107,7 +109,7 @@ class CouponService:
             for member_id in member_ids:
                 coupon = await coupon_store.create(
                     tx,
-                    token=random_token(LinkKind.COUPON),
+                    token=random_token(LinkKind.COUPON, COUPON_TOKEN_BYTES),
                     code=short_code(COUPON_CODE_LENGTH),
                     member_id=member_id,
                     reward_id=reward.id,
@@ -160,7 +162,8 @@ class CouponService:
     async def lookup(self, payload_or_code: str) -> CouponView:
         """The coupon behind a scanned link payload or a typed code."""
         text = payload_or_code.strip()
-        if link_kind(text) is LinkKind.COUPON:
+        # A typed code may start with "c" too; only a link token has the token's length.
+        if link_kind(text) is LinkKind.COUPON and len(text) == COUPON_TOKEN_LENGTH:
             coupon = await coupon_store.by_token(self._db.reader, text)
         else:
             code = normalise_code(text)
