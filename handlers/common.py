@@ -75,6 +75,11 @@ async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
     return await chat.send_message(last, **kwargs)
 
 
+def deep_link(context: Context, payload: str) -> str:
+    """The t.me link that opens this bot with ``payload`` (what every QR code holds)."""
+    return f"https://t.me/{context.bot.username}?start={payload}"
+
+
 def main_keyboard(context: Context) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         [

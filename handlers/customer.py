@@ -8,14 +8,19 @@ from bot.money import format_money
 from bot.qr import render_png
 from bot.services.membership import Card
 from bot.services.roles import Role
-from handlers.common import Context, get_services, main_keyboard, member_only, money, reply, say
+from handlers.common import (
+    Context,
+    deep_link,
+    get_services,
+    main_keyboard,
+    member_only,
+    money,
+    reply,
+    say,
+)
 from handlers.texts import Html
 from storage.ledger import EntryKind, LedgerEntry
 from storage.members import Member
-
-
-def deep_link(context: Context, payload: str) -> str:
-    return f"https://t.me/{context.bot.username}?start={payload}"
 
 
 @member_only

@@ -12,6 +12,7 @@ from handlers import menus
 from handlers.common import (
     Context,
     button_args,
+    deep_link,
     get_services,
     local_time,
     notify,
@@ -19,7 +20,6 @@ from handlers.common import (
     requires,
     say,
 )
-from handlers.customer import deep_link
 from handlers.profile import profile_of
 
 logger = logging.getLogger(__name__)

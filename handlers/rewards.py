@@ -10,11 +10,11 @@ from bot.qr import render_png
 from bot.services import errors
 from bot.services.coupons import CouponView, display_code
 from bot.services.roles import Role
-from handlers import customer
 from handlers.common import (
     Context,
     actor_of,
     button_args,
+    deep_link,
     get_services,
     local_time,
     member_only,
@@ -84,7 +84,7 @@ async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
     )
     await context.bot.send_photo(
         chat_id,
-        render_png(customer.deep_link(context, coupon.token)),
+        render_png(deep_link(context, coupon.token)),
         caption=caption,
         parse_mode="HTML",
         reply_markup=InlineKeyboardMarkup(
