@@ -318,6 +318,7 @@ EN: Final[dict[str, str]] = {
     "offer_ask_reward": "Which reward does everyone get?",
     "offer_no_rewards": "Add a reward with /catalog first. Offer cancelled.",
     "offer_bad_multiplier": "Send a number above 1 and at most 10, e.g. <code>2</code>.",
+    "offer_bad_coupon": "Pick the reward with one of the buttons above, or press Cancel.",
     "offer_bad_bonus": "Send a whole number of points from 1 to 10000, e.g. <code>20</code>.",
     "offer_ask_start": (
         "When does it start? Send <code>now</code> or a date and time in café time, e.g. "

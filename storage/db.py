@@ -80,11 +80,13 @@ class Database:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
-            else:
                 await conn.execute("COMMIT")
+            except BaseException:
+                # Also when COMMIT itself fails (a deferred constraint, a full disk): the
+                # transaction is still open then, and the writer must not stay inside it.
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
 
     async def version(self) -> int:
         conn = self._writer or self.reader

@@ -172,3 +172,34 @@ async def test_a_failing_migration_rolls_back_and_closes(
     ) as cur:
         assert (await cur.fetchone())[0] == 0  # type: ignore[index]
     await reopened.close()
+
+
+async def test_a_failed_commit_rolls_back_and_the_writer_stays_usable(db: Database) -> None:
+    member_id = await new_member(db)
+    # A deferred foreign key is only checked at COMMIT, so COMMIT itself fails.
+    with pytest.raises(aiosqlite.IntegrityError):
+        async with db.transaction() as tx:
+            await tx.execute("PRAGMA defer_foreign_keys = ON")
+            await earn_in(tx, member_id, 5, "kept-out")
+            await tx.execute(
+                "INSERT INTO ledger (member_id, points, kind, reason, idempotency_key,"
+                " created_at) VALUES (999999, 1, 'earn', 'orphan', 'orphan', '2026-11-23')"
+            )
+    # Nothing of the failed transaction stayed, and the next one commits normally.
+    assert await earn(db, member_id, 7, "after")
+    async with db.reader.execute("SELECT idempotency_key, points FROM ledger") as cur:
+        assert [tuple(row) for row in await cur.fetchall()] == [("after", 7)]
+    member = await member_store.by_id(db.reader, member_id)
+    assert member is not None and member.balance == 7
+
+
+async def earn_in(tx: aiosqlite.Connection, member_id: int, points: int, key: str) -> None:
+    await ledger_store.append(
+        tx,
+        member_id=member_id,
+        points=points,
+        kind=EntryKind.EARN,
+        reason="test",
+        idempotency_key=key,
+        now=NOW,
+    )
