@@ -1,13 +1,32 @@
-"""Money is integer minor units; parsing goes through Decimal, never float."""
+"""Money is integer minor units; parsing goes through Babel and Decimal, never float.
+
+What a barista types is read with the café's locale (``LOCALE``). A thousands separator
+must never silently change an amount by a factor of 1,000, so an input that two
+conventions read differently ("1,000" in a café that writes "4,50") is refused with both
+readings rather than guessed.
+"""
 
 from __future__ import annotations
 
 import re
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "UAH": "₴", "PLN": "zł"}
-_NOISE = re.compile(r"[\s\u00a0'’]|[€$£¥₹₴]|zł")
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    get_currency_symbol,
+    get_decimal_symbol,
+    parse_decimal,
+)
+
+DEFAULT_LOCALE = "en_US"
+# A café that writes "4.50" reads "4,50" with a comma-decimal locale, and the other way round.
+_OTHER_CONVENTION = {",": "en_US", ".": "de_DE"}
+_SPACES = re.compile(r"[\s\u00a0\u202f]")
+_GENERIC_SYMBOLS = re.compile(r"[€$£¥₹₴]|zł")
+_NUMBER = re.compile(r"[0-9]+(?:[.,'’][0-9]+)*[.,]?|[.,][0-9]+")
 
 
 class AmountProblem(StrEnum):
@@ -15,35 +34,80 @@ class AmountProblem(StrEnum):
     NOT_POSITIVE = "not_positive"
     TOO_MANY_DECIMALS = "too_many_decimals"
     TOO_LARGE = "too_large"
+    AMBIGUOUS = "ambiguous"
 
 
 class AmountError(ValueError):
-    def __init__(self, problem: AmountProblem) -> None:
+    def __init__(self, problem: AmountProblem, readings: tuple[Decimal, ...] = ()) -> None:
         super().__init__(problem.value)
         self.problem = problem
+        self.readings = readings
+
+
+def _strip_currency(text: str, currency: str, locale: str) -> str:
+    cleaned = _SPACES.sub("", text)
+    code = currency.upper()
+    for symbol in (get_currency_symbol(code, locale), code):
+        upper = cleaned.upper()
+        if upper.startswith(symbol.upper()):
+            cleaned = cleaned[len(symbol) :]
+        elif upper.endswith(symbol.upper()):
+            cleaned = cleaned[: -len(symbol)]
+    return _GENERIC_SYMBOLS.sub("", cleaned, count=1)
+
+
+def _strict(text: str, locale: str) -> Decimal | None:
+    try:
+        return parse_decimal(text, locale, strict=True)
+    except NumberFormatError:
+        return None
+
+
+def read_number(text: str, locale: str, exponent: int) -> Decimal:
+    """The one value ``text`` stands for in ``locale``, or AmountError saying why not."""
+    negative = text.startswith("-")
+    digits = text.removeprefix("-").removeprefix("+")
+    if not _NUMBER.fullmatch(digits):
+        raise AmountError(AmountProblem.NOT_A_NUMBER)
+    own = _strict(digits, locale)
+    other = _strict(digits, _OTHER_CONVENTION.get(get_decimal_symbol(locale), "de_DE"))
+    if own is not None:
+        value = own
+    elif other is not None and len({ch for ch in digits if ch in ".,'’"}) == 1:
+        value = other  # "4,50" in a café that writes "4.50": only one reading exists
+    elif other is not None:
+        raise AmountError(AmountProblem.AMBIGUOUS, _readings(digits, locale, other))
+    else:
+        raise AmountError(AmountProblem.NOT_A_NUMBER)
+    decimals = -int(value.as_tuple().exponent)
+    if decimals > exponent and value.scaleb(exponent) == value.scaleb(exponent).to_integral():
+        # "1,000" read as 1.000: or was the comma a thousands separator? Never guess.
+        grouped = Decimal(re.sub(r"[.,'’]", "", digits))
+        if grouped != value:
+            raise AmountError(AmountProblem.AMBIGUOUS, (value, grouped))
+    return -value if negative else value
+
+
+def _readings(text: str, locale: str, other: Decimal) -> tuple[Decimal, ...]:
+    """Both ways of reading a number written with the other convention's separators."""
+    try:
+        parse_decimal(text, locale, strict=True)
+    except NumberFormatError as error:
+        own = [Decimal(parse_decimal(s, locale)) for s in error.suggestions or ()]
+        return tuple(dict.fromkeys([*own, other]))
+    return (other,)
 
 
 def parse_amount(
-    text: str, *, exponent: int = 2, max_minor: int | None = None, currency: str = "EUR"
+    text: str,
+    *,
+    exponent: int = 2,
+    max_minor: int | None = None,
+    currency: str = "EUR",
+    locale: str = DEFAULT_LOCALE,
 ) -> int:
     """Parse what a barista types ("4.50", "4,50", "€4.50", "12") into minor units."""
-    cleaned = _NOISE.sub("", text.strip())
-    code = currency.upper()
-    if cleaned.upper().startswith(code):
-        cleaned = cleaned[len(code) :]
-    elif cleaned.upper().endswith(code):
-        cleaned = cleaned[: -len(code)]
-    if "," in cleaned and "." in cleaned:
-        decimal_mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
-        grouping = "." if decimal_mark == "," else ","
-        cleaned = cleaned.replace(grouping, "")
-    cleaned = cleaned.replace(",", ".")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
-        raise AmountError(AmountProblem.NOT_A_NUMBER)
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise AmountError(AmountProblem.NOT_A_NUMBER) from exc
+    value = read_number(_strip_currency(text.strip(), currency, locale), locale, exponent)
     if value <= 0:
         raise AmountError(AmountProblem.NOT_POSITIVE)
     scaled = value.scaleb(exponent)
@@ -55,14 +119,19 @@ def parse_amount(
     return minor
 
 
-def format_money(minor: int, currency: str, exponent: int = 2) -> str:
-    """Render minor units for people, e.g. ``€4.50`` or ``4.50 CHF``."""
-    sign = "-" if minor < 0 else ""
-    number = f"{Decimal(abs(minor)).scaleb(-exponent):.{exponent}f}"
-    symbol = _SYMBOLS.get(currency)
-    if symbol and len(symbol) == 1:
-        return f"{sign}{symbol}{number}"
-    return f"{sign}{number} {symbol or currency}"
+def format_money(minor: int, currency: str, exponent: int = 2, locale: str = DEFAULT_LOCALE) -> str:
+    """Render minor units for people the way the café's locale writes money, e.g. ``€4.50``."""
+    return format_currency(Decimal(minor).scaleb(-exponent), currency, locale=locale)
+
+
+def format_number(value: Decimal, locale: str = DEFAULT_LOCALE) -> str:
+    """A plain number as the locale writes it, every decimal kept."""
+    return format_decimal(value, locale=locale, decimal_quantization=False)
+
+
+def format_reading(value: Decimal, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """One reading of an ambiguous input as money, every decimal kept (``€1.2345``)."""
+    return format_currency(value, currency, locale=locale, decimal_quantization=False)
 
 
 def points_worth(points: int, point_value: Decimal, exponent: int = 2) -> int:

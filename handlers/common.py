@@ -150,13 +150,13 @@ async def notify(context: Context, chat_id: int, text: str, **kwargs: Any) -> bo
 
 
 async def notify_owners(context: Context, text: str) -> None:
-    for owner_id in get_services(context).settings.owner_ids:
+    for owner_id in await get_services(context).roles.owner_ids():
         await notify(context, owner_id, text)
 
 
 def money(context: Context, minor: int) -> str:
     settings = get_services(context).settings
-    return format_money(minor, settings.currency, settings.currency_exponent)
+    return format_money(minor, settings.currency, settings.currency_exponent, settings.locale)
 
 
 def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.money import format_money
 from bot.qr import render_png
 from bot.services.membership import Card
 from bot.services.roles import Role
@@ -88,9 +87,8 @@ def progress_bar(current: int, target: int, width: int = 10) -> str:
 
 
 def describe_entry(context: Context, entry: LedgerEntry) -> str:
-    settings = get_services(context).settings
     if entry.kind is EntryKind.EARN and entry.amount_minor is not None:
-        amount = format_money(entry.amount_minor, settings.currency, settings.currency_exponent)
+        amount = money(context, entry.amount_minor)
         return say(context, "reason_earn", amount=amount)
     return say(context, f"reason_{entry.kind.value}", reason=entry.reason)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
+from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.money import format_number, format_reading
 from bot.services import errors
 from bot.services.issuing import (
     Actor,
@@ -228,6 +230,11 @@ async def explain(update: Update, context: Context, error: errors.ServiceError) 
             f"amount_{error.problem}",
             text=error.text[:40],
             max=money(context, settings.max_purchase_minor),
+            example=format_number(Decimal("4.50"), settings.locale),
+            readings=" or ".join(
+                format_reading(value, settings.currency, settings.locale)
+                for value in error.readings
+            ),
         )
     else:
         key = {

@@ -34,11 +34,59 @@ KEY = b"k" * 32
         ("12", 1200),
         (" 0.5 ", 50),
         ("1,234.56", 123456),
-        ("1.234,56", 123456),
+        ("1,000", 100000),
+        ("10000,5", 1000050),
+        ("1,00", 100),
+        ("0,05", 5),
     ],
 )
 def test_parse_amount_accepts_what_baristas_type(text: str, minor: int) -> None:
     assert parse_amount(text) == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "minor"),
+    [
+        ("4,50", 450),
+        ("4.50", 450),
+        ("4,50 €", 450),
+        ("1.000", 100000),
+        ("1.234,56", 123456),
+        ("1.5", 150),
+        ("12", 1200),
+    ],
+)
+def test_parse_amount_in_a_comma_decimal_locale(text: str, minor: int) -> None:
+    assert parse_amount(text, locale="de_DE") == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "readings"),
+    [
+        # A thousands separator must never silently divide an amount by 1,000.
+        ("1,000", "de_DE", ("1.000", "1000")),
+        ("1.000", "en_US", ("1.000", "1000")),
+        ("4.500", "en_US", ("4.500", "4500")),
+        ("1,000", "fr_FR", ("1.000", "1000")),
+        ("1.234,5", "en_US", ("1.2345", "1234.5")),
+        ("1,234.5", "de_DE", ("1.2345", "1234.5")),
+    ],
+)
+def test_ambiguous_amounts_are_refused_with_both_readings(
+    text: str, locale: str, readings: tuple[str, ...]
+) -> None:
+    with pytest.raises(AmountError) as caught:
+        parse_amount(text, locale=locale, max_minor=10_000_000)
+    assert caught.value.problem is AmountProblem.AMBIGUOUS
+    assert caught.value.readings == tuple(Decimal(r) for r in readings)
+
+
+def test_an_amount_exactly_at_the_maximum_is_accepted() -> None:
+    assert parse_amount("200", max_minor=20_000) == 20_000
+    assert parse_amount("200.00", max_minor=20_000) == 20_000
+    with pytest.raises(AmountError) as caught:
+        parse_amount("200.01", max_minor=20_000)
+    assert caught.value.problem is AmountProblem.TOO_LARGE
 
 
 @pytest.mark.parametrize(
@@ -54,6 +102,10 @@ def test_parse_amount_accepts_what_baristas_type(text: str, minor: int) -> None:
         ("0", AmountProblem.NOT_POSITIVE),
         ("-3", AmountProblem.NOT_POSITIVE),
         ("4.555", AmountProblem.TOO_MANY_DECIMALS),
+        ("①", AmountProblem.NOT_A_NUMBER),
+        ("²", AmountProblem.NOT_A_NUMBER),
+        ("٤", AmountProblem.NOT_A_NUMBER),
+        ("4 50 1", AmountProblem.TOO_LARGE),
         ("100000", AmountProblem.TOO_LARGE),
     ],
 )
@@ -71,8 +123,10 @@ def test_parse_amount_respects_the_currency_exponent() -> None:
 
 def test_format_money() -> None:
     assert format_money(450, "EUR") == "€4.50"
-    assert format_money(450, "CHF") == "4.50 CHF"
+    assert format_money(450, "CHF") == "CHF4.50"
     assert format_money(500, "JPY", 0) == "¥500"
+    assert format_money(123450, "EUR", locale="de_DE") == "1.234,50\xa0€"
+    assert format_money(-450, "EUR") == "-€4.50"
 
 
 def test_points_worth_rounds_down() -> None:

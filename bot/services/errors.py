@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from storage.coupons import Coupon
 
 
@@ -50,10 +52,11 @@ class SelfIssue(ServiceError):
 
 
 class AmountInvalid(ServiceError):
-    def __init__(self, problem: str, text: str) -> None:
+    def __init__(self, problem: str, text: str, readings: tuple[Decimal, ...] = ()) -> None:
         super().__init__(problem)
         self.problem = problem
         self.text = text
+        self.readings = readings
 
 
 class ZeroPoints(ServiceError):

@@ -173,9 +173,10 @@ class IssuingService:
                 exponent=self._settings.currency_exponent,
                 max_minor=self._settings.max_purchase_minor,
                 currency=self._settings.currency,
+                locale=self._settings.locale,
             )
         except AmountError as exc:
-            raise AmountInvalid(exc.problem.value, text) from exc
+            raise AmountInvalid(exc.problem.value, text, exc.readings) from exc
 
     async def open_scan_of(self, actor: Actor) -> Scan | None:
         since = self._clock.now() - SCAN_VALIDITY
