@@ -161,8 +161,17 @@ async def on_startup(application: App) -> None:
     application.bot_data[promotions.BROADCASTER_KEY] = broadcaster
     broadcaster.start()  # resumes any broadcast a restart interrupted
     await menus.install_default_menu(application.bot, settings.language)
-    for owner_id in settings.owner_ids:
+    for owner_id in await services.roles.owner_ids():
         await menus.install_menu(application.bot, owner_id, Role.OWNER, settings.language)
+    claim = await services.roles.new_owner_claim()
+    if claim is not None:
+        # WARNING, so it shows at every LOG_LEVEL but ERROR: without it nobody can manage the bot.
+        logger.warning(
+            "No owner yet. Open https://t.me/%s?start=%s within 24 hours to become the owner "
+            "(single use; a restart makes a new link), or set OWNER_IDS.",
+            application.bot.username,
+            claim,
+        )
     logger.info("Bot @%s is ready", application.bot.username)
 
 

@@ -1,80 +1,125 @@
-"""The ``loyalty-bot`` command."""
+"""The ``loyalty-bot`` command.
+
+Every failure before the bot is up ends as one line on stderr naming the cause and the
+fix, with a non-zero exit code and no traceback (``--debug`` adds one, redacted). Each
+line, like every log record, passes through the one :class:`Redactor`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from bot import __version__
 from bot.app import ALLOWED_UPDATES, build_application
-from bot.services.catalog import CatalogFileError
+from bot.redaction import Redactor, install_logging
 from bot.settings import Settings, describe_validation_error
+from bot.startup import StartupError, check_local, explain, fetch_bot_username
+from handlers.texts import MESSAGES
+
+logger = logging.getLogger(__name__)
+
+SECRET_VARIABLES = ("BOT_TOKEN", "CARD_SECRET")
 
 
-class RedactingFormatter(logging.Formatter):
-    """Masks secrets in every formatted line, tracebacks included (PTB logs API URLs)."""
-
-    def __init__(self, fmt: str, secrets: Sequence[str]) -> None:
-        super().__init__(fmt)
-        self._secrets = [secret for secret in secrets if secret]
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+class ConfigurationError(StartupError):
+    """A setting is missing or malformed; nothing was contacted."""
 
 
-def configure_logging(level: str, secrets: Sequence[str] = ()) -> None:
-    logging.basicConfig(level=level.upper())
-    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(formatter)
-    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+def raw_secrets() -> list[str | None]:
+    """The secrets as given, before validation: a malformed token is still a secret."""
+    from_file = dotenv_values(".env") if Path(".env").is_file() else {}
+    return [
+        value for name in SECRET_VARIABLES for value in (os.environ.get(name), from_file.get(name))
+    ]
+
+
+def secrets_of(settings: Settings) -> list[str | None]:
+    card = settings.card_secret
+    return [settings.bot_token.get_secret_value(), card.get_secret_value() if card else None]
 
 
 def load_settings() -> Settings:
     try:
         return Settings()  # type: ignore[call-arg]
     except ValidationError as exc:
-        raise SystemExit(f"Configuration error: {describe_validation_error(exc)}") from None
+        raise ConfigurationError(describe_validation_error(exc)) from None
 
 
-def secrets_of(settings: Settings) -> list[str]:
-    token = settings.bot_token.get_secret_value()
-    found = [token, token.partition(":")[2]]
-    if settings.card_secret is not None:
-        found.append(settings.card_secret.get_secret_value())
-    return found
+def check_offline(settings: Settings) -> None:
+    try:
+        check_local(settings, MESSAGES.keys())
+    except StartupError as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
-def run() -> int:
-    settings = load_settings()
-    configure_logging(settings.log_level, secrets_of(settings))
+def run(settings: Settings) -> int:
+    check_offline(settings)
+    # One loop for the check and the bot: PTB's run_polling uses the current one.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(fetch_bot_username(settings))
     application = build_application(settings)
     # run_polling handles Ctrl-C and SIGTERM and then runs post_stop and post_shutdown.
-    try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    except CatalogFileError as exc:
-        raise SystemExit(f"Configuration error: REWARDS_FILE: {exc}") from None
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def check_config(settings: Settings, *, online: bool) -> int:
+    check_offline(settings)
+    out = sys.stdout
+    out.write(f"Settings OK: database {settings.database_path}")
+    out.write(f", rewards file {settings.rewards_file}\n" if settings.rewards_file else "\n")
+    if online:
+        username = asyncio.run(fetch_bot_username(settings))
+        out.write(f"Bot API OK: this is @{username} at {settings.telegram_api_url}\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # "loyalty-bot --debug run" and "loyalty-bot run --debug" both work; separate names, as
+    # argparse lets a subcommand's default overwrite the main parser's value.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", dest="debug_here", action="store_true", help="show a traceback on failure"
+    )
     parser = argparse.ArgumentParser(prog="loyalty-bot", description="Café loyalty Telegram bot")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on failure")
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="start the bot (long polling)")
-    commands.add_parser("check-config", help="validate the settings and exit")
-    args = parser.parse_args(argv)
-    if args.command == "check-config":
+    commands.add_parser("run", help="start the bot (long polling)", parents=[common])
+    check = commands.add_parser(
+        "check-config", help="check every setting run needs, then exit", parents=[common]
+    )
+    check.add_argument(
+        "--online", action="store_true", help="also ask Telegram (getMe) who the bot is"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    redactor = Redactor(raw_secrets())
+    install_logging(logging.WARNING, redactor)
+    settings: Settings | None = None
+    try:
         settings = load_settings()
-        sys.stdout.write(f"Settings OK: database {settings.database_path}\n")
-        return 0
-    return run()
+        redactor.add(*secrets_of(settings))
+        install_logging(settings.log_level, redactor)
+        if args.command == "check-config":
+            return check_config(settings, online=args.online)
+        return run(settings)
+    except Exception as exc:
+        if args.debug or args.debug_here:
+            logger.error("Start-up failed", exc_info=exc)
+        prefix = "Configuration error" if isinstance(exc, ConfigurationError) else "Cannot start"
+        sys.stderr.write(redactor(f"{prefix}: {explain(exc, settings)}") + "\n")
+        return 1

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.earning import Category, parse_categories
+from bot.money import DEFAULT_LOCALE
 from bot.tiers import Tier, parse_tiers
+
+# What @BotFather hands out: the bot's numeric id, a colon, then the secret part.
+TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{20,}")
+MIN_CARD_SECRET_LENGTH = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -30,6 +40,7 @@ class Settings(BaseSettings):
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     currency_exponent: int = Field(default=2, ge=0, le=3)
     language: str = "en"
+    locale: str = DEFAULT_LOCALE
 
     card_validity_minutes: int = Field(default=10, ge=0, le=60 * 24 * 365)
     card_secret: SecretStr | None = None
@@ -52,11 +63,60 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shaped(cls, value: SecretStr) -> SecretStr:
+        # The message never repeats the value: it is a secret even when it is wrong.
+        if not TOKEN_SHAPE.fullmatch(value.get_secret_value().strip()):
+            raise ValueError(
+                "does not look like a bot token (digits, a colon, then letters; "
+                "copy it from @BotFather: /mybots → your bot → API Token)"
+            )
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("card_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_CARD_SECRET_LENGTH:
+            raise ValueError(
+                f"is too short: use at least {MIN_CARD_SECRET_LENGTH} random characters "
+                "(e.g. the output of: openssl rand -hex 32), or leave it unset"
+            )
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in list_currencies():
+            raise ValueError("is not an ISO 4217 currency code (use e.g. EUR, USD, GBP)")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        try:
+            return str(Locale.parse(value.replace("-", "_")))
+        except (UnknownLocaleError, ValueError) as exc:
+            raise ValueError("is not a known locale (use e.g. en_US, de_DE, fr_FR)") from exc
+
     @field_validator("owner_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+            parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            if not all(part.isascii() and part.isdigit() for part in parts):
+                raise ValueError(
+                    "must be numeric Telegram user ids separated by commas; or leave it unset "
+                    "and claim the bot with the owner link it logs at start-up"
+                )
+            return tuple(int(part) for part in parts)
         if isinstance(value, int):
             return (value,)
         return value
@@ -103,8 +163,9 @@ class Settings(BaseSettings):
     def max_purchase_minor(self) -> int:
         return int(self.max_purchase_amount.scaleb(self.currency_exponent))
 
-    def is_owner(self, user_id: int) -> bool:
-        return user_id in self.owner_ids
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -112,7 +173,7 @@ def describe_validation_error(error: ValidationError) -> str:
     lines = []
     for problem in error.errors():
         name = "_".join(str(part) for part in problem["loc"][:1]).upper() or "SETTINGS"
-        message = problem["msg"]
+        message = str(problem["msg"]).removeprefix("Value error, ")
         if problem["type"] == "missing":
             message = "is required but not set"
         lines.append(f"{name}: {message}")

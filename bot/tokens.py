@@ -26,6 +26,7 @@ class LinkKind(StrEnum):
     COUPON = "c"
     STAFF_INVITE = "i"
     REFERRAL = "r"
+    OWNER_CLAIM = "o"
 
 
 class TokenError(ValueError):

@@ -15,6 +15,7 @@ from handlers.common import (
     deep_link,
     get_services,
     local_time,
+    main_keyboard,
     notify,
     reply,
     requires,
@@ -125,4 +126,23 @@ async def invite_link(update: Update, context: Context) -> None:
     )
     await notify(
         context, joined.invited_by, say(context, "invite_owner_notice", name=profile.first_name)
+    )
+
+
+async def owner_claim_link(update: Update, context: Context) -> None:
+    """The one-time owner link from the start-up log: its first opener owns the bot."""
+    profile = profile_of(update)
+    if profile is None or not context.args:
+        return
+    services = get_services(context)
+    if not await services.roles.claim_owner(context.args[0], profile.tg_user_id):
+        await reply(update, say(context, "owner_claim_invalid"))
+        return
+    logger.warning("User %s claimed the bot as its owner", profile.tg_user_id)
+    await services.members.join(profile)
+    await menus.install_menu(context.bot, profile.chat_id, Role.OWNER, services.settings.language)
+    await reply(
+        update,
+        say(context, "owner_claimed", cafe=services.settings.cafe_name, name=profile.first_name),
+        reply_markup=main_keyboard(context),
     )

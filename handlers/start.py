@@ -47,6 +47,7 @@ DEEP_LINKS: dict[LinkKind, Callback] = {
     LinkKind.COUPON: rewards.coupon_link,
     LinkKind.STAFF_INVITE: owner.invite_link,
     LinkKind.REFERRAL: inactive_link,
+    LinkKind.OWNER_CLAIM: owner.owner_claim_link,
 }
 
 

@@ -116,12 +116,18 @@ EN: Final[dict[str, str]] = {
     ),
     "scan_closed": "That scan is no longer open. Scan the customer's card again.",
     "amount_not_a_number": (
-        "“{text}” isn't an amount. Send the purchase total, e.g. <code>4.50</code>."
+        "“{text}” isn't an amount. Send the purchase total, e.g. <code>{example}</code>."
     ),
     "amount_not_positive": (
-        "The amount must be more than zero. Send the purchase total, e.g. <code>4.50</code>."
+        "The amount must be more than zero. Send the purchase total, e.g. <code>{example}</code>."
     ),
-    "amount_too_many_decimals": "That amount has too many decimals. Send e.g. <code>4.50</code>.",
+    "amount_too_many_decimals": (
+        "That amount has too many decimals. Send e.g. <code>{example}</code>."
+    ),
+    "amount_ambiguous": (
+        "“{text}” could mean {readings}, so nothing was recorded. "
+        "Send it again without a thousands separator, e.g. <code>{example}</code>."
+    ),
     "amount_too_large": (
         "That is more than the {max} allowed per purchase. Check the amount and send it again."
     ),
@@ -408,6 +414,16 @@ EN: Final[dict[str, str]] = {
     "btn_promotions_on": "🔔 Get offers and news",
     "birthday_usage": "Send your birthday as day and month, e.g. <code>/birthday 24.12</code>.",
     "birthday_saved": "🎂 Saved: {birthday}. We'll remember!",
+    # Claiming the bot as its first owner.
+    "owner_claimed": (
+        "👑 <b>{name}</b>, you are now the owner of {cafe}'s loyalty bot.\n"
+        "Your menu now has the owner commands: invite your team with /staff, "
+        "set up rewards with /catalog, and see /help for the rest."
+    ),
+    "owner_claim_invalid": (
+        "This owner link has expired or was used already. "
+        "Restart the bot to get a new one in its log, or set OWNER_IDS."
+    ),
     # Generic.
     "not_allowed": "Sorry, that's not available for your account.",
     "unknown_text": "I didn't catch that. Use the buttons below or /help.",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +21,42 @@ BUSY_TIMEOUT_MS = 5000
 
 class StorageError(Exception):
     """Raised for storage problems a caller can act on."""
+
+
+def check_database_file(path: Path) -> None:
+    """Check, without changing anything, that the bot can keep its database at ``path``.
+
+    Raises StorageError with the cause in words: a folder that cannot be created or
+    written, a path that is a folder, a file that is not a SQLite database, or one written
+    by a newer version of the bot."""
+    if path.exists():
+        if not path.is_file():
+            raise StorageError(f"{path} is a folder, not a database file")
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+                version = 0
+                if "schema_version" in tables:
+                    version = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{path} is not a SQLite database ({exc})") from None
+        if (version or 0) > MIGRATIONS[-1][0]:
+            raise StorageError(
+                f"{path} was written by a newer version of the bot (schema {version}); "
+                "upgrade the bot, or restore a backup made by this version"
+            )
+        folder = path.parent
+    else:
+        folder = path.parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir():
+            raise StorageError(f"cannot create the folder {path.parent}: {folder} is a file")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(f"the folder {folder} is not writable by this user")
 
 
 class Database:

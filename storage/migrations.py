@@ -259,9 +259,30 @@ _V4_OFFERS_BROADCASTS_PREFERENCES: tuple[str, ...] = (
     "CREATE INDEX broadcast_recipients_state ON broadcast_recipients (broadcast_id, state)",
 )
 
+_V5_OWNERS: tuple[str, ...] = (
+    # Owners who claimed the bot with the one-time link (OWNER_IDS, when set, wins).
+    """
+    CREATE TABLE owners (
+        tg_user_id INTEGER PRIMARY KEY,
+        added_at   TEXT    NOT NULL,
+        added_by   TEXT    NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE owner_claims (
+        token_hash TEXT    PRIMARY KEY,
+        created_at TEXT    NOT NULL,
+        expires_at TEXT    NOT NULL,
+        used_by    INTEGER,
+        used_at    TEXT
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
     (3, _V3_REWARDS_AND_COUPONS),
     (4, _V4_OFFERS_BROADCASTS_PREFERENCES),
+    (5, _V5_OWNERS),
 )

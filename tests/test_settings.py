@@ -11,18 +11,18 @@ import pytest
 from pydantic import ValidationError
 
 from bot.settings import Settings, describe_validation_error
+from tests.fakebot import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_owner_ids_are_comma_separated() -> None:
-    settings = Settings(_env_file=None, bot_token="t", owner_ids="1, 2,3")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, bot_token=TOKEN, owner_ids="1, 2,3")  # type: ignore[call-arg]
     assert settings.owner_ids == (1, 2, 3)
-    assert settings.is_owner(2) and not settings.is_owner(4)
 
 
 def test_defaults() -> None:
-    settings = Settings(_env_file=None, bot_token="t")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, bot_token=TOKEN)  # type: ignore[call-arg]
     assert settings.database_path == Path("./data/loyalty.db")
     assert settings.bot_api_base_url == "https://api.telegram.org/bot"
     assert settings.bot_file_base_url == "https://api.telegram.org/file/bot"
@@ -30,7 +30,7 @@ def test_defaults() -> None:
 
 
 def test_api_url_is_the_server_root() -> None:
-    settings = Settings(_env_file=None, bot_token="t", telegram_api_url="http://127.0.0.1:8081/")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, bot_token=TOKEN, telegram_api_url="http://127.0.0.1:8081/")  # type: ignore[call-arg]
     assert settings.bot_api_base_url == "http://127.0.0.1:8081/bot"
 
 
@@ -45,7 +45,7 @@ def test_api_url_is_the_server_root() -> None:
 )
 def test_malformed_settings_name_the_variable(overrides: dict[str, str], variable: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        Settings(_env_file=None, bot_token="t", **overrides)  # type: ignore[arg-type]
+        Settings(_env_file=None, bot_token=TOKEN, **overrides)  # type: ignore[arg-type]
     assert describe_validation_error(caught.value).startswith(f"{variable}: ")
 
 
@@ -69,7 +69,7 @@ def test_missing_token_stops_startup_with_one_clear_line(tmp_path: Path) -> None
 
 
 def test_malformed_setting_stops_startup_with_one_clear_line(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, {"PYTHONPATH": str(ROOT), "BOT_TOKEN": "x", "OWNER_IDS": "12,abc"})
+    result = run_cli(tmp_path, {"PYTHONPATH": str(ROOT), "BOT_TOKEN": TOKEN, "OWNER_IDS": "12,abc"})
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Configuration error: OWNER_IDS:")
@@ -77,11 +77,13 @@ def test_malformed_setting_stops_startup_with_one_clear_line(tmp_path: Path) -> 
 
 
 def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / ".env").write_text("BOT_TOKEN=from-file\nOWNER_IDS=7\n")
+    (tmp_path / ".env").write_text(
+        "BOT_TOKEN=42:from-file-abcdefghijklmnopqrstuvwxyz\nOWNER_IDS=7\n"
+    )
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     monkeypatch.delenv("OWNER_IDS", raising=False)
     monkeypatch.chdir(tmp_path)
     settings = Settings()  # type: ignore[call-arg]
-    assert settings.bot_token.get_secret_value() == "from-file"
+    assert settings.bot_token.get_secret_value() == "42:from-file-abcdefghijklmnopqrstuvwxyz"
     assert settings.owner_ids == (7,)
     assert "from-file" not in repr(settings)

@@ -48,6 +48,19 @@ def describe(error: Exception) -> str:
     return str(error)
 
 
+def read_rewards_file(path: Path) -> list[tuple[str, int]]:
+    """The (title, cost) pairs of a rewards file, or CatalogFileError saying what is wrong."""
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        return [
+            (check_title(str(item["title"])), check_cost(item["cost"]))
+            for item in data.get("rewards", [])
+        ]
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, RewardInvalid) as exc:
+        raise CatalogFileError(f"{path}: {describe(exc)}") from exc
+
+
 class CatalogService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -92,15 +105,7 @@ class CatalogService:
 
     async def seed(self, path: Path) -> int:
         """Add the file's rewards that the catalog lacks; changes made in the chat win."""
-        try:
-            with path.open("rb") as handle:
-                data = tomllib.load(handle)
-            items = [
-                (check_title(str(item["title"])), check_cost(item["cost"]))
-                for item in data.get("rewards", [])
-            ]
-        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, RewardInvalid) as exc:
-            raise CatalogFileError(f"{path}: {describe(exc)}") from exc
+        items = read_rewards_file(path)
         added = 0
         now = self._clock.now()
         async with self._db.transaction() as tx:

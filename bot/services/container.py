@@ -51,7 +51,7 @@ class Services:
     @classmethod
     async def _build(cls, settings: Settings, clock: Clock, db: Database) -> Services:
         key = await _signing_key(db, settings)
-        roles = RoleService(db, settings)
+        roles = RoleService(db, settings, clock)
         members = MembershipService(db, clock, settings, key)
         audience = AudienceService(db, clock, settings)
         coupons = CouponService(db, clock, settings)
