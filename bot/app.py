@@ -25,7 +25,7 @@ from bot.services.roles import Role
 from bot.settings import Settings
 from handlers import customer, errors, jobs, menus, owner, promotions, rewards, staff, start
 from handlers.broadcaster import Broadcaster
-from handlers.common import SERVICES_KEY, Callback
+from handlers.common import SERVICES_KEY, Callback, button_expired
 from handlers.texts import button_texts
 
 logger = logging.getLogger(__name__)
@@ -117,6 +117,9 @@ def register_handlers(application: App) -> None:
     )
     for prefix, callback in buttons:
         application.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}(:|$)"))
+    # After every button handler: a press nothing else takes (a finished conversation's
+    # buttons, old or forged data) is still answered, so no button is left spinning.
+    application.add_handler(CallbackQueryHandler(button_expired))
 
     def button(key: str) -> filters.BaseFilter:
         return private & filters.Text(button_texts(key))

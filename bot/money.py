@@ -124,9 +124,10 @@ def format_money(minor: int, currency: str, exponent: int = 2, locale: str = DEF
     return format_currency(Decimal(minor).scaleb(-exponent), currency, locale=locale)
 
 
-def format_number(value: Decimal, locale: str = DEFAULT_LOCALE) -> str:
-    """A plain number as the locale writes it, every decimal kept."""
-    return format_decimal(value, locale=locale, decimal_quantization=False)
+def example_amount(exponent: int = 2, locale: str = DEFAULT_LOCALE) -> str:
+    """How a barista would type 4.50 in this café ("4.50", "4,50", "450" for yen)."""
+    pattern = "0." + "0" * exponent if exponent else "0"
+    return format_decimal(Decimal(450).scaleb(-exponent), format=pattern, locale=locale)
 
 
 def format_reading(value: Decimal, currency: str, locale: str = DEFAULT_LOCALE) -> str:

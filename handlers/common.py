@@ -13,6 +13,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
+from bot.inputs import parse_int
 from bot.money import format_money
 from bot.services.container import Services
 from bot.services.issuing import Actor
@@ -163,17 +164,44 @@ def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> st
     return moment.astimezone(get_services(context).settings.tz).strftime(pattern)
 
 
-async def button_args(update: Update, parts: int) -> list[str] | None:
+async def button_args(
+    update: Update, context: Context, parts: int, *, numeric: tuple[int, ...] = ()
+) -> list[str] | None:
     """Answer a button press (stopping the client's spinner) and return its arguments.
 
-    Callback data is ``prefix:arg1:…``; None when it does not have ``parts`` arguments.
-    """
+    Callback data is ``prefix:arg1:…``. Data without ``parts`` arguments, or whose
+    arguments at the ``numeric`` positions are not strict whole numbers (``parse_int``),
+    is answered "This button has expired" and gives None: old, forged or garbled."""
     query = update.callback_query
     if query is None:
         return None
+    pieces = (query.data or "").split(":")[1:]
+    if len(pieces) != parts or any(parse_int(pieces[i]) is None for i in numeric):
+        await button_expired(update, context)
+        return None
     await query.answer()
-    pieces = (query.data or "").split(":")
-    return pieces[1:] if len(pieces) == parts + 1 else None
+    return pieces
+
+
+async def button_expired(update: Update, context: Context) -> None:
+    """The one answer for a button nothing handles any more."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(say(context, "button_expired"))
+
+
+async def edit_text(update: Update, text: str, **kwargs: Any) -> None:
+    """Edit the message a button was pressed on. A double tap that would change nothing is
+    done already (Telegram says "not modified"), not an error."""
+    query = update.callback_query
+    if query is None:
+        return
+    kwargs.setdefault("parse_mode", ParseMode.HTML)
+    try:
+        await query.edit_message_text(text, **kwargs)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def remove_buttons(update: Update) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TelegramError
 
 from handlers.common import Context, reply, say
 
@@ -18,6 +19,10 @@ async def on_error(update: object, context: Context) -> None:
         logger.info("A user has blocked the bot: %s", context.error)
         return
     logger.error("Unhandled error while processing an update", exc_info=context.error)
+    if isinstance(update, Update) and update.callback_query is not None:
+        # Stop the button's spinner; it may have been answered before the error.
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await reply(update, say(context, "error"))

@@ -13,6 +13,7 @@ from handlers.common import (
     Context,
     button_args,
     deep_link,
+    edit_text,
     get_services,
     local_time,
     main_keyboard,
@@ -61,8 +62,8 @@ async def staff_command(update: Update, context: Context) -> None:
 async def invite_pressed(update: Update, context: Context) -> None:
     """Create a one-time staff invite link."""
     query = update.callback_query
-    await button_args(update, 0)
-    assert query is not None and query.from_user is not None
+    if await button_args(update, context, 0) is None or query is None:
+        return
     invite = await get_services(context).staff.create_invite(query.from_user.id)
     await reply(
         update,
@@ -79,14 +80,11 @@ async def invite_pressed(update: Update, context: Context) -> None:
 async def remove_pressed(update: Update, context: Context) -> None:
     """Remove a staff member; their access ends with this tap."""
     query = update.callback_query
-    parsed = await button_args(update, 1)
-    if query is None or query.from_user is None or parsed is None:
-        return
-    target = parsed[0]
-    if not target.lstrip("-").isdigit():
+    parsed = await button_args(update, context, 1, numeric=(0,))
+    if query is None or parsed is None:
         return
     services = get_services(context)
-    removed = await services.staff.remove(query.from_user.id, int(target))
+    removed = await services.staff.remove(query.from_user.id, int(parsed[0]))
     if removed is None:
         await reply(update, say(context, "staff_not_found"))
         return
@@ -94,7 +92,7 @@ async def remove_pressed(update: Update, context: Context) -> None:
         context.bot, removed.chat_id, Role.CUSTOMER, services.settings.language
     )
     text, markup = await staff_overview(context)
-    await query.edit_message_text(text, reply_markup=markup, parse_mode="HTML")
+    await edit_text(update, text, reply_markup=markup)
     await reply(update, say(context, "staff_removed", name=removed.first_name))
     await notify(
         context,

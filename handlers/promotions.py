@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.inputs import parse_int
 from bot.offers import parse_audience, parse_local_datetime, parse_window
 from bot.services.offers import OfferNotFound
 from bot.services.roles import Role
@@ -29,6 +30,7 @@ from handlers.broadcaster import Broadcaster
 from handlers.common import (
     Context,
     button_args,
+    edit_text,
     get_services,
     local_time,
     member_only,
@@ -158,16 +160,18 @@ def audience_keyboard(context: Context, prefix: str) -> InlineKeyboardMarkup:
 
 def chosen_audience(context: Context, choice: str) -> str | None:
     """The audience a button names; None when the owner must still say how many days."""
-    if choice.startswith("t") and choice[1:].isdigit():
+    tier_index = parse_int(choice[1:]) if choice.startswith("t") else None
+    if tier_index is not None:
         tiers = get_services(context).settings.tiers
-        return f"tier:{tiers[int(choice[1:])].name}" if int(choice[1:]) < len(tiers) else "all"
+        return f"tier:{tiers[tier_index].name}" if tier_index < len(tiers) else "all"
     if choice == "lapsed":
         return None
     return "birthday" if choice == "birthday" else "all"
 
 
 def lapsed_days(text: str) -> str | None:
-    return f"lapsed:{int(text)}" if text.isdigit() and 0 < int(text) <= 3650 else None
+    days = parse_int(text, low=1, high=3650)
+    return None if days is None else f"lapsed:{days}"
 
 
 AudienceChosen = Callable[[Update, Context, str], Awaitable[int]]
@@ -282,9 +286,10 @@ async def offer_value(update: Update, context: Context) -> int:
                 raise InvalidOperation
             offer["multiplier"] = value
         else:
-            if not text.isdigit() or not 0 < int(text) <= 10_000:
+            bonus = parse_int(text, low=1, high=10_000)
+            if bonus is None:
                 raise InvalidOperation
-            offer["bonus"] = int(text)
+            offer["bonus"] = bonus
     except InvalidOperation:
         await ask(update, context, OFFER, f"offer_bad_{offer.get('kind', 'bonus')}")
         return O_VALUE
@@ -294,9 +299,10 @@ async def offer_value(update: Update, context: Context) -> int:
 
 async def offer_reward(update: Update, context: Context) -> int:
     args = await pressed(update)
-    if len(args) != 2 or not args[1].isdigit():
+    reward_id = parse_int(args[1]) if len(args) == 2 else None
+    if reward_id is None:
         return O_VALUE
-    draft(context, OFFER)["reward_id"] = int(args[1])
+    draft(context, OFFER)["reward_id"] = reward_id
     await ask(update, context, OFFER, "offer_ask_start")
     return O_START
 
@@ -523,9 +529,9 @@ offers_command = requires(Role.OWNER, otherwise=customer_offers)(owner_offers)
 @requires(Role.OWNER)
 async def end_offer_pressed(update: Update, context: Context) -> None:
     """End an offer early."""
-    args = await button_args(update, 1)
+    args = await button_args(update, context, 1, numeric=(0,))
     user = update.effective_user
-    if args is None or not args[0].isdigit() or user is None:
+    if args is None or user is None:
         return
     try:
         offer = await get_services(context).offers.end(user.id, int(args[0]))
@@ -635,7 +641,7 @@ async def broadcast_send(update: Update, context: Context) -> int:
     queued = say(context, "broadcast_queued", id=broadcast.id, count=broadcast.total)
     # The question turns into the confirmation: one message less in the owner's chat.
     if update.callback_query is not None:
-        await update.callback_query.edit_message_text(queued, parse_mode=ParseMode.HTML)
+        await edit_text(update, queued)
     else:
         await reply(update, queued)
     get_broadcaster(context).wake()
@@ -702,10 +708,9 @@ async def settings_command(update: Update, context: Context, member: Member) -> 
 
 async def promotions_pressed(update: Update, context: Context) -> None:
     """The promotions toggle. Receipts and coupon messages are not affected."""
-    args = await button_args(update, 1)
+    args = await button_args(update, context, 1)
     user = update.effective_user
-    query = update.callback_query
-    if args is None or args[0] not in ("0", "1") or user is None or query is None:
+    if args is None or args[0] not in ("0", "1") or user is None:
         return
     services = get_services(context)
     member = await services.members.find(user.id)
@@ -713,7 +718,7 @@ async def promotions_pressed(update: Update, context: Context) -> None:
         return
     await services.members.set_promotions(member, args[0] == "1")
     text, markup = await settings_view(context, member)
-    await query.edit_message_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+    await edit_text(update, text, reply_markup=markup)
 
 
 @member_only

@@ -6,6 +6,7 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.inputs import parse_int
 from bot.qr import render_png
 from bot.services import errors
 from bot.services.coupons import CouponView, display_code
@@ -101,9 +102,9 @@ async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
 
 async def redeem_pressed(update: Update, context: Context) -> None:
     """Redeem: debit the points and send the coupon. A double tap gives one coupon."""
-    parsed = await button_args(update, 1)
+    parsed = await button_args(update, context, 1, numeric=(0,))
     query, user = update.callback_query, update.effective_user
-    if parsed is None or not parsed[0].isdigit() or query is None or query.message is None:
+    if parsed is None or query is None or query.message is None:
         return
     if user is None:
         return
@@ -144,9 +145,9 @@ async def coupons_command(update: Update, context: Context, member: Member) -> N
 
 
 async def _own_coupon(update: Update, context: Context) -> tuple[Member, Coupon] | None:
-    parsed = await button_args(update, 1)
+    parsed = await button_args(update, context, 1, numeric=(0,))
     user = update.effective_user
-    if parsed is None or not parsed[0].isdigit() or user is None:
+    if parsed is None or user is None:
         return None
     services = get_services(context)
     member = await services.members.find(user.id)
@@ -219,7 +220,8 @@ async def cancel_confirmed(update: Update, context: Context) -> None:
 async def cancel_kept(update: Update, context: Context) -> None:
     """The customer changed their mind: keep the coupon."""
     query = update.callback_query
-    await button_args(update, 1)
+    if await button_args(update, context, 1) is None:
+        return
     if query is not None:
         await remove_buttons(update)
     await reply(update, say(context, "coupon_kept"))
@@ -324,9 +326,9 @@ async def redeem_command(update: Update, context: Context) -> None:
 @requires(Role.STAFF)
 async def confirm_pressed(update: Update, context: Context) -> None:
     """Hand over the reward. Of two baristas confirming at once, exactly one succeeds."""
-    parsed = await button_args(update, 1)
+    parsed = await button_args(update, context, 1, numeric=(0,))
     query = update.callback_query
-    if parsed is None or not parsed[0].isdigit() or query is None:
+    if parsed is None or query is None:
         return
     actor = await actor_of(update, context)
     try:
@@ -363,10 +365,11 @@ async def catalog_command(update: Update, context: Context) -> None:
             return
         change_cost = len(args) == 3 and args[0] == "cost"
         switch = len(args) == 2 and args[0] in ("on", "off")
-        if (change_cost or switch) and args[1].lstrip("#").isdigit():
+        reward_id = parse_int(args[1]) if change_cost or switch else None
+        if reward_id is not None:
             reward = await catalog.change(
                 user.id,
-                int(args[1].lstrip("#")),
+                reward_id,
                 cost=args[2] if change_cost else None,
                 active=(args[0] == "on") if switch else None,
             )

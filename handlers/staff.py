@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.money import format_number, format_reading
+from bot.inputs import parse_int
+from bot.money import example_amount, format_reading
 from bot.services import errors
 from bot.services.issuing import (
     Actor,
@@ -148,7 +148,7 @@ async def show_needs_category(update: Update, context: Context, needed: NeedsCat
             f"{category.name} ×{category.multiplier.normalize()}"
             if category.multiplier != 1
             else category.name,
-            callback_data=f"{CATEGORY}:{needed.scan.id}:{index}",
+            callback_data=f"{CATEGORY}:{needed.scan.id}:{index}:{needed.amount_minor}",
         )
         for index, category in enumerate(needed.categories)
     ]
@@ -176,7 +176,8 @@ async def show_duplicate(
     update: Update, context: Context, suspected: DuplicateSuspected, category_index: int | None
 ) -> None:
     previous = suspected.previous
-    again = f"{AGAIN}:{suspected.scan.id}:{'' if category_index is None else category_index}"
+    index = "" if category_index is None else category_index
+    again = f"{AGAIN}:{suspected.scan.id}:{index}:{suspected.amount_minor}"
     await reply(
         update,
         say(
@@ -230,11 +231,18 @@ async def explain(update: Update, context: Context, error: errors.ServiceError) 
             f"amount_{error.problem}",
             text=error.text[:40],
             max=money(context, settings.max_purchase_minor),
-            example=format_number(Decimal("4.50"), settings.locale),
+            example=example_amount(settings.currency_exponent, settings.locale),
             readings=" or ".join(
                 format_reading(value, settings.currency, settings.locale)
                 for value in error.readings
             ),
+        )
+    elif isinstance(error, errors.AmountReplaced):
+        text = say(
+            context,
+            "amount_replaced",
+            shown=money(context, error.shown_minor),
+            current=money(context, error.current_minor or 0),
         )
     else:
         key = {
@@ -357,37 +365,37 @@ async def amount_message(update: Update, context: Context) -> None:
 @requires(Role.STAFF)
 async def category_pressed(update: Update, context: Context) -> None:
     """The barista picked the category: issue the points."""
-    query = update.callback_query
-    parsed = await button_args(update, 2)
-    if query is None or parsed is None or not parsed[1].isdigit():
+    parsed = await button_args(update, context, 3, numeric=(1, 2))
+    if parsed is None:
         return
     await remove_buttons(update)
     actor = await actor_of(update, context)
-    scan_id, index = parsed[0], int(parsed[1])
-    await settle(
-        update, context, actor, get_services(context).issuing.issue(actor, scan_id, index), index
-    )
+    scan_id, index, amount = parsed[0], int(parsed[1]), int(parsed[2])
+    issuing = get_services(context).issuing
+    await settle(update, context, actor, issuing.issue(actor, scan_id, index, amount=amount), index)
 
 
 @requires(Role.STAFF)
 async def issue_again_pressed(update: Update, context: Context) -> None:
     """The barista confirmed that a suspected duplicate is a real second purchase."""
-    query = update.callback_query
-    parsed = await button_args(update, 2)
-    if query is None or parsed is None:
+    parsed = await button_args(update, context, 3, numeric=(2,))
+    if parsed is None or (parsed[1] and parse_int(parsed[1]) is None):
         return
     await remove_buttons(update)
     actor = await actor_of(update, context)
-    index = int(parsed[1]) if parsed[1].isdigit() else None
-    issuing = get_services(context).issuing
-    await settle(update, context, actor, issuing.issue(actor, parsed[0], index, force=True))
+    index = int(parsed[1]) if parsed[1] else None
+    # The amount on the duplicate warning is the one the barista confirms by pressing.
+    issue = get_services(context).issuing.issue(
+        actor, parsed[0], index, amount=int(parsed[2]), typed=True, force=True
+    )
+    await settle(update, context, actor, issue, index)
 
 
 @requires(Role.STAFF)
 async def cancel_pressed(update: Update, context: Context) -> None:
     """Abandon a scan; nothing is recorded."""
     query = update.callback_query
-    parsed = await button_args(update, 1)
+    parsed = await button_args(update, context, 1)
     if query is None or parsed is None:
         return
     actor = await actor_of(update, context)
@@ -443,9 +451,8 @@ async def undo_entry(update: Update, context: Context, actor: Actor, entry_id: i
 @requires(Role.STAFF)
 async def undo_pressed(update: Update, context: Context) -> None:
     """The Undo button under a confirmation."""
-    query = update.callback_query
-    parsed = await button_args(update, 1)
-    if query is None or parsed is None or not parsed[0].isdigit():
+    parsed = await button_args(update, context, 1, numeric=(0,))
+    if parsed is None:
         return
     actor = await actor_of(update, context)
     await undo_entry(update, context, actor, int(parsed[0]))
@@ -457,11 +464,12 @@ async def undo_command(update: Update, context: Context) -> None:
     """/undo: the barista's last purchase entry; /undo N: entry #N."""
     actor = await actor_of(update, context)
     args = context.args or []
-    if len(args) > 1 or (args and not args[0].lstrip("#").isdigit()):
+    entry_id = parse_int(args[0]) if len(args) == 1 else None
+    if len(args) > 1 or (args and entry_id is None):
         await reply(update, say(context, "undo_usage"))
         return
-    if args:
-        await undo_entry(update, context, actor, int(args[0].lstrip("#")))
+    if entry_id is not None:
+        await undo_entry(update, context, actor, entry_id)
         return
     latest = await get_services(context).issuing.latest_undoable(actor)
     if latest is None:

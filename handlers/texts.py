@@ -131,6 +131,10 @@ EN: Final[dict[str, str]] = {
     "amount_too_large": (
         "That is more than the {max} allowed per purchase. Check the amount and send it again."
     ),
+    "amount_replaced": (
+        "This button was for {shown}, but you changed the amount to {current} since. "
+        "Nothing was recorded: tap a category under {current}."
+    ),
     "zero_points": "{amount} earns no points ({rate} per {unit}). Nothing was recorded.",
     "pick_category": "{name} · {amount}\nWhich category?",
     "btn_cancel": "✖ Cancel",
@@ -425,6 +429,7 @@ EN: Final[dict[str, str]] = {
         "Restart the bot to get a new one in its log, or set OWNER_IDS."
     ),
     # Generic.
+    "button_expired": "This button has expired. Please start again from the menu.",
     "not_allowed": "Sorry, that's not available for your account.",
     "unknown_text": "I didn't catch that. Use the buttons below or /help.",
     "error": "Sorry, something went wrong on our side. Please try again in a moment.",

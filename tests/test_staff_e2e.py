@@ -420,3 +420,44 @@ async def test_help_shows_the_staff_section_only_to_staff(bot: BotHarness) -> No
     assert "For staff" in staff_help.body
     (customer_help,) = await alice.send("/help")
     assert "For staff" not in customer_help.body
+
+
+async def test_a_category_button_issues_the_amount_on_its_own_message(
+    bot_factory: BotFactory,
+) -> None:
+    bot = await bot_factory(categories="coffee, food")
+    anna = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(CUSTOMER_ID, "Alice")
+    await bot.scan(anna, alice)
+    (first,) = await anna.send("5")
+    (corrected,) = await anna.send("7")
+    assert "€5.00" in first.body and "€7.00" in corrected.body
+    # The earlier message's button: nothing is issued, and the barista is told why.
+    (refused,) = await anna.press(first, "coffee")
+    assert refused.body == (
+        "This button was for €5.00, but you changed the amount to €7.00 since. "
+        "Nothing was recorded: tap a category under €7.00."
+    )
+    assert await bot.ledger() == []
+    (confirmation,) = await anna.press(corrected, "food")
+    assert confirmation.body.startswith("✅ +7 points for Alice")
+    (entry,) = await bot.ledger()
+    assert (entry["amount_minor"], entry["points"], entry["category"]) == (700, 7, "food")
+
+
+async def test_amounts_in_a_comma_decimal_cafe(bot_factory: BotFactory) -> None:
+    bot = await bot_factory(locale="de_DE", timezone="Europe/Berlin")
+    anna = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(CUSTOMER_ID, "Alice")
+    await bot.scan(anna, alice)
+    (refused,) = await anna.send("1,000")
+    assert refused.body == (
+        "“1,000” could mean 1,00\xa0€ or 1.000,00\xa0€, so nothing was recorded. "
+        "Send it again without a thousands separator, e.g. 4,50."
+    )
+    assert await bot.ledger() == []
+    (confirmation,) = await anna.send("4,50")
+    assert confirmation.body.startswith("✅ +4 points for Alice")
+    assert "4,50\xa0€" in confirmation.body
+    (entry,) = await bot.ledger()
+    assert entry["amount_minor"] == 450

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from bot.clock import Clock
+from bot.inputs import parse_int
 from bot.services.errors import RewardInvalid, RewardUnavailable
 from storage import Database
 from storage import audit as audit_store
@@ -28,10 +29,10 @@ def check_title(title: str) -> str:
 
 
 def check_cost(cost: object) -> int:
-    text = str(cost).strip()
-    if not text.isdigit() or not 0 < int(text) <= MAX_COST:
+    points = parse_int(str(cost), low=1, high=MAX_COST)
+    if points is None:
         raise RewardInvalid("cost")
-    return int(text)
+    return points
 
 
 class CatalogFileError(ValueError):

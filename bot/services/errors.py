@@ -43,6 +43,15 @@ class NoOpenScan(ServiceError):
     """A barista sent an amount without scanning a card first."""
 
 
+class AmountReplaced(ServiceError):
+    """A category button under an amount the barista has since corrected."""
+
+    def __init__(self, shown_minor: int, current_minor: int | None) -> None:
+        super().__init__("amount replaced")
+        self.shown_minor = shown_minor
+        self.current_minor = current_minor
+
+
 class ScanClosed(ServiceError):
     """The scan was replaced by a newer one, cancelled, or is too old."""
 

@@ -20,6 +20,7 @@ from bot.money import AmountError, parse_amount
 from bot.offers import OfferEffect
 from bot.services.errors import (
     AmountInvalid,
+    AmountReplaced,
     EntryNotFound,
     NoOpenScan,
     NotUndoable,
@@ -92,11 +93,12 @@ class Reversed:
 
 
 class DuplicateSuspected(ServiceError):
-    def __init__(self, scan: Scan, previous: LedgerEntry, member: Member) -> None:
+    def __init__(self, scan: Scan, previous: LedgerEntry, member: Member, amount: int) -> None:
         super().__init__("duplicate")
         self.scan = scan
         self.previous = previous
         self.member = member
+        self.amount_minor = amount
 
 
 class LimitExceeded(ServiceError):
@@ -194,13 +196,15 @@ class IssuingService:
         if scan.entry_id is not None:
             return await self._already_issued(scan)
         amount = self.parse(text)
+        if not self._settings.categories:
+            return await self.issue(actor, scan.id, amount=amount, typed=True)
+        # The amount the category buttons will carry; a later correction replaces it, and
+        # buttons under the earlier amount then refuse instead of issuing the new one.
         async with self._db.transaction() as tx:
             await scan_store.set_amount(tx, scan.id, amount)
-        if self._settings.categories:
-            member = await self._members.get(scan.member_id)
-            assert member is not None
-            return NeedsCategory(scan, member, amount, self._settings.categories)
-        return await self.issue(actor, scan.id)
+        member = await self._members.get(scan.member_id)
+        assert member is not None
+        return NeedsCategory(scan, member, amount, self._settings.categories)
 
     async def _already_issued(self, scan: Scan) -> Issued:
         entry = await ledger_store.by_key(self._db.reader, scan_key(scan.id))
@@ -214,9 +218,15 @@ class IssuingService:
         scan_id: str,
         category_index: int | None = None,
         *,
+        amount: int,
+        typed: bool = False,
         force: bool = False,
     ) -> Issued:
-        """Turn a scan with an amount into exactly one ledger entry."""
+        """Turn a scan into exactly one ledger entry for ``amount``, what the barista saw.
+
+        ``typed``: the barista just sent this amount, so it becomes the scan's amount in
+        this same transaction. Otherwise it came on a button, and a scan whose amount was
+        corrected since refuses it (AmountReplaced) rather than issue a different sum."""
         now = self._clock.now()
         refusal: LimitExceeded | None = None
         async with self._db.transaction() as tx:
@@ -228,19 +238,20 @@ class IssuingService:
             assert member is not None
             if existing is not None:
                 return Issued(existing, member, created=False, tier=await self._tier(tx, member))
-            if not scan.is_open or scan.amount_minor is None:
-                raise ScanClosed
-            if now - scan.created_at > SCAN_VALIDITY:
+            if not scan.is_open or now - scan.created_at > SCAN_VALIDITY:
                 raise ScanClosed
             if member.tg_user_id == actor.tg_user_id:
                 raise SelfIssue
-            amount = scan.amount_minor
+            if typed:
+                await scan_store.set_amount(tx, scan.id, amount)
+            elif scan.amount_minor != amount:
+                raise AmountReplaced(amount, scan.amount_minor)
             if not force:
                 previous = await ledger_store.similar_purchase_since(
                     tx, member.id, amount, now - DUPLICATE_WINDOW
                 )
                 if previous is not None:
-                    raise DuplicateSuspected(scan, previous, member)
+                    raise DuplicateSuspected(scan, previous, member, amount)
             category = self._category(category_index)
             earned_before = await ledger_store.earned_since(tx, member.id, now - TIER_PERIOD)
             tier = tier_for(earned_before, self._settings.tiers)
