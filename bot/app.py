@@ -137,6 +137,10 @@ def register_handlers(application: App) -> None:
     # Last: free text is an amount from staff; anything else gets a pointer to the buttons.
     # Commands we do not know fall through to the same reply.
     application.add_handler(MessageHandler(private & filters.TEXT, staff.amount_message))
+    # Stickers, voice notes, files…: a pointer to the buttons rather than silence.
+    application.add_handler(
+        MessageHandler(private & ~filters.StatusUpdate.ALL, customer.unknown_text)
+    )
     application.add_error_handler(errors.on_error)
 
     job_queue = application.job_queue
