@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, TypeAlias
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -18,8 +17,10 @@ from telegram.ext import (
     SimpleUpdateProcessor,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
+from bot.retry import RetryOnce
 from bot.services.container import Services
 from bot.services.roles import Role
 from bot.settings import Settings
@@ -45,22 +46,23 @@ def build_application(
     update_processor: BaseUpdateProcessor | None = None,
 ) -> App:
     """Build the bot. Nothing is opened here; services start in post_init."""
+    clock = clock or Clock()
     application = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_file_base_url)
         .concurrent_updates(update_processor or SimpleUpdateProcessor(MAX_CONCURRENT_UPDATES))
-        # No throttling here (the broadcast worker paces itself, interactive replies must
-        # not wait behind it); only a 429's retry_after is waited out, at most twice.
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=2))
+        # Interactive replies only: a 429 is retried for that one request. Broadcasts have
+        # their own Bot and pacing (see on_startup), so they never slow these.
+        .rate_limiter(RetryOnce(clock))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
         .build()
     )
     application.bot_data[SETTINGS_KEY] = settings
-    application.bot_data[CLOCK_KEY] = clock or Clock()
+    application.bot_data[CLOCK_KEY] = clock
     register_handlers(application)
     return application
 
@@ -164,7 +166,16 @@ async def on_startup(application: App) -> None:
     settings: Settings = application.bot_data[SETTINGS_KEY]
     services = await Services.open(settings, application.bot_data[CLOCK_KEY])
     application.bot_data[SERVICES_KEY] = services
-    broadcaster = Broadcaster(application.bot, services)
+    # Bulk sending gets a Bot of its own: its own connections, no rate limiter shared
+    # with the replies people at the counter are waiting for.
+    bulk_bot = Bot(
+        settings.bot_token.get_secret_value(),
+        base_url=settings.bot_api_base_url,
+        base_file_url=settings.bot_file_base_url,
+        request=HTTPXRequest(connection_pool_size=2),
+    )
+    await bulk_bot.initialize()
+    broadcaster = Broadcaster(bulk_bot, services)
     application.bot_data[promotions.BROADCASTER_KEY] = broadcaster
     broadcaster.start()  # resumes any broadcast a restart interrupted
     await menus.install_default_menu(application.bot, settings.language)
@@ -187,6 +198,7 @@ async def on_stop(application: App) -> None:
     broadcaster: Broadcaster | None = application.bot_data.pop(promotions.BROADCASTER_KEY, None)
     if broadcaster is not None:
         await broadcaster.stop()
+        await broadcaster.bot.shutdown()
 
 
 async def on_shutdown(application: App) -> None:

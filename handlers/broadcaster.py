@@ -1,10 +1,11 @@
-"""Delivers broadcasts from the persistent queue, paced by its own limiter.
+"""Delivers broadcasts from the persistent queue, with its own Bot, pacing and back-off.
 
-Interactive replies never wait behind a broadcast: only this worker passes through its
-limiter (at most ``BROADCAST_RATE`` messages a second overall, and never two messages to
-one chat within a second). Each recipient is marked in the database right after Telegram
-accepts their message, so after a crash or restart delivery resumes where it stopped; only
-a message in flight at the very moment of a crash can be sent twice.
+Interactive replies never wait behind a broadcast: this worker sends through a Bot of its
+own, paced by its own :class:`Pacer` (at most ``BROADCAST_RATE`` messages a second
+overall, never two to one chat within a second), and waits out its own 429s. Each
+recipient is marked in the database right after Telegram accepts their message, so after
+a crash or restart delivery resumes where it stopped; only a message in flight at the very
+moment of a crash can be sent twice. All waiting goes through the injectable clock.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-import warnings
-from datetime import timedelta
 
-from aiolimiter import AsyncLimiter
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.pacing import Pacer
+from bot.retry import retry_seconds
 from bot.services.container import Services
 from handlers.texts import t
 from storage.broadcasts import Broadcast, Counts, Recipient
@@ -29,17 +28,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = (2.0, 8.0)
-PER_CHAT_GAP_SECONDS = 1.0
 PROGRESS_EVERY_SECONDS = 3.0
 IDLE_POLL_SECONDS = 30.0
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    """``retry_after`` is an int or a timedelta depending on PTB's settings."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PTB warns that the int form is deprecated
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Broadcaster:
@@ -49,9 +39,8 @@ class Broadcaster:
         self.bot = bot
         self.services = services
         self.rate = services.settings.broadcast_rate
-        # Capacity 1: smooth pacing, so no one-second window ever holds more than ~rate.
-        self._limiter = AsyncLimiter(1, 1 / self.rate)
-        self._last_sent_to: dict[int, float] = {}
+        self.clock = services.clock
+        self._pacer = Pacer(self.clock, self.rate)
         self._retry_at: dict[tuple[int, int], float] = {}
         self._wake = asyncio.Event()
         self._stopping = False
@@ -93,12 +82,15 @@ class Broadcaster:
                 await self._sleep(5)
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake up early when asked to stop."""
+        """Sleep on the clock, but wake up early when asked to stop."""
         self._wake.clear()
         if self._stopping:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (sleeper, waker):
+            task.cancel()
 
     async def _deliver(self, broadcast: Broadcast) -> None:
         progress = Progress(self, broadcast)
@@ -117,36 +109,30 @@ class Broadcaster:
                 if self._stopping:
                     return
                 after = recipient.member_id
-                if self._retry_at.get((broadcast.id, recipient.member_id), 0) > time.monotonic():
+                if self._retry_at.get((broadcast.id, recipient.member_id), 0) > self.now():
                     continue
-                await self._send(broadcast, recipient)
+                await self._send(broadcast, recipient, progress)
                 await progress.update()
         if not self._stopping:
             await queue.finish(broadcast.id)
             await progress.finish()
             logger.info("Broadcast %s finished", broadcast.id)
 
+    def now(self) -> float:
+        return self.clock.monotonic()
+
     def _seconds_to_next_retry(self, broadcast_id: int) -> float:
         waits = [at for (bid, _), at in self._retry_at.items() if bid == broadcast_id]
-        return max(0.05, min(waits, default=time.monotonic()) - time.monotonic())
+        return max(0.05, min(waits, default=self.now()) - self.now())
 
     async def pace(self, chat_id: int) -> None:
         """Wait for this worker's turn: its overall rate and one message per chat a second."""
-        last = self._last_sent_to.get(chat_id)
-        if last is not None:
-            gap = PER_CHAT_GAP_SECONDS - (time.monotonic() - last)
-            if gap > 0:
-                await asyncio.sleep(gap)
-        await self._limiter.acquire()
+        await self._pacer.wait(chat_id)
 
     def sent_to(self, chat_id: int) -> None:
-        now = time.monotonic()
-        self._last_sent_to[chat_id] = now
-        if len(self._last_sent_to) > 10_000:
-            cutoff = now - PER_CHAT_GAP_SECONDS
-            self._last_sent_to = {c: t for c, t in self._last_sent_to.items() if t > cutoff}
+        self._pacer.sent(chat_id)
 
-    async def _send(self, broadcast: Broadcast, recipient: Recipient) -> None:
+    async def _send(self, broadcast: Broadcast, recipient: Recipient, progress: Progress) -> None:
         """Send one message and record the outcome."""
         queue = self.services.broadcasts
         key = (broadcast.id, recipient.member_id)
@@ -167,6 +153,7 @@ class Broadcaster:
             seconds = retry_seconds(error)
             logger.warning("Broadcast %s: Telegram asked to wait %s s", broadcast.id, seconds)
             self.paused_for = seconds
+            await progress.update(force=True)
             await self._sleep(seconds)
             self.paused_for = 0.0
             return  # still pending: it is sent on the next pass
@@ -179,7 +166,7 @@ class Broadcaster:
             await queue.failed(recipient, str(error), final=final)
             if not final:
                 delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
-                self._retry_at[key] = time.monotonic() + delay
+                self._retry_at[key] = self.now() + delay
         else:
             self._retry_at.pop(key, None)
             await queue.sent(recipient)
@@ -219,7 +206,7 @@ class Progress:
     async def update(self, *, force: bool = False) -> None:
         if self._chat_id is None:
             return
-        now = time.monotonic()
+        now = self._worker.now()
         if not force and now - self._last < PROGRESS_EVERY_SECONDS:
             return
         self._last = now
@@ -244,6 +231,11 @@ class Progress:
                     text, self._chat_id, self._message_id, parse_mode=ParseMode.HTML
                 )
             self._last_text = text
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                self._last_text = text  # it already says this (after a restart, say)
+            else:
+                logger.info("Could not update broadcast progress: %s", error)
         except TelegramError as error:
             logger.info("Could not update broadcast progress: %s", error)
 

@@ -394,7 +394,7 @@ EN: Final[dict[str, str]] = {
         "📣 Broadcast #{id}: sent {sent} · remaining {pending} · failed {failed} · "
         "blocked {blocked}\nAbout {eta} left."
     ),
-    "broadcast_paused": "\n⏸ Telegram asked us to slow down: paused for {seconds} s.",
+    "broadcast_paused": "\n⏸ Paused by Telegram for {seconds} s; it goes on by itself.",
     "broadcast_done": (
         "✅ Broadcast #{id} finished: {sent} sent, {failed} failed, {blocked} blocked the bot."
     ),

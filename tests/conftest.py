@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,14 +28,30 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 class FakeClock(Clock):
+    """Time that tests move. A sleep moves it at once (no real waiting), unless a test
+    sets ``hold_sleeps``: then sleepers wait until the test advances past their end."""
+
     def __init__(self, start: datetime = START) -> None:
         self.current = start
+        self.hold_sleeps = False
 
     def now(self) -> datetime:
         return self.current
 
+    def monotonic(self) -> float:
+        return (self.current - START).total_seconds()
+
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
+
+    async def sleep(self, seconds: float) -> None:
+        end = self.current + timedelta(seconds=max(seconds, 0))
+        if not self.hold_sleeps:
+            self.current = max(self.current, end)
+            await asyncio.sleep(0)
+            return
+        while self.current < end:  # noqa: ASYNC110 - advance() is plain code, not a coroutine
+            await asyncio.sleep(0.005)
 
 
 def make_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
@@ -134,8 +151,9 @@ async def stop_bot(harness: BotHarness) -> None:
 
 
 @pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
+async def fake(clock: FakeClock) -> AsyncIterator[FakeTelegram]:
+    # The fake judges Telegram's flood limits on the same clock the bot paces itself by.
+    server = FakeTelegram(monotonic=clock.monotonic)
     await server.start()
     yield server
     await server.stop()

@@ -17,6 +17,7 @@ import json
 import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -278,8 +279,9 @@ class FakeUser:
 class FakeTelegram:
     """The fake Bot API server. ``await start()``, then point TELEGRAM_API_URL at ``url``."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.token = token
+        self.monotonic = monotonic  # the clock flood limits are judged by
         self.ids = itertools.count(1)
         self.updates: list[dict[str, Any]] = []
         self._update_added = asyncio.Event()
@@ -348,7 +350,7 @@ class FakeTelegram:
         self._inject_errors.extend([(chat_id, ApiError(code, description))] * times)
 
     def _throttle(self, chat_id: int, method: str) -> None:
-        now = time.monotonic()
+        now = self.monotonic()
         for index, (target, error) in enumerate(self._inject_errors):
             if target == chat_id:
                 del self._inject_errors[index]
