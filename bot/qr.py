@@ -6,7 +6,7 @@ import io
 
 import qrcode
 import zxingcpp
-from PIL import Image
+from PIL import Image, ImageDraw
 from qrcode.constants import ERROR_CORRECT_M
 
 
@@ -29,3 +29,18 @@ def decode(image_bytes: bytes) -> list[str]:
         return []
     results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
     return [result.text for result in results if result.valid]
+
+
+def render_void_png(data: str, *, box_size: int = 10) -> bytes:
+    """The same QR, faded and struck through: what a used or expired coupon shows, so no
+    live-looking code stays in the chat."""
+    image = Image.open(io.BytesIO(render_png(data, box_size=box_size))).convert("RGB")
+    faded = Image.blend(image, Image.new("RGB", image.size, "white"), 0.8)
+    draw = ImageDraw.Draw(faded)
+    width, height = faded.size
+    stroke = max(6, width // 40)
+    draw.line((0, 0, width, height), fill=(200, 30, 30), width=stroke)
+    draw.line((0, height, width, 0), fill=(200, 30, 30), width=stroke)
+    buffer = io.BytesIO()
+    faded.save(buffer, format="PNG")
+    return buffer.getvalue()

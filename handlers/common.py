@@ -165,13 +165,19 @@ def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> st
 
 
 async def button_args(
-    update: Update, context: Context, parts: int, *, numeric: tuple[int, ...] = ()
+    update: Update,
+    context: Context,
+    parts: int,
+    *,
+    numeric: tuple[int, ...] = (),
+    answer: bool = True,
 ) -> list[str] | None:
     """Answer a button press (stopping the client's spinner) and return its arguments.
 
     Callback data is ``prefix:arg1:…``. Data without ``parts`` arguments, or whose
     arguments at the ``numeric`` positions are not strict whole numbers (``parse_int``),
-    is answered "This button has expired" and gives None: old, forged or garbled."""
+    is answered "This button has expired" and gives None: old, forged or garbled.
+    ``answer=False`` leaves a valid press for the caller to answer, with a text of its own."""
     query = update.callback_query
     if query is None:
         return None
@@ -179,7 +185,8 @@ async def button_args(
     if len(pieces) != parts or any(parse_int(pieces[i]) is None for i in numeric):
         await button_expired(update, context)
         return None
-    await query.answer()
+    if answer:
+        await query.answer()
     return pieces
 
 

@@ -6,6 +6,7 @@ import logging
 
 from handlers.common import Context, get_services, notify, say
 from handlers.promotions import get_broadcaster
+from handlers.rewards import retire_coupon_messages
 from storage.offers import Offer
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ async def expire_coupons(context: Context) -> None:
                 balance=view.member.balance,
             ),
         )
+        await retire_coupon_messages(context, view.coupon)
     if expired:
         logger.info("Expired and refunded %s coupons", len(expired))
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from bot.inputs import parse_int
-from bot.qr import render_png
+from bot.qr import render_png, render_void_png
 from bot.services import errors
 from bot.services.coupons import CouponView, display_code
 from bot.services.roles import Role
@@ -83,7 +86,7 @@ async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
         code=display_code(coupon.code),
         date=local_time(context, coupon.expires_at, DATE),
     )
-    await context.bot.send_photo(
+    message = await context.bot.send_photo(
         chat_id,
         render_png(deep_link(context, coupon.token)),
         caption=caption,
@@ -98,33 +101,63 @@ async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
             ]
         ),
     )
+    await get_services(context).coupons.remember_message(coupon, chat_id, message.message_id)
+
+
+async def retire_coupon_messages(context: Context, coupon: Coupon) -> None:
+    """Every message that showed this coupon's QR now says it is closed, with a struck-out
+    code and no buttons, so nobody shows a dead coupon at the counter."""
+    caption = say(
+        context,
+        f"coupon_closed_{coupon.state.value}",
+        title=coupon.title,
+        date=local_time(context, coupon.closed_at or coupon.expires_at, DATE),
+    )
+    image = await asyncio.to_thread(render_void_png, deep_link(context, coupon.token))
+    file_id: str | None = None
+    for chat_id, message_id in await get_services(context).coupons.messages_of(coupon):
+        media = InputMediaPhoto(file_id or image, caption=caption, parse_mode=ParseMode.HTML)
+        try:
+            edited = await context.bot.edit_message_media(
+                media, chat_id=chat_id, message_id=message_id, reply_markup=None
+            )
+        except TelegramError as exc:  # deleted by the customer, blocked bot…
+            logger.info("Could not retire coupon %s message %s: %s", coupon.id, message_id, exc)
+            continue
+        if isinstance(edited, Message) and edited.photo:
+            file_id = edited.photo[-1].file_id  # upload the image once
 
 
 async def redeem_pressed(update: Update, context: Context) -> None:
-    """Redeem: debit the points and send the coupon. A double tap gives one coupon."""
-    parsed = await button_args(update, context, 1, numeric=(0,))
+    """Redeem: debit the points and send the coupon. A double tap gives one coupon, sent once."""
+    parsed = await button_args(update, context, 1, numeric=(0,), answer=False)
     query, user = update.callback_query, update.effective_user
-    if parsed is None or query is None or query.message is None:
-        return
-    if user is None:
+    if parsed is None or query is None or query.message is None or user is None:
         return
     reward_id, message_id = int(parsed[0]), query.message.message_id
     services = get_services(context)
     member = await services.members.find(user.id)
     if member is None:
+        await query.answer()
         await reply(update, say(context, "not_a_member"))
         return
-    # One coupon per button press: a double tap or a re-delivered update finds this key.
-    key = f"redeem:{member.id}:{message_id}:{reward_id}"
+    button = f"redeem:{member.id}:{message_id}:{reward_id}"
     try:
-        view = await services.coupons.redeem(member, reward_id, key)
+        redeemed = await services.coupons.redeem(member, reward_id, button)
     except errors.NotEnoughPoints as short:
+        await query.answer()
         await reply(update, say(context, "not_enough_points", missing=short.missing))
         return
     except errors.RewardUnavailable:
+        await query.answer()
         await reply(update, say(context, "reward_unavailable"))
         return
-    await send_coupon(context, member.chat_id, view)
+    if not redeemed.created:
+        # Its coupon from this button is still open (and in the chat): no second photo.
+        await query.answer(say(context, "coupon_still_open", title=redeemed.view.coupon.title))
+        return
+    await query.answer()
+    await send_coupon(context, member.chat_id, redeemed.view)
 
 
 @member_only
@@ -178,6 +211,9 @@ async def cancel_asked(update: Update, context: Context) -> None:
     if found is None:
         return
     _, coupon = found
+    if coupon.state is not CouponState.ISSUED:
+        await reply(update, closed_text(context, coupon))
+        return
     await reply(
         update,
         say(context, "cancel_coupon_question", title=coupon.title, cost=coupon.cost),
@@ -215,6 +251,7 @@ async def cancel_confirmed(update: Update, context: Context) -> None:
         update,
         say(context, "coupon_cancelled", cost=view.coupon.cost, balance=view.member.balance),
     )
+    await retire_coupon_messages(context, view.coupon)
 
 
 async def cancel_kept(update: Update, context: Context) -> None:
@@ -343,6 +380,7 @@ async def confirm_pressed(update: Update, context: Context) -> None:
     title, name = view.coupon.title, view.member.first_name
     await reply(update, say(context, "coupon_confirmed", title=title, name=name))
     await notify(context, view.member.chat_id, say(context, "coupon_redeemed_notice", title=title))
+    await retire_coupon_messages(context, view.coupon)
 
 
 # -- owners: the catalog -------------------------------------------------------------------

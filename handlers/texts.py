@@ -243,6 +243,15 @@ EN: Final[dict[str, str]] = {
     "coupon_cancelled": (
         "Coupon cancelled: {cost} points are back. Balance: <b>{balance}</b> points."
     ),
+    "coupon_still_open": (
+        "Your {title} coupon is already in the chat above. Show it at the counter."
+    ),
+    "coupon_closed_redeemed": "✅ <b>{title}</b>: used on {date}. This code no longer works.",
+    "coupon_closed_cancelled": (
+        "↩️ <b>{title}</b>: cancelled on {date}; its points were refunded. "
+        "This code no longer works."
+    ),
+    "coupon_closed_expired": ("⌛ <b>{title}</b>: expired on {date}. This code no longer works."),
     "coupon_kept": "Great — your coupon is still valid.",
     "not_enough_points": "You need {missing} more points for that reward. Keep collecting!",
     "reward_unavailable": (

@@ -150,3 +150,22 @@ async def close(
         (state.value, to_db(now), by, by_name, refund_entry_id, coupon_id),
     )
     return cur.rowcount == 1
+
+
+async def remember_message(
+    tx: aiosqlite.Connection, coupon_id: int, chat_id: int, message_id: int
+) -> None:
+    """A message that shows the coupon's QR, to be edited when the coupon closes."""
+    await tx.execute(
+        "INSERT INTO coupon_messages (coupon_id, chat_id, message_id) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        (coupon_id, chat_id, message_id),
+    )
+
+
+async def messages(conn: aiosqlite.Connection, coupon_id: int) -> list[tuple[int, int]]:
+    async with conn.execute(
+        "SELECT chat_id, message_id FROM coupon_messages WHERE coupon_id = ? ORDER BY message_id",
+        (coupon_id,),
+    ) as cur:
+        return [(int(row[0]), int(row[1])) for row in await cur.fetchall()]

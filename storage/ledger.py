@@ -196,3 +196,13 @@ async def latest_by_actor(
     ) as cur:
         row = await cur.fetchone()
     return _entry(row) if row else None
+
+
+async def keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> list[str]:
+    """Idempotency keys ``prefix:…`` (a range on the unique index, newest first)."""
+    async with conn.execute(
+        "SELECT idempotency_key FROM ledger"
+        " WHERE idempotency_key > ? AND idempotency_key < ? ORDER BY id DESC",
+        (f"{prefix}:", f"{prefix};"),
+    ) as cur:
+        return [str(row[0]) for row in await cur.fetchall()]

@@ -279,10 +279,23 @@ _V5_OWNERS: tuple[str, ...] = (
     """,
 )
 
+_V6_COUPON_MESSAGES: tuple[str, ...] = (
+    # Every message that shows a coupon's QR, so all are edited when the coupon closes.
+    """
+    CREATE TABLE coupon_messages (
+        coupon_id  INTEGER NOT NULL REFERENCES coupons(id),
+        chat_id    INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        PRIMARY KEY (coupon_id, chat_id, message_id)
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
     (3, _V3_REWARDS_AND_COUPONS),
     (4, _V4_OFFERS_BROADCASTS_PREFERENCES),
     (5, _V5_OWNERS),
+    (6, _V6_COUPON_MESSAGES),
 )

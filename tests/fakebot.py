@@ -698,6 +698,22 @@ class FakeTelegram:
         message.edits += 1
         return self.message_json(message)
 
+    async def _m_editMessageMedia(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        message = self._find(params)
+        media = params.get("media") or {}
+        if media.get("type") != "photo" or message.photo is None:
+            raise ApiError(400, "Bad Request: there is no photo in the message to edit")
+        caption = media.get("caption")
+        if caption is not None:
+            self._check_text(caption, media.get("parse_mode"), MAX_CAPTION, "caption")
+        self._check_markup(params.get("reply_markup"))
+        content, file_id = self._upload(media.get("media"), files, "media")
+        message.photo, message.photo_file_id = content, file_id
+        message.caption, message.parse_mode = caption, media.get("parse_mode")
+        message.reply_markup = params.get("reply_markup")
+        message.edits += 1
+        return self.message_json(message)
+
     async def _m_editMessageReplyMarkup(
         self, params: dict[str, Any], files: dict[str, bytes]
     ) -> Any:

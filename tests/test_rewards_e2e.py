@@ -6,6 +6,7 @@ import asyncio
 import re
 from pathlib import Path
 
+from bot.qr import decode
 from bot.tokens import LinkKind, random_token
 from tests.conftest import BotFactory, BotHarness
 from tests.fakebot import FakeUser, SentMessage
@@ -160,6 +161,7 @@ async def test_two_baristas_confirming_at_once_give_one_redemption(bot: BotHarne
 async def test_cancel_refunds_and_the_coupon_is_dead(bot: BotHarness) -> None:
     barista, alice = await setup(bot)
     coupon = await get_coupon(alice)
+    printed = coupon.photo  # e.g. a screenshot the customer kept
     (question,) = await alice.press(coupon, "Cancel coupon")
     assert question.body == "Cancel your Espresso coupon and get 5 points back?"
     (kept,) = await alice.press(question, "Keep it")
@@ -171,7 +173,12 @@ async def test_cancel_refunds_and_the_coupon_is_dead(bot: BotHarness) -> None:
     (row,) = await coupon_rows(bot)
     assert row["state"] == "cancelled" and row["refund_entry_id"] is not None
     assert [e["kind"] for e in await bot.ledger()] == ["earn", "redeem", "refund"]
-    (scanned,) = await barista.send(f"/start {qr_payload(coupon.photo)}")
+    # The coupon message itself now says so, with a struck-out code and no buttons.
+    assert coupon.body == (
+        "↩️ Espresso: cancelled on 23 Nov 2026; its points were refunded. This code no longer works."
+    )
+    assert coupon.buttons == [] and decode(coupon.photo or b"") == []
+    (scanned,) = await barista.send(f"/start {qr_payload(printed)}")
     assert "the customer cancelled this coupon" in scanned.body
     bot.fake.expected_errors.add("message is not modified")  # the buttons are gone already
     (twice,) = await alice.press_data(question, yes)
@@ -182,6 +189,7 @@ async def test_cancel_refunds_and_the_coupon_is_dead(bot: BotHarness) -> None:
 async def test_expired_coupons_are_refunded_by_the_job(bot: BotHarness) -> None:
     barista, alice = await setup(bot)
     coupon = await get_coupon(alice)
+    printed = coupon.photo
     bot.clock.advance(days=29)
     await run_expiry_job(bot)
     assert (await coupon_rows(bot))[0]["state"] == "issued"
@@ -194,7 +202,9 @@ async def test_expired_coupons_are_refunded_by_the_job(bot: BotHarness) -> None:
     assert row["state"] == "expired"
     await run_expiry_job(bot)  # nothing left to do, nothing sent twice
     assert sum("expired unused" in m.body for m in alice.messages) == 1
-    (scanned,) = await barista.send(f"/start {qr_payload(coupon.photo)}")
+    assert coupon.body == "⌛ Espresso: expired on 23 Dec 2026. This code no longer works."
+    assert coupon.buttons == [] and coupon.edits == 1
+    (scanned,) = await barista.send(f"/start {qr_payload(printed)}")
     assert (
         scanned.body == "⛔ Espresso: this coupon expired on 23 Dec 2026; its points were refunded."
     )
@@ -349,3 +359,42 @@ async def test_a_long_catalog_is_split_into_messages_telegram_accepts(bot: BotHa
     listed = "\n".join(part.body for part in parts)
     assert listed.count("Seasonal special") == 120
     assert "/catalog add 150 Croissant" in parts[-1].body
+
+
+async def test_a_redeem_button_gives_one_open_coupon_then_a_new_one_once_it_closes(
+    bot: BotHarness,
+) -> None:
+    barista, alice = await setup(bot, amount="20")
+    (listing,) = await alice.send("🎁 Rewards")
+    data = listing.button("Redeem Espresso").callback_data or ""
+
+    # A double tap: one debit, one photo, and the second tap is told where the coupon is.
+    await asyncio.gather(alice.press_data(listing, data), alice.press_data(listing, data))
+    photos = [m for m in alice.messages if m.method == "sendPhoto" and "Coupon for" in m.body]
+    assert len(photos) == 1 and len(await coupon_rows(bot)) == 1
+    answers = [a.get("text") for a in bot.fake.callback_answers[-2:]]
+    assert "Your Espresso coupon is already in the chat above. Show it at the counter." in answers
+    first = photos[0]
+
+    # A later press while that coupon is still open sends nothing and charges nothing.
+    assert await alice.press_data(listing, data) == []
+    assert (await bot.services.members.find(CUSTOMER_ID)).balance == 15  # type: ignore[union-attr]
+
+    # Used at the counter: the customer's coupon message says so, with no live code.
+    (shown,) = await barista.send(f"/start {qr_payload(first.photo)}")
+    await barista.press(shown, "Confirm")
+    assert first.body == "✅ Espresso: used on 23 Nov 2026. This code no longer works."
+    assert first.buttons == [] and decode(first.photo or b"") == []
+    # Cancelling a used coupon (an old button) is refused at once, without a question.
+    (refused,) = await alice.press_data(first, f"ccx:{(await coupon_rows(bot))[0]['id']}")
+    assert refused.body.startswith("⛔ Espresso: already redeemed at 09:00 by Anna")
+
+    # The same Redeem button now gives a new coupon: another code, another debit.
+    (second,) = await alice.press_data(listing, data)
+    assert second.method == "sendPhoto"
+    rows = await coupon_rows(bot)
+    assert [row["state"] for row in rows] == ["redeemed", "issued"]
+    assert rows[0]["code"] != rows[1]["code"]
+    assert (await bot.services.members.find(CUSTOMER_ID)).balance == 10  # type: ignore[union-attr]
+    kinds = [e["kind"] for e in await bot.ledger()]
+    assert kinds == ["earn", "redeem", "redeem"]

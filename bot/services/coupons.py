@@ -45,6 +45,12 @@ class CouponView:
     member: Member
 
 
+@dataclass(frozen=True, slots=True)
+class Redeemed:
+    view: CouponView
+    created: bool  # False: the button's earlier coupon, still open, was found
+
+
 def display_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
@@ -57,15 +63,23 @@ class CouponService:
 
     # -- customers ---------------------------------------------------------------------
 
-    async def redeem(self, member: Member, reward_id: int, key: str) -> CouponView:
-        """Debit the points and issue the coupon in one transaction (idempotent per ``key``)."""
+    async def redeem(self, member: Member, reward_id: int, button: str) -> Redeemed:
+        """Debit the points and issue the coupon in one transaction.
+
+        ``button`` names the Redeem button pressed (its message and reward). While the
+        coupon it gave is still open, pressing it again (a double tap, a re-delivered
+        update) gives that same coupon, not a second one; once that coupon is used,
+        cancelled or expired, the next press redeems afresh."""
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            debit = await ledger_store.by_key(tx, key)
-            if debit is not None:
+            earlier = await ledger_store.keys_with_prefix(tx, button)
+            if earlier:
+                debit = await ledger_store.by_key(tx, earlier[0])
+                assert debit is not None
                 existing = await coupon_store.by_debit_entry(tx, debit.id)
                 assert existing is not None
-                return await self._view(tx, existing)
+                if existing.state is CouponState.ISSUED:
+                    return Redeemed(await self._view(tx, existing), created=False)
             reward = await reward_store.get(tx, reward_id)
             if reward is None or not reward.active:
                 raise RewardUnavailable
@@ -76,7 +90,7 @@ class CouponService:
                     points=-reward.cost,
                     kind=EntryKind.REDEEM,
                     reason=reward.title,
-                    idempotency_key=key,
+                    idempotency_key=f"{button}:{len(earlier) + 1}",
                     now=now,
                     actor_id=member.tg_user_id,
                 )
@@ -96,7 +110,15 @@ class CouponService:
                 expires_at=now + timedelta(days=self._settings.coupon_validity_days),
             )
             assert coupon is not None
-            return await self._view(tx, coupon)
+            return Redeemed(await self._view(tx, coupon), created=True)
+
+    async def remember_message(self, coupon: Coupon, chat_id: int, message_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await coupon_store.remember_message(tx, coupon.id, chat_id, message_id)
+
+    async def messages_of(self, coupon: Coupon) -> list[tuple[int, int]]:
+        """(chat, message) of every message that showed this coupon's QR."""
+        return await coupon_store.messages(self._db.reader, coupon.id)
 
     async def gift(self, offer: Offer, member_ids: list[int]) -> int:
         """A free coupon for each member from an offer; each member gets at most one."""
