@@ -169,3 +169,31 @@ async def messages(conn: aiosqlite.Connection, coupon_id: int) -> list[tuple[int
         (coupon_id,),
     ) as cur:
         return [(int(row[0]), int(row[1])) for row in await cur.fetchall()]
+
+
+async def create_gifts(
+    tx: aiosqlite.Connection,
+    gifts: list[tuple[str, str, int]],
+    *,
+    reward_id: int,
+    title: str,
+    offer_id: int,
+    now: datetime,
+    expires_at: datetime,
+) -> int:
+    """Free coupons of one offer, (token, code, member id) each, in one statement; a member
+    the offer already gave one is skipped. Returns how many were created."""
+    async with tx.execute("SELECT total_changes()") as cur:
+        before = (await cur.fetchone())[0]  # type: ignore[index]
+    await tx.executemany(
+        "INSERT INTO coupons (token, code, member_id, reward_id, title, cost, issued_at,"
+        " expires_at, offer_id) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)"
+        " ON CONFLICT (offer_id, member_id) DO NOTHING",
+        [
+            (token, code, member_id, reward_id, title, to_db(now), to_db(expires_at), offer_id)
+            for token, code, member_id in gifts
+        ],
+    )
+    async with tx.execute("SELECT total_changes()") as cur:
+        after = (await cur.fetchone())[0]  # type: ignore[index]
+    return int(after - before)

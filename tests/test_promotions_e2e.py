@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import itertools
 import logging
 from datetime import timedelta
@@ -515,3 +516,66 @@ async def run_job(bot: BotHarness, name: str) -> None:
     assert bot.app.job_queue is not None
     (job,) = bot.app.job_queue.get_jobs_by_name(name)
     await job.run(bot.app)
+
+
+async def offer_state(bot: BotHarness) -> tuple[object, int, int]:
+    """(started_at, coupons, broadcasts) of the one offer."""
+    reader = bot.services.db.reader
+    async with reader.execute("SELECT started_at FROM offers") as cur:
+        (started_at,) = await cur.fetchone()  # type: ignore[misc]
+    async with reader.execute("SELECT COUNT(*) FROM coupons") as cur:
+        (coupons,) = await cur.fetchone()  # type: ignore[misc]
+    async with reader.execute("SELECT COUNT(*) FROM broadcasts") as cur:
+        (broadcasts,) = await cur.fetchone()  # type: ignore[misc]
+    return started_at, coupons, broadcasts
+
+
+@pytest.mark.parametrize(
+    ("module", "function"),
+    [
+        ("storage.offers", "mark_started"),
+        ("storage.coupons", "create_gifts"),
+        ("storage.broadcasts", "create"),
+        ("storage.audit", "record"),
+    ],
+)
+async def test_an_offer_starts_all_at_once_or_not_at_all(
+    bot: BotHarness,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    module: str,
+    function: str,
+) -> None:
+    owner = bot.owner()
+    await owner.send("/start")
+    await owner.send("/catalog add 50 Espresso")
+    alice = await bot.customer(2001, "Alice")
+    espresso = (await bot.services.catalog.list())[0]
+    await happy_hour(
+        bot, title="Free espresso", kind="coupon", multiplier=None, reward_id=espresso.id,
+        window=None, audience="all", announce=True,
+    )  # fmt: skip
+
+    # The process dies at this step of starting the offer (a crash is a failed transaction).
+    target = importlib.import_module(module)
+    real = getattr(target, function)
+
+    async def crash(*args: object, **kwargs: object) -> object:
+        if function != "record" or "broadcast" in str(kwargs.get("action")):
+            raise RuntimeError("simulated crash")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(target, function, crash)
+    caplog.set_level(logging.ERROR)
+    await run_job(bot, "start-offers")
+    assert "simulated crash" in caplog.text
+    assert await offer_state(bot) == (None, 0, 0)  # nothing started, nothing half-written
+
+    # After the restart the next run starts it completely, once.
+    monkeypatch.setattr(target, function, real)
+    await run_job(bot, "start-offers")
+    await run_job(bot, "start-offers")
+    started_at, coupons, broadcasts = await offer_state(bot)
+    assert started_at is not None and (coupons, broadcasts) == (2, 1)  # Alice and the owner
+    await bot.fake.wait_for(lambda: finished(bot), timeout=15)
+    assert bot.fake.delivered(alice.chat_id, "Free espresso") == 1

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import aiosqlite
+
 from bot.clock import Clock
 from bot.offers import parse_audience
 from bot.services.audience import AudienceService
@@ -28,26 +32,54 @@ class BroadcastService:
         offer_id: int | None = None,
     ) -> Broadcast:
         """Snapshot the audience into the queue; from here on delivery survives restarts."""
-        now = self._clock.now()
+        recipients = await self.recipients(audience)  # read before the write lock
         async with self._db.transaction() as tx:
-            members = await self._audience.members(parse_audience(audience), tx)
-            broadcast = await broadcast_store.create(
+            return await self.create_in(
                 tx,
                 created_by=created_by,
                 text=text,
                 photo_file_id=photo_file_id,
                 audience=audience,
-                recipients=[(m.member_id, m.chat_id) for m in members],
-                now=now,
+                recipients=recipients,
+                now=self._clock.now(),
                 offer_id=offer_id,
             )
-            await audit_store.record(
-                tx,
-                actor_id=created_by,
-                action="broadcast.create",
-                now=now,
-                detail=f"broadcast {broadcast.id} to {broadcast.total}",
-            )
+
+    async def recipients(self, audience: str) -> list[tuple[int, int]]:
+        """(member id, chat id) of everyone the audience names right now."""
+        members = await self._audience.members(parse_audience(audience))
+        return [(m.member_id, m.chat_id) for m in members]
+
+    async def create_in(
+        self,
+        tx: aiosqlite.Connection,
+        *,
+        created_by: int,
+        text: str,
+        photo_file_id: str | None,
+        audience: str,
+        recipients: list[tuple[int, int]],
+        now: datetime,
+        offer_id: int | None = None,
+    ) -> Broadcast:
+        """Queue a broadcast inside the caller's transaction."""
+        broadcast = await broadcast_store.create(
+            tx,
+            created_by=created_by,
+            text=text,
+            photo_file_id=photo_file_id,
+            audience=audience,
+            recipients=recipients,
+            now=now,
+            offer_id=offer_id,
+        )
+        await audit_store.record(
+            tx,
+            actor_id=created_by,
+            action="broadcast.create",
+            now=now,
+            detail=f"broadcast {broadcast.id} to {broadcast.total}",
+        )
         return broadcast
 
     async def next_sending(self) -> Broadcast | None:

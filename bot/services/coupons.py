@@ -120,40 +120,40 @@ class CouponService:
         """(chat, message) of every message that showed this coupon's QR."""
         return await coupon_store.messages(self._db.reader, coupon.id)
 
-    async def gift(self, offer: Offer, member_ids: list[int]) -> int:
-        """A free coupon for each member from an offer; each member gets at most one."""
-        now = self._clock.now()
-        issued = 0
-        async with self._db.transaction() as tx:
-            reward = await reward_store.get(tx, offer.reward_id or 0)
-            if reward is None:
-                return 0
-            for member_id in member_ids:
-                coupon = await coupon_store.create(
-                    tx,
-                    token=random_token(LinkKind.COUPON, COUPON_TOKEN_BYTES),
-                    code=short_code(COUPON_CODE_LENGTH),
-                    member_id=member_id,
-                    reward_id=reward.id,
-                    title=reward.title,
-                    cost=0,
-                    debit_entry_id=None,
-                    now=now,
-                    expires_at=min(
-                        offer.ends_at, now + timedelta(days=self._settings.coupon_validity_days)
-                    ),
-                    offer_id=offer.id,
-                )
-                if coupon is not None:
-                    issued += 1
-                    await audit_store.record(
-                        tx,
-                        actor_id=0,
-                        action="coupon.gift",
-                        member_id=member_id,
-                        now=now,
-                        detail=f"coupon {coupon.id} from offer {offer.id}",
-                    )
+    async def gift_in(
+        self, tx: aiosqlite.Connection, offer: Offer, member_ids: list[int], now: datetime
+    ) -> int:
+        """A free coupon for each member from an offer, inside the caller's transaction
+        (starting the offer); each member gets at most one."""
+        reward = await reward_store.get(tx, offer.reward_id or 0)
+        if reward is None:
+            return 0
+        gifts = [
+            (
+                random_token(LinkKind.COUPON, COUPON_TOKEN_BYTES),
+                short_code(COUPON_CODE_LENGTH),
+                member_id,
+            )
+            for member_id in member_ids
+        ]
+        issued = await coupon_store.create_gifts(
+            tx,
+            gifts,
+            reward_id=reward.id,
+            title=reward.title,
+            offer_id=offer.id,
+            now=now,
+            expires_at=min(
+                offer.ends_at, now + timedelta(days=self._settings.coupon_validity_days)
+            ),
+        )
+        await audit_store.record(
+            tx,
+            actor_id=0,
+            action="coupon.gift",
+            now=now,
+            detail=f"{issued} gift coupons from offer {offer.id}",
+        )
         return issued
 
     async def open_coupons(self, member: Member) -> list[Coupon]:

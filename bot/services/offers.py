@@ -112,29 +112,39 @@ class OfferService:
         return combine(await self._for_member(conn, member, open_now))
 
     async def start_due(self, announcement: Callable[[Offer], str]) -> list[Started]:
-        """Give out gift coupons and queue announcements for offers whose time has come.
+        """Start offers whose time has come: each in one transaction, marked started
+        together with its gift coupons and its queued announcement, so a crash leaves an
+        offer either not started (the next run starts it) or started completely.
 
         ``announcement`` writes the message for an offer (texts live with the handlers).
-        """
+        The audience is read before the write lock is taken."""
         started = []
         for offer in await offer_store.due_to_start(self._db.reader, self._clock.now()):
+            recipients = await self._broadcasts.recipients(offer.audience)
+            gift = offer.kind == "coupon" and offer.reward_id is not None
+            announce = offer.announce or offer.kind == "coupon"
+            text = announcement(offer) if announce else ""
+            now = self._clock.now()
             async with self._db.transaction() as tx:
-                if not await offer_store.mark_started(tx, offer.id, self._clock.now()):
+                if not await offer_store.mark_started(tx, offer.id, now):
                     continue
-            audience = await self._audience.members(parse_audience(offer.audience))
-            issued = 0
-            if offer.kind == "coupon" and offer.reward_id is not None:
-                issued = await self._coupons.gift(offer, [f.member_id for f in audience])
-            broadcast_id = None
-            if offer.announce or offer.kind == "coupon":
-                broadcast = await self._broadcasts.create(
-                    created_by=offer.created_by,
-                    text=announcement(offer),
-                    photo_file_id=None,
-                    audience=offer.audience,
-                    offer_id=offer.id,
-                )
-                broadcast_id = broadcast.id
+                issued = 0
+                if gift:
+                    member_ids = [member_id for member_id, _ in recipients]
+                    issued = await self._coupons.gift_in(tx, offer, member_ids, now)
+                broadcast_id = None
+                if announce:
+                    broadcast = await self._broadcasts.create_in(
+                        tx,
+                        created_by=offer.created_by,
+                        text=text,
+                        photo_file_id=None,
+                        audience=offer.audience,
+                        recipients=recipients,
+                        now=now,
+                        offer_id=offer.id,
+                    )
+                    broadcast_id = broadcast.id
             logger.info(
                 "Offer %s started: %s coupons, broadcast %s", offer.id, issued, broadcast_id
             )
