@@ -22,6 +22,7 @@ from telegram.request import HTTPXRequest
 from bot.clock import Clock
 from bot.retry import RetryOnce
 from bot.services.container import Services
+from bot.services.health import HEARTBEAT_EVERY
 from bot.services.roles import Role
 from bot.settings import Settings
 from handlers import customer, errors, jobs, menus, owner, promotions, rewards, staff, start
@@ -158,6 +159,12 @@ def register_handlers(application: App) -> None:
         interval=jobs.START_OFFERS_EVERY_SECONDS,
         first=5,
         name=jobs.START_OFFERS_JOB,
+    )
+    job_queue.run_repeating(
+        jobs.heartbeat,
+        interval=HEARTBEAT_EVERY,
+        first=1,
+        name=jobs.HEARTBEAT_JOB,
     )
 
 

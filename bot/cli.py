@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.redaction import Redactor, install_logging
+from bot.services.health import heartbeat_problem
 from bot.settings import Settings, describe_validation_error
 from bot.startup import StartupError, check_local, explain, fetch_bot_username
 from handlers.texts import MESSAGES
@@ -84,6 +86,15 @@ def check_config(settings: Settings, *, online: bool) -> int:
     return 0
 
 
+def health(settings: Settings) -> int:
+    """Exit 0 while the running bot's heartbeat is fresh (the Docker HEALTHCHECK)."""
+    problem = heartbeat_problem(settings.database_path, datetime.now(UTC))
+    if problem is not None:
+        raise StartupError(problem)
+    sys.stdout.write("Healthy\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     # "loyalty-bot --debug run" and "loyalty-bot run --debug" both work; separate names, as
     # argparse lets a subcommand's default overwrite the main parser's value.
@@ -102,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--online", action="store_true", help="also ask Telegram (getMe) who the bot is"
     )
+    commands.add_parser(
+        "health", help="exit 0 while the running bot is alive (for HEALTHCHECK)", parents=[common]
+    )
     return parser
 
 
@@ -116,10 +130,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         install_logging(settings.log_level, redactor)
         if args.command == "check-config":
             return check_config(settings, online=args.online)
+        if args.command == "health":
+            return health(settings)
         return run(settings)
     except Exception as exc:
         if args.debug or args.debug_here:
             logger.error("Start-up failed", exc_info=exc)
-        prefix = "Configuration error" if isinstance(exc, ConfigurationError) else "Cannot start"
+        if isinstance(exc, ConfigurationError):
+            prefix = "Configuration error"
+        else:
+            prefix = "Unhealthy" if args.command == "health" else "Cannot start"
         sys.stderr.write(redactor(f"{prefix}: {explain(exc, settings)}") + "\n")
         return 1

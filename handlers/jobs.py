@@ -15,6 +15,12 @@ EXPIRE_COUPONS_JOB = "expire-coupons"
 EXPIRE_COUPONS_EVERY_SECONDS = 600
 START_OFFERS_JOB = "start-offers"
 START_OFFERS_EVERY_SECONDS = 60
+HEARTBEAT_JOB = "heartbeat"
+
+
+async def heartbeat(context: Context) -> None:
+    """Record that the bot is alive, for ``loyalty-bot health`` (the Docker HEALTHCHECK)."""
+    await get_services(context).health.beat()
 
 
 async def expire_coupons(context: Context) -> None:

@@ -7,8 +7,10 @@ import os
 import shutil
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.services.health import heartbeat_problem
 from tests.fakebot import TOKEN, FakeTelegram
 
 ROOT = str(Path(__file__).resolve().parent.parent)
@@ -49,6 +51,15 @@ async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
         fake.push_update({"message": alice._message(text="hello")})
         await fake.wait_for(lambda: bool(fake.sent[alice.chat_id]), timeout=15)
         assert "Use the buttons below" in alice.last.body
+        # The Docker HEALTHCHECK: healthy while the running bot's heartbeat is fresh.
+        database = tmp_path / "db" / "loyalty.db"
+        await fake.wait_for(lambda: heartbeat_problem(database, datetime.now(UTC)) is None, 15)
+        health = await asyncio.create_subprocess_exec(
+            *command(), "health", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        healthy, unhealthy = await asyncio.wait_for(health.communicate(), timeout=30)
+        assert (health.returncode, healthy.decode()) == (0, "Healthy\n"), unhealthy
     finally:
         fake.drain_polls(True)
         process.send_signal(signal.SIGTERM)
@@ -75,3 +86,16 @@ async def test_a_broken_rewards_file_stops_startup_with_one_line(
     assert last_line == (
         f"Configuration error: REWARDS_FILE: {rewards}: every [[rewards]] entry needs 'cost'"
     )
+
+
+async def test_health_fails_with_one_line_when_no_bot_runs(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *command(), "health", cwd=tmp_path, env=bot_env(fake, tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 1
+    database = tmp_path / "db" / "loyalty.db"
+    assert stderr.decode() == f"Unhealthy: no heartbeat in {database} yet: is the bot running?\n"

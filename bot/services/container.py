@@ -10,6 +10,7 @@ from bot.services.audience import AudienceService
 from bot.services.broadcasts import BroadcastService
 from bot.services.catalog import CatalogService
 from bot.services.coupons import CouponService
+from bot.services.health import HealthService
 from bot.services.issuing import IssuingService
 from bot.services.membership import MembershipService
 from bot.services.offers import OfferService
@@ -36,6 +37,7 @@ class Services:
     audience: AudienceService
     broadcasts: BroadcastService
     offers: OfferService
+    health: HealthService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
@@ -70,6 +72,7 @@ class Services:
             audience=audience,
             broadcasts=broadcasts,
             offers=offers,
+            health=HealthService(db, clock),
         )
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)

@@ -1,0 +1,41 @@
+"""Liveness: the running bot records a heartbeat; ``loyalty-bot health`` reads it.
+
+The heartbeat is written by a job on the bot's own event loop, so a fresh one means the
+loop is turning and the database takes writes: what a container health check needs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.clock import Clock
+from storage import Database
+from storage import meta as meta_store
+
+HEARTBEAT_META = "heartbeat"
+HEARTBEAT_EVERY = timedelta(seconds=30)
+STALE_AFTER = timedelta(minutes=2)
+
+
+class HealthService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def beat(self) -> None:
+        async with self._db.transaction() as tx:
+            await meta_store.put(tx, HEARTBEAT_META, self._clock.now().isoformat())
+
+
+def heartbeat_problem(database: Path, now: datetime) -> str | None:
+    """Why the bot using ``database`` looks dead, or None when its heartbeat is fresh."""
+    value = meta_store.read_now(database, HEARTBEAT_META)
+    if value is None:
+        return f"no heartbeat in {database} yet: is the bot running?"
+    age = now - datetime.fromisoformat(value)
+    if age > STALE_AFTER:
+        return (
+            f"the last heartbeat is {int(age.total_seconds())} s old: the bot is stuck or stopped"
+        )
+    return None
