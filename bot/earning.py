@@ -19,7 +19,7 @@ class Category:
 
 def parse_multiplier(text: str) -> Decimal:
     try:
-        value = Decimal(text.strip().lstrip("x×"))
+        value = Decimal(text.strip().lower().lstrip("x×"))
     except InvalidOperation as exc:
         raise ValueError(f"{text!r} is not a number") from exc
     if not value.is_finite() or value < 0:

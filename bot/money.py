@@ -22,10 +22,7 @@ from babel.numbers import (
 )
 
 DEFAULT_LOCALE = "en_US"
-# A café that writes "4.50" reads "4,50" with a comma-decimal locale, and the other way round.
-_OTHER_CONVENTION = {",": "en_US", ".": "de_DE"}
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
-_GENERIC_SYMBOLS = re.compile(r"[€$£¥₹₴]|zł")
 _NUMBER = re.compile(r"[0-9]+(?:[.,'’][0-9]+)*[.,]?|[.,][0-9]+")
 
 
@@ -45,15 +42,16 @@ class AmountError(ValueError):
 
 
 def _strip_currency(text: str, currency: str, locale: str) -> str:
+    """Drop spaces and the café's own currency symbol or code, before or after the number
+    ("€4.50", "4,50 €", "EUR 4.50"); another currency's symbol stays and is refused."""
     cleaned = _SPACES.sub("", text)
-    code = currency.upper()
-    for symbol in (get_currency_symbol(code, locale), code):
-        upper = cleaned.upper()
-        if upper.startswith(symbol.upper()):
+    for symbol in (get_currency_symbol(currency, locale), currency):
+        upper, mark = cleaned.upper(), symbol.upper()
+        if upper.startswith(mark):
             cleaned = cleaned[len(symbol) :]
-        elif upper.endswith(symbol.upper()):
+        elif upper.endswith(mark):
             cleaned = cleaned[: -len(symbol)]
-    return _GENERIC_SYMBOLS.sub("", cleaned, count=1)
+    return cleaned
 
 
 def _strict(text: str, locale: str) -> Decimal | None:
@@ -64,13 +62,17 @@ def _strict(text: str, locale: str) -> Decimal | None:
 
 
 def read_number(text: str, locale: str, exponent: int) -> Decimal:
-    """The one value ``text`` stands for in ``locale``, or AmountError saying why not."""
+    """The one value ``text`` stands for in ``locale``, or AmountError saying why not.
+
+    The other convention ("4,50" in a café that writes "4.50", and the other way round)
+    is read too: alone it is accepted, and where both readings differ the input is
+    refused with both."""
     negative = text.startswith("-")
     digits = text.removeprefix("-").removeprefix("+")
     if not _NUMBER.fullmatch(digits):
         raise AmountError(AmountProblem.NOT_A_NUMBER)
     own = _strict(digits, locale)
-    other = _strict(digits, _OTHER_CONVENTION.get(get_decimal_symbol(locale), "de_DE"))
+    other = _strict(digits, "en_US" if get_decimal_symbol(locale) == "," else "de_DE")
     if own is not None:
         value = own
     elif other is not None and len({ch for ch in digits if ch in ".,'’"}) == 1:

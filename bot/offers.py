@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot.inputs import parse_int
 from bot.tiers import Tier, tier_for
 from storage.members import AudienceFacts
 from storage.offers import Offer
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_ALIASES = {"weekdays": "Mon-Fri", "weekends": "Sat-Sun", "daily": "Mon-Sun"}
 _TIME = r"([01]?\d|2[0-3]):([0-5]\d)"
 
@@ -34,10 +36,12 @@ class Window:
 
 
 def _day(name: str) -> int:
-    try:
-        return DAYS.index(name[:3].title())
-    except ValueError:
-        raise ValueError(f"unknown day {name!r}") from None
+    """A day as people write it: ``Mon`` or ``Monday``, any case."""
+    lowered = name.lower()
+    for index, full in enumerate(_DAY_NAMES):
+        if lowered in (full, full[:3]):
+            return index
+    raise ValueError(f"unknown day {name!r}")
 
 
 def parse_window(text: str) -> Window:
@@ -49,10 +53,13 @@ def parse_window(text: str) -> Window:
     if not match:
         raise ValueError("window must look like Mon-Fri 15:00-17:00")
     day_text, h1, m1, h2, m2 = match.groups()
-    days: set[int] = set()
-    for part in (day_text or "Mon-Sun").replace(" ", "").split(","):
+    days: set[int] = set() if day_text else set(range(7))
+    for part in (day_text or "").replace(" ", "").split(","):
         if "-" in part:
-            first, last = (_day(p) for p in part.split("-", 1))
+            ends = part.split("-")
+            if len(ends) != 2:
+                raise ValueError(f"a day range has one dash: {part!r}")
+            first, last = _day(ends[0]), _day(ends[1])
             span = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
             days.update(span)
         elif part:
@@ -78,7 +85,7 @@ def parse_audience(text: str) -> Audience:
         return Audience(kind)
     if kind == "tier" and value:
         return Audience(kind, value)
-    if kind == "lapsed" and value.isdigit() and 0 < int(value) <= 3650:
+    if kind == "lapsed" and parse_int(value, low=1, high=3650) is not None:
         return Audience(kind, value)
     raise ValueError(f"unknown audience {text!r}")
 
@@ -149,9 +156,10 @@ def parse_birthday(text: str) -> str:
         month = _MONTHS.index(month_text[:3].lower()) + 1
     else:
         raise ValueError("unknown month")
-    days_in_month = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-    if not 1 <= month <= 12 or not 1 <= day <= days_in_month[month - 1]:
-        raise ValueError("no such date")
+    try:
+        date(2000, month, day)  # a leap year: 29 February is a birthday too
+    except ValueError:
+        raise ValueError("no such date") from None
     return f"{month:02d}-{day:02d}"
 
 
@@ -180,4 +188,4 @@ def parse_local_datetime(text: str, tz: ZoneInfo, now: datetime) -> datetime:
         local = datetime.combine(date, time(int(hour), int(minute)), tzinfo=tz)
     except ValueError as exc:
         raise ValueError("date must look like 2026-11-28 15:00") from exc
-    return local.astimezone(now.tzinfo)
+    return local.astimezone(UTC)

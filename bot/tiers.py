@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bot.earning import parse_multiplier
+from bot.inputs import parse_int
 
 TIER_PERIOD = timedelta(days=365)
 
@@ -26,9 +27,10 @@ def parse_tiers(text: str) -> tuple[Tier, ...]:
         if len(fields) != 3 or not fields[0]:
             raise ValueError(f"tier {part!r} must look like Name:threshold:multiplier")
         name, threshold, multiplier = fields
-        if not threshold.isdigit():
+        points = parse_int(threshold)
+        if points is None or threshold.startswith("#"):
             raise ValueError(f"tier threshold {threshold!r} must be a whole number")
-        tiers.append(Tier(name, int(threshold), parse_multiplier(multiplier)))
+        tiers.append(Tier(name, points, parse_multiplier(multiplier)))
     tiers.sort(key=lambda tier: tier.threshold)
     if not tiers or tiers[0].threshold != 0:
         raise ValueError("the first tier must start at 0 points")

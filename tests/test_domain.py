@@ -228,3 +228,63 @@ def test_tiers_by_points_earned() -> None:
     for bad in ("Silver:500:1.25", "Bronze:0", "Bronze:0:1,Silver:0:2", "Bronze:x:1"):
         with pytest.raises(ValueError):
             parse_tiers(bad)
+
+
+def test_a_payload_of_exactly_64_characters_is_a_link_and_65_is_not() -> None:
+    assert link_kind("m" + "A" * 63) is LinkKind.CARD
+    assert link_kind("c" + "_" * 63) is LinkKind.COUPON
+    assert link_kind("m" + "A" * 64) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("2", 2), ("x2", 2), ("×1.5", Decimal("1.5")), ("0.5", Decimal("0.5"))]
+)
+def test_multipliers_as_people_write_them(text: str, value: Decimal) -> None:
+    from bot.earning import parse_multiplier
+
+    assert parse_multiplier(text) == value
+
+
+@pytest.mark.parametrize("text", ["-1", "x", "NaN", "Infinity", ""])
+def test_multipliers_refused(text: str) -> None:
+    from bot.earning import parse_multiplier
+
+    with pytest.raises(ValueError):
+        parse_multiplier(text)
+
+
+def test_a_half_multiplier_halves_and_floors() -> None:
+    from bot.earning import points_for_purchase
+
+    assert points_for_purchase(1000, exponent=2, points_per_unit=Decimal(1),
+                               offer_multiplier=Decimal("0.5")) == 5  # fmt: skip
+    assert points_for_purchase(1100, exponent=2, points_per_unit=Decimal(1),
+                               tier_multiplier=Decimal("0.5")) == 5  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("0", 0), ("7", 7), ("#12", 12), (" 42 ", 42), (str(2**63 - 1), 2**63 - 1)],
+)
+def test_parse_int_takes_ascii_whole_numbers(text: str, value: int) -> None:
+    from bot.inputs import parse_int
+
+    assert parse_int(text) == value
+
+
+@pytest.mark.parametrize(
+    "text", ["", "-1", "①", "²", "٤", "1.5", "1e3", "9" * 30, str(2**63), "##1", "1 2", "+1"]
+)
+def test_parse_int_refuses_anything_else(text: str) -> None:
+    from bot.inputs import parse_int
+
+    assert parse_int(text) is None
+
+
+def test_parse_int_range() -> None:
+    from bot.inputs import parse_int
+
+    assert parse_int("1", low=1, high=10) == 1
+    assert parse_int("10", low=1, high=10) == 10
+    assert parse_int("0", low=1, high=10) is None
+    assert parse_int("11", low=1, high=10) is None

@@ -398,3 +398,20 @@ async def test_a_redeem_button_gives_one_open_coupon_then_a_new_one_once_it_clos
     assert (await bot.services.members.find(CUSTOMER_ID)).balance == 10  # type: ignore[union-attr]
     kinds = [e["kind"] for e in await bot.ledger()]
     assert kinds == ["earn", "redeem", "redeem"]
+
+
+async def test_points_older_than_twelve_months_leave_the_tier(bot_factory: BotFactory) -> None:
+    bot = await bot_factory(tiers="Bronze:0:1, Silver:10:2")
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(CUSTOMER_ID, "Alice")
+    await earn(bot, barista, alice, "12")
+    bot.clock.advance(days=364)
+    (balance,) = await alice.send("/balance")
+    assert "Tier: Silver" in balance.body
+    bot.clock.advance(days=1, seconds=1)  # the purchase is now more than 365 days old
+    (balance,) = await alice.send("/balance")
+    assert "Tier: Bronze" in balance.body
+    shown = await bot.scan(barista, alice)
+    assert "Alice · Bronze · 12 points" in shown.body
+    (confirmation,) = await barista.send("5")
+    assert confirmation.body.startswith("✅ +5 points for Alice")  # ×1 again
