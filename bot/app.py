@@ -20,6 +20,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
+from bot.pacing import SendBudget
 from bot.retry import RetryOnce
 from bot.services.container import Services
 from bot.services.health import HEARTBEAT_EVERY
@@ -38,6 +39,7 @@ App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 MAX_CONCURRENT_UPDATES = 32
 SETTINGS_KEY = "settings"
 CLOCK_KEY = "clock"
+BUDGET_KEY = "send_budget"
 
 
 def build_application(
@@ -48,6 +50,9 @@ def build_application(
 ) -> App:
     """Build the bot. Nothing is opened here; services start in post_init."""
     clock = clock or Clock()
+    # Every message the bot sends counts against Telegram's ~30 a second: replies record
+    # themselves here, and the broadcaster leaves them room.
+    budget = SendBudget(clock)
     application = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
@@ -56,7 +61,7 @@ def build_application(
         .concurrent_updates(update_processor or SimpleUpdateProcessor(MAX_CONCURRENT_UPDATES))
         # Interactive replies only: a 429 is retried for that one request. Broadcasts have
         # their own Bot and pacing (see on_startup), so they never slow these.
-        .rate_limiter(RetryOnce(clock))
+        .rate_limiter(RetryOnce(clock, budget))
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -64,6 +69,7 @@ def build_application(
     )
     application.bot_data[SETTINGS_KEY] = settings
     application.bot_data[CLOCK_KEY] = clock
+    application.bot_data[BUDGET_KEY] = budget
     register_handlers(application)
     return application
 
@@ -182,7 +188,7 @@ async def on_startup(application: App) -> None:
         request=HTTPXRequest(connection_pool_size=2),
     )
     await bulk_bot.initialize()
-    broadcaster = Broadcaster(bulk_bot, services)
+    broadcaster = Broadcaster(bulk_bot, services, application.bot_data[BUDGET_KEY])
     application.bot_data[promotions.BROADCASTER_KEY] = broadcaster
     broadcaster.start()  # resumes any broadcast a restart interrupted
     await menus.install_default_menu(application.bot, settings.language)

@@ -18,6 +18,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.clock import Clock
+from bot.pacing import SendBudget
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,9 @@ class RetryOnce(BaseRateLimiter[None]):
     """No throttling; a request answered 429 is retried once after ``retry_after`` when
     that is short, else the error goes to the handler. Nothing else waits."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, budget: SendBudget) -> None:
         self._clock = clock
+        self._budget = budget
 
     async def initialize(self) -> None:
         return None
@@ -57,6 +59,8 @@ class RetryOnce(BaseRateLimiter[None]):
         data: dict[str, Any],
         rate_limit_args: None,
     ) -> JSONResult:
+        if endpoint.startswith("send"):
+            self._budget.record(interactive=True)  # so broadcasts leave room; never waits
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as error:

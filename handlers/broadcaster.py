@@ -18,7 +18,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.pacing import Pacer
+from bot.pacing import Pacer, SendBudget
 from bot.retry import retry_seconds
 from bot.services.container import Services
 from handlers.texts import t
@@ -35,12 +35,12 @@ IDLE_POLL_SECONDS = 30.0
 class Broadcaster:
     """One background task that works through queued broadcasts, oldest first."""
 
-    def __init__(self, bot: Bot, services: Services) -> None:
+    def __init__(self, bot: Bot, services: Services, budget: SendBudget | None = None) -> None:
         self.bot = bot
         self.services = services
         self.rate = services.settings.broadcast_rate
         self.clock = services.clock
-        self._pacer = Pacer(self.clock, self.rate)
+        self._pacer = Pacer(self.clock, self.rate, budget)
         self._retry_at: dict[tuple[int, int], float] = {}
         self._wake = asyncio.Event()
         self._stopping = False
