@@ -65,10 +65,10 @@ class SendBudget:
     Interactive sends only record themselves here; they never wait. Bulk sending asks
     :meth:`bulk_delay` before each message and waits until the last second holds fewer
     than ``limit`` messages with room to spare for the counter: one message while it is
-    quiet, else a burst of two plus twice the rate of its last few seconds. A quiet counter leaves the
-    broadcast 29 of the 30; a busy one gets room before the broadcast takes it. (A first
-    burst of several replies after a quiet spell can still meet a full second; it is
-    retried once, for that reply alone, see ``bot.retry``.)"""
+    quiet, else a burst of two plus twice the rate of its last few seconds. A quiet
+    counter leaves the broadcast 29 of the 30; a busy one gets room before the broadcast
+    takes it. (A first burst of several replies after a quiet spell can still meet a full
+    second; it is retried once, for that reply alone, see ``bot.retry``.)"""
 
     WINDOW = 1.0
     INTERACTIVE_MEMORY = 3.0
