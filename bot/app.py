@@ -26,9 +26,21 @@ from bot.services.container import Services
 from bot.services.health import HEARTBEAT_EVERY
 from bot.services.roles import Role
 from bot.settings import Settings
-from handlers import customer, errors, jobs, menus, owner, promotions, rewards, staff, start
+from handlers import (
+    customer,
+    errors,
+    jobs,
+    lifecycle,
+    menus,
+    owner,
+    promotions,
+    rewards,
+    staff,
+    start,
+)
 from handlers.broadcaster import Broadcaster
 from handlers.common import SERVICES_KEY, Callback, button_expired
+from handlers.outbox import NPS
 from handlers.texts import button_texts
 
 logger = logging.getLogger(__name__)
@@ -103,6 +115,13 @@ def register_handlers(application: App) -> None:
     application.add_handler(
         CommandHandler("birthday", promotions.birthday_command, filters=private)
     )
+    application.add_handler(CommandHandler("invite", lifecycle.invite_command, filters=private))
+    application.add_handler(CommandHandler("mydata", lifecycle.mydata_command, filters=private))
+    application.add_handler(CommandHandler("forget", lifecycle.forget_command, filters=private))
+    application.add_handler(CommandHandler("winback", lifecycle.winback_command, filters=private))
+    application.add_handler(
+        CommandHandler("referrals", lifecycle.referrals_command, filters=private)
+    )
     application.add_handler(
         ChatMemberHandler(promotions.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
     )
@@ -123,6 +142,8 @@ def register_handlers(application: App) -> None:
         (rewards.CONFIRM, rewards.confirm_pressed),
         (promotions.END_OFFER, promotions.end_offer_pressed),
         (promotions.PROMOTIONS, promotions.promotions_pressed),
+        (NPS, lifecycle.nps_pressed),
+        (lifecycle.FORGET, lifecycle.forget_pressed),
     )
     for prefix, callback in buttons:
         application.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}(:|$)"))
@@ -165,6 +186,13 @@ def register_handlers(application: App) -> None:
         interval=jobs.START_OFFERS_EVERY_SECONDS,
         first=5,
         name=jobs.START_OFFERS_JOB,
+    )
+    # Within a minute of start-up, to catch up on what fell due while the bot was down.
+    job_queue.run_repeating(
+        jobs.lifecycle,
+        interval=jobs.LIFECYCLE_EVERY_SECONDS,
+        first=jobs.LIFECYCLE_FIRST_SECONDS,
+        name=jobs.LIFECYCLE_JOB,
     )
     job_queue.run_repeating(
         jobs.heartbeat,

@@ -6,7 +6,7 @@ import logging
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.earning import Category, parse_categories
+from bot.lifecycle import QuietHours, parse_quiet_hours
 from bot.money import DEFAULT_LOCALE
 from bot.tiers import Tier, parse_tiers
 
@@ -63,6 +64,21 @@ class Settings(BaseSettings):
     rewards_file: Path | None = None
 
     log_level: str = "INFO"
+
+    # The member lifecycle. Every feature is off until a café turns it on.
+    points_expire_after_months: int = Field(default=0, ge=0, le=120)
+    expiry_reminder_days: int = Field(default=14, ge=0, le=365)
+    winback_after_days: int = Field(default=0, ge=0, le=3650)
+    birthday_bonus_points: int = Field(default=0, ge=0, le=100_000)
+    birthday_reward: str | None = None
+    birthday_treat_on: Literal["week", "day"] = "week"
+    birthday_coupon_days: int = Field(default=14, ge=1, le=365)
+    referral_bonus_points: int = Field(default=0, ge=0, le=100_000)
+    referral_friend_bonus_points: int = Field(default=0, ge=0, le=100_000)
+    referral_min_purchase: Decimal = Field(default=Decimal(0), ge=0)
+    referral_max_per_month: int = Field(default=5, ge=0, le=1000)
+    nps_every_visits: int = Field(default=0, ge=0, le=1000)
+    quiet_hours: Annotated[QuietHours, NoDecode] = parse_quiet_hours("21:00-09:00")
 
     @field_validator("bot_token")
     @classmethod
@@ -132,6 +148,11 @@ class Settings(BaseSettings):
     def _parse_tiers(cls, value: object) -> object:
         return parse_tiers(value) if isinstance(value, str) else value
 
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _parse_quiet_hours(cls, value: object) -> object:
+        return parse_quiet_hours(value) if isinstance(value, str) else value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -163,6 +184,10 @@ class Settings(BaseSettings):
     @property
     def max_purchase_minor(self) -> int:
         return int(self.max_purchase_amount.scaleb(self.currency_exponent))
+
+    @property
+    def referral_min_minor(self) -> int:
+        return int(self.referral_min_purchase.scaleb(self.currency_exponent))
 
     @property
     def log_level_number(self) -> int:

@@ -21,6 +21,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot.pacing import Pacer, SendBudget
 from bot.retry import retry_seconds
 from bot.services.container import Services
+from bot.services.outbox import why_not
+from handlers.outbox import render
 from handlers.texts import t
 from storage.broadcasts import Broadcast, Counts, Recipient
 
@@ -30,6 +32,8 @@ MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = (2.0, 8.0)
 PROGRESS_EVERY_SECONDS = 3.0
 IDLE_POLL_SECONDS = 30.0
+OUTBOX_BATCH = 50
+OUTBOX_BATCH_DURING_BROADCAST = 10
 
 
 class Broadcaster:
@@ -70,7 +74,10 @@ class Broadcaster:
     async def _run(self) -> None:
         while not self._stopping:
             try:
+                delivered = await self._deliver_outbox()
                 broadcast = await self.services.broadcasts.next_sending()
+                if broadcast is None and delivered:
+                    continue  # more may be queued
                 if broadcast is None:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
@@ -105,6 +112,8 @@ class Broadcaster:
                 after = 0  # go round again for recipients waiting on a retry
                 await self._sleep(min(self._seconds_to_next_retry(broadcast.id), 1.0))
                 continue
+            # Members' own messages (reminders, treats) are not held up by a long broadcast.
+            await self._deliver_outbox(OUTBOX_BATCH_DURING_BROADCAST)
             for recipient in batch:
                 if self._stopping:
                     return
@@ -117,6 +126,44 @@ class Broadcaster:
             await queue.finish(broadcast.id)
             await progress.finish()
             logger.info("Broadcast %s finished", broadcast.id)
+
+    async def _deliver_outbox(self, limit: int = OUTBOX_BATCH) -> int:
+        """Send what the outbox holds (outside quiet hours), paced like a broadcast; how
+        many messages were handled."""
+        settings = self.services.settings
+        if settings.quiet_hours.contains(self.services.clock.now(), settings.tz):
+            return 0
+        outbox = self.services.outbox
+        handled = 0
+        for message in await outbox.pending(limit):
+            if self._stopping:
+                break
+            handled += 1
+            reason = why_not(message)
+            if reason is not None:
+                await outbox.skipped(message, reason)
+                continue
+            text, markup = render(message, settings)
+            await self.pace(message.chat_id)
+            try:
+                await self.bot.send_message(
+                    message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            except RetryAfter as error:
+                seconds = retry_seconds(error)
+                logger.warning("Outbox: Telegram asked to wait %s s", seconds)
+                await self._sleep(seconds)
+                break  # still pending: sent on the next pass
+            except Forbidden as error:
+                await outbox.blocked(message, str(error))
+            except TelegramError as error:
+                logger.info("Outbox message %s failed (%s)", message.id, error)
+                await outbox.failed(message, str(error))
+            else:
+                await outbox.sent(message)
+            finally:
+                self.sent_to(message.chat_id)
+        return handled
 
     def now(self) -> float:
         return self.clock.monotonic()

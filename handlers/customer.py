@@ -7,6 +7,7 @@ from telegram import Update
 from bot.qr import render_png
 from bot.services.membership import Card
 from bot.services.roles import Role
+from handlers import lifecycle
 from handlers.common import (
     Context,
     deep_link,
@@ -78,6 +79,9 @@ async def balance(update: Update, context: Context, member: Member) -> None:
                 bar=progress_bar(view.points, cheapest.cost),
             )
         )
+    expiry = lifecycle.expiry_line(context, services.lifecycle.expires_at(view.member))
+    if expiry is not None:
+        lines.append(expiry)
     await reply(update, "\n".join(lines))
 
 
@@ -144,5 +148,13 @@ async def photo_from_customer(update: Update, context: Context) -> None:
 
 
 async def unknown_text(update: Update, context: Context) -> None:
-    """Anything we do not understand gets a pointer to the buttons."""
+    """Anything we do not understand gets a pointer to the buttons, unless it is the
+    comment to a feedback score just given."""
+    message, user = update.effective_message, update.effective_user
+    if message is not None and message.text and user is not None:
+        member = await get_services(context).members.find(user.id)
+        if member is not None and await lifecycle.take_comment(
+            update, context, member, message.text
+        ):
+            return
     await reply(update, say(context, "unknown_text"))

@@ -16,6 +16,28 @@ EXPIRE_COUPONS_EVERY_SECONDS = 600
 START_OFFERS_JOB = "start-offers"
 START_OFFERS_EVERY_SECONDS = 60
 HEARTBEAT_JOB = "heartbeat"
+LIFECYCLE_JOB = "lifecycle"
+LIFECYCLE_EVERY_SECONDS = 15 * 60
+LIFECYCLE_FIRST_SECONDS = 30
+
+
+async def lifecycle(context: Context) -> None:
+    """Points expiry and its reminders, win-back, birthday treats: each idempotent, so a
+    run after a restart catches up on what fell due and repeats nothing."""
+    services = get_services(context).lifecycle
+    reminded = await services.remind_expiring()
+    expired = await services.expire_lapsed()
+    won_back = await services.win_back_dormant()
+    treated = await services.birthday_treats()
+    if reminded or expired or won_back or treated:
+        logger.info(
+            "Lifecycle: %s reminders, %s expiries, %s win-backs, %s birthday treats queued",
+            reminded,
+            expired,
+            won_back,
+            treated,
+        )
+        get_broadcaster(context).wake()
 
 
 async def heartbeat(context: Context) -> None:

@@ -13,10 +13,11 @@ from handlers.texts import t
 logger = logging.getLogger(__name__)
 
 CUSTOMER_COMMANDS = (
-    "start", "card", "balance", "rewards", "coupons", "offers", "history", "settings", "help"
+    "start", "card", "balance", "rewards", "coupons", "offers", "history", "invite",
+    "settings", "mydata", "forget", "help",
 )  # fmt: skip
 STAFF_COMMANDS = ("scan", "redeem", "undo")
-OWNER_COMMANDS = ("staff", "catalog", "offer", "broadcast", "broadcasts")
+OWNER_COMMANDS = ("staff", "catalog", "offer", "broadcast", "broadcasts", "winback", "referrals")
 
 
 def commands_for(role: Role, lang: str) -> list[BotCommand]:

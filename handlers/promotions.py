@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot.inputs import parse_int
 from bot.offers import parse_audience, parse_local_datetime, parse_window
+from bot.services.membership import BirthdayLocked
 from bot.services.offers import OfferNotFound
 from bot.services.roles import Role
 from handlers.broadcaster import Broadcaster
@@ -688,15 +689,28 @@ async def settings_view(context: Context, member: Member) -> tuple[str, InlineKe
             "settings_promotions_on" if preferences.promotions else "settings_promotions_off",
         ),
     ]
+    lines.append(
+        say(context, "settings_service_on" if preferences.service else "settings_service_off")
+    )
     if preferences.birthday:
         month, day = preferences.birthday.split("-")
         lines.append(say(context, "settings_birthday", birthday=f"{day}.{month}"))
     else:
         lines.append(say(context, "settings_birthday_unset"))
+    lines.append(say(context, "settings_privacy"))
     toggle = "btn_promotions_off" if preferences.promotions else "btn_promotions_on"
     value = 0 if preferences.promotions else 1
-    button = InlineKeyboardButton(say(context, toggle), callback_data=f"{PROMOTIONS}:{value}")
-    return "\n".join(lines), InlineKeyboardMarkup([[button]])
+    service_toggle = "btn_service_off" if preferences.service else "btn_service_on"
+    service_value = 0 if preferences.service else 1
+    buttons = [
+        [InlineKeyboardButton(say(context, toggle), callback_data=f"{PROMOTIONS}:{value}")],
+        [
+            InlineKeyboardButton(
+                say(context, service_toggle), callback_data=f"{PROMOTIONS}:s{service_value}"
+            )
+        ],
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
 
 
 @member_only
@@ -707,16 +721,20 @@ async def settings_command(update: Update, context: Context, member: Member) -> 
 
 
 async def promotions_pressed(update: Update, context: Context) -> None:
-    """The promotions toggle. Receipts and coupon messages are not affected."""
+    """The two switches: offers and news; points reminders and the birthday treat.
+    Receipts and coupon messages are not affected by either."""
     args = await button_args(update, context, 1)
     user = update.effective_user
-    if args is None or args[0] not in ("0", "1") or user is None:
+    if args is None or args[0] not in ("0", "1", "s0", "s1") or user is None:
         return
     services = get_services(context)
     member = await services.members.find(user.id)
     if member is None:
         return
-    await services.members.set_promotions(member, args[0] == "1")
+    if args[0].startswith("s"):
+        await services.members.set_service(member, service=args[0] == "s1")
+    else:
+        await services.members.set_promotions(member, args[0] == "1")
     text, markup = await settings_view(context, member)
     await edit_text(update, text, reply_markup=markup)
 
@@ -728,6 +746,11 @@ async def birthday_command(update: Update, context: Context, member: Member) -> 
         preferences = await get_services(context).members.set_birthday(
             member, " ".join(context.args or [])
         )
+    except BirthdayLocked as locked:
+        month, day = (locked.current.birthday or "00-00").split("-")
+        date = local_time(context, locked.unlocks, "%d %b %Y")
+        await reply(update, say(context, "birthday_locked", birthday=f"{day}.{month}", date=date))
+        return
     except ValueError:
         await reply(update, say(context, "birthday_usage"))
         return

@@ -37,6 +37,7 @@ from handlers.common import (
     requires,
     say,
 )
+from handlers.promotions import get_broadcaster
 from handlers.texts import Html
 from storage.ledger import LedgerEntry
 
@@ -127,12 +128,19 @@ async def show_issued(update: Update, context: Context, actor: Actor, issued: Is
             staff=actor.first_name,
             balance=member.balance,
             offers=Html(
-                say(context, "receipt_offers", titles=", ".join(o.title for o in issued.offers))
-                if issued.offers
-                else ""
+                (
+                    say(context, "receipt_offers", titles=", ".join(o.title for o in issued.offers))
+                    if issued.offers
+                    else ""
+                )
+                + ("\n" + say(context, "referral_receipt") if issued.referral_paid else "")
             ),
         ),
     )
+    services = get_services(context)
+    visits = await services.issuing.visits_of(member)
+    if issued.referral_paid or await services.feedback.after_purchase(member, entry, visits):
+        get_broadcaster(context).wake()  # the referral notice, or the feedback question
     if issued.promoted_to is not None:
         tier = issued.promoted_to
         await notify(

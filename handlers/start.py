@@ -12,7 +12,7 @@ from telegram.error import TelegramError
 from bot import qr
 from bot.services.roles import Role
 from bot.tokens import LinkKind, link_kind
-from handlers import customer, menus, owner, rewards, staff
+from handlers import customer, lifecycle, menus, owner, rewards, staff
 from handlers.common import Callback, Context, get_services, main_keyboard, reply, requires, say
 from handlers.profile import profile_of
 
@@ -37,16 +37,12 @@ async def join(update: Update, context: Context) -> None:
     await reply(update, text, reply_markup=main_keyboard(context))
 
 
-async def inactive_link(update: Update, context: Context) -> None:
-    await reply(update, say(context, "link_not_active"))
-
-
 # Each handler reads its payload from context.args[0].
 DEEP_LINKS: dict[LinkKind, Callback] = {
     LinkKind.CARD: staff.card_link,
     LinkKind.COUPON: rewards.coupon_link,
     LinkKind.STAFF_INVITE: owner.invite_link,
-    LinkKind.REFERRAL: inactive_link,
+    LinkKind.REFERRAL: lifecycle.referral_link,
     LinkKind.OWNER_CLAIM: owner.owner_claim_link,
 }
 

@@ -37,6 +37,11 @@ EN: Final[dict[str, str]] = {
     "cmd_offer": "Create a limited-time offer",
     "cmd_broadcast": "Send a message to members",
     "cmd_broadcasts": "Past broadcasts and their figures",
+    "cmd_invite": "Invite a friend: you both get a bonus",
+    "cmd_mydata": "Everything we hold about you",
+    "cmd_forget": "Leave and be forgotten",
+    "cmd_winback": "What members who stay away get",
+    "cmd_referrals": "Top referrers",
     # Joining.
     "welcome_new": (
         "Welcome to {cafe}, <b>{name}</b>! 🎉\n"
@@ -67,6 +72,10 @@ EN: Final[dict[str, str]] = {
     "reason_redeem": "Reward: {reason}",
     "reason_refund": "Refund: {reason}",
     "reason_bonus": "Bonus: {reason}",
+    "reason_expire": "Points expired",
+    "reason_birthday": "Birthday treat 🎂",
+    "reason_referral": "Referral bonus 🤝",
+    "reason_winback": "Welcome-back bonus",
     # Help.
     "help": (
         "<b>How it works</b>\n\n"
@@ -74,7 +83,8 @@ EN: Final[dict[str, str]] = {
         "and you get {rate} for every {unit} you spend. A receipt arrives here right away.\n\n"
         "<b>Redeem:</b> when you have enough points, exchange them for a reward coupon and "
         "show its QR at the counter.\n\n"
-        "Commands: /card, /balance, /history, /help."
+        "Commands: /card, /balance, /history, /invite (bring a friend), /settings, /help.\n"
+        "Your data: /mydata sends you everything we hold about you; /forget removes you."
     ),
     "points_rate_one": "1 point",
     "points_rate_many": "{count} points",
@@ -83,7 +93,6 @@ EN: Final[dict[str, str]] = {
         "That link doesn't look right. Ask the café for a fresh one, or press /start to open "
         "your own card."
     ),
-    "link_not_active": "That link isn't in use at this café yet. Press /start to see your card.",
     "card_scan_not_staff": (
         "This is a member card. Only café staff can scan it. Press /start to see your own card."
     ),
@@ -423,10 +432,112 @@ EN: Final[dict[str, str]] = {
     "settings_birthday_unset": (
         "🎂 Birthday: not set — send <code>/birthday 24.12</code> for a birthday treat."
     ),
+    "settings_service_on": "⏰ Points reminders and birthday treat: <b>on</b>",
+    "settings_service_off": "🔕 Points reminders and birthday treat: <b>off</b>",
+    "settings_privacy": "🔒 /mydata: everything we hold about you · /forget: leave for good",
     "btn_promotions_off": "🔕 Stop offers and news",
     "btn_promotions_on": "🔔 Get offers and news",
+    "btn_service_off": "🔕 Stop reminders and birthday treat",
+    "btn_service_on": "⏰ Get reminders and birthday treat",
     "birthday_usage": "Send your birthday as day and month, e.g. <code>/birthday 24.12</code>.",
     "birthday_saved": "🎂 Saved: {birthday}. We'll remember!",
+    "birthday_locked": (
+        "Your birthday is set to <b>{birthday}</b>. It can be changed once a year; "
+        "the next change is possible from {date}."
+    ),
+    # Points expiry.
+    "balance_expires": "⏳ Your points expire at the end of <b>{date}</b> unless you visit before.",
+    "expiry_reminder": (
+        "⏳ Your <b>{points}</b> points expire at the end of <b>{date}</b>.\n"
+        "{offer}Visit us before then and they stay yours."
+    ),
+    "expiry_reminder_reward": "They buy a <b>{reward}</b> right now. ",
+    "expired_notice": (
+        "⌛ Your {points} points expired after a long time without a visit. "
+        "Come back soon: every purchase starts a new balance."
+    ),
+    # Win-back.
+    "winback_default": "☕ We miss you at {cafe}! Come by soon.",
+    "winback_bonus": "🎁 We added <b>{points}</b> points to your balance.",
+    "winback_reward": "🎟 A free <b>{reward}</b> is waiting in <b>My coupons</b> until {date}.",
+    "winback_title": "💌 <b>Win-back message</b> (after {days} days without a visit)",
+    "winback_off": "💌 Win-back is off. Set WINBACK_AFTER_DAYS to turn it on.",
+    "winback_current": "Text: {text}\nBonus: {bonus} points\nCoupon: {reward}",
+    "winback_none": "none",
+    "winback_help": (
+        "Change it with:\n<code>/winback text We miss you! Come by this week.</code>\n"
+        "<code>/winback bonus 50</code> (points, 0 for none)\n"
+        "<code>/winback reward 3 14</code> (reward #3, valid 14 days; "
+        "<code>/winback reward off</code> for none)"
+    ),
+    "winback_saved": "Saved. Dormant members get this from now on.",
+    "winback_bad": "I couldn't read that. See /winback for how to change it.",
+    # Birthday treat.
+    "birthday_treat": "🎂 Happy birthday, <b>{name}</b>! {gift}",
+    "birthday_treat_bonus": "We added <b>{points}</b> points to your balance. ",
+    "birthday_treat_reward": "A free <b>{reward}</b> is waiting in <b>My coupons</b> until {date}.",
+    # Referrals.
+    "invite": ("🤝 <b>Bring a friend</b>\nSend them your personal link:\n{link}\n\n{terms}"),
+    "invite_terms": (
+        "When they join with it and make a first purchase{minimum}, you get <b>{mine}</b> "
+        "points and they get <b>{theirs}</b>."
+    ),
+    "invite_terms_minimum": " of at least {amount}",
+    "invite_no_bonus": "Every friend you bring is welcome!",
+    "invite_staff": "Invite links are for customers; staff accounts can't refer friends.",
+    "referral_welcome": (
+        "Welcome to {cafe}, <b>{name}</b>! 🎉 {friend} invited you. {terms}"
+        "Tap <b>My card</b> and show the QR code at the counter."
+    ),
+    "referral_welcome_terms": "You both get a bonus after your first purchase. ",
+    "referral_refused_already_member": (
+        "You're already a member, so this invite doesn't apply — but welcome back! "
+        "Invite links are for people joining for the first time."
+    ),
+    "referral_refused_own_link": (
+        "That's your own invite link. Share it with a friend: they join with it, and you "
+        "both get the bonus after their first purchase."
+    ),
+    "referral_refused_staff": (
+        "Invites don't apply to staff accounts, so no bonus comes with this one. Welcome!"
+    ),
+    "referral_refused_unknown": "This invite link isn't valid (anymore). You've joined anyway!",
+    "referral_joined": "🤝 {friend} joined with your invite. {terms}",
+    "referral_joined_terms": "You get <b>{points}</b> points after their first purchase.",
+    "referral_rewarded": "🎉 {friend} made their first purchase: <b>+{points}</b> points for you!",
+    "referral_capped": (
+        "🤝 {friend} made their first purchase, but you've already had {limit} referral "
+        "bonuses this month, so no bonus this time. Thank you for spreading the word!"
+    ),
+    "referral_receipt": "🤝 Referral bonus included — welcome!",
+    "referrals_title": "🤝 <b>Top referrers</b>",
+    "referrals_line": "{name} (#{id}): {rewarded} rewarded, {pending} waiting, {refused} refused",
+    "referrals_none": "No referrals yet. Customers get their link with /invite.",
+    # Feedback (NPS).
+    "nps_question": (
+        "How likely are you to recommend {cafe} to a friend? (0 = not at all, 10 = very)"
+    ),
+    "nps_thanks": (
+        "Thank you! You gave us <b>{score}/10</b>. Anything we could do better? "
+        "Just reply here (or tap another number to change your answer)."
+    ),
+    "nps_comment_thanks": "Thank you for telling us. 🙏",
+    "nps_low_alert": (
+        "⚠️ {name} (member #{id}) rated us <b>{score}/10</b> after their visit on {date}.{comment}"
+    ),
+    "nps_low_alert_comment": "\nThey wrote: “{comment}”",
+    # Privacy.
+    "mydata_caption": "🔒 Everything we hold about you, as a file any text editor opens.",
+    "forget_question": (
+        "Forget you? Your name, username, birthday, chat and feedback comments are removed, "
+        "your {coupons} open coupon(s) cancelled and your <b>{points}</b> points lost. "
+        "The café keeps its bookkeeping (entries without your name). You can join again "
+        "later as a new member. This cannot be undone."
+    ),
+    "btn_forget_yes": "Yes, forget me",
+    "btn_forget_no": "No, keep my membership",
+    "forget_done": "Done: we've forgotten you. Press /start any time to join again as new.",
+    "forget_kept": "Good to have you. Nothing changed.",
     # Claiming the bot as its first owner.
     "owner_claimed": (
         "👑 <b>{name}</b>, you are now the owner of {cafe}'s loyalty bot.\n"

@@ -197,3 +197,10 @@ async def create_gifts(
     async with tx.execute("SELECT total_changes()") as cur:
         after = (await cur.fetchone())[0]  # type: ignore[index]
     return int(after - before)
+
+
+async def all_of_member(conn: aiosqlite.Connection, member_id: int) -> list[Coupon]:
+    async with conn.execute(
+        "SELECT * FROM coupons WHERE member_id = ? ORDER BY id", (member_id,)
+    ) as cur:
+        return [_coupon(row) for row in await cur.fetchall()]

@@ -16,7 +16,11 @@ class EntryKind(StrEnum):
     REVERSAL = "reversal"
     REDEEM = "redeem"
     REFUND = "refund"
-    BONUS = "bonus"
+    BONUS = "bonus"  # a manual grant
+    EXPIRE = "expire"
+    BIRTHDAY = "birthday"
+    REFERRAL = "referral"
+    WINBACK = "winback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,3 +210,21 @@ async def keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> list[str]
         (f"{prefix}:", f"{prefix};"),
     ) as cur:
         return [str(row[0]) for row in await cur.fetchall()]
+
+
+async def all_of_member(conn: aiosqlite.Connection, member_id: int) -> list[LedgerEntry]:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM ledger WHERE member_id = ? ORDER BY id", (member_id,)
+    ) as cur:
+        return [_entry(row) for row in await cur.fetchall()]
+
+
+async def purchases_of(conn: aiosqlite.Connection, member_id: int) -> int:
+    """Purchases that stand (not undone): the member's visit count."""
+    async with conn.execute(
+        "SELECT COUNT(*) FROM ledger AS e WHERE e.member_id = ? AND e.kind = 'earn'"
+        " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)",
+        (member_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

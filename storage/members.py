@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.timeutil import from_db, to_db
+from storage.timeutil import from_db, from_db_optional, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +20,12 @@ class Member:
     language: str | None
     balance: int
     created_at: datetime
+    last_visit_at: datetime
 
 
-_COLUMNS = "id, tg_user_id, chat_id, first_name, username, language, balance, created_at"
+_COLUMNS = (
+    "id, tg_user_id, chat_id, first_name, username, language, balance, created_at, last_visit_at"
+)
 
 
 def _member(row: aiosqlite.Row) -> Member:
@@ -35,6 +38,7 @@ def _member(row: aiosqlite.Row) -> Member:
         language=row["language"],
         balance=row["balance"],
         created_at=from_db(row["created_at"]),
+        last_visit_at=from_db(row["last_visit_at"]),
     )
 
 
@@ -135,7 +139,8 @@ async def audience_facts(
         " (SELECT COALESCE(SUM(e.points), 0) FROM ledger AS e WHERE e.member_id = m.id"
         "  AND e.kind = 'earn' AND e.created_at >= ?1"
         "  AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)) AS earned"
-        f" FROM members AS m WHERE m.unreachable_at IS NULL {only.replace('?', '?2')}"
+        " FROM members AS m WHERE m.unreachable_at IS NULL AND m.forgotten_at IS NULL"
+        f" {only.replace('?', '?2')}"
         " ORDER BY m.id",
         params,
     ) as cur:
@@ -157,15 +162,30 @@ async def audience_facts(
 class Preferences:
     promotions: bool
     birthday: str | None
+    service: bool = True
+    birthday_set_at: datetime | None = None
 
 
 async def preferences(conn: aiosqlite.Connection, member_id: int) -> Preferences:
     async with conn.execute(
-        "SELECT promotions_opt_out, birthday FROM members WHERE id = ?", (member_id,)
+        "SELECT promotions_opt_out, service_opt_out, birthday, birthday_set_at FROM members"
+        " WHERE id = ?",
+        (member_id,),
     ) as cur:
         row = await cur.fetchone()
     assert row is not None
-    return Preferences(promotions=not row["promotions_opt_out"], birthday=row["birthday"])
+    return Preferences(
+        promotions=not row["promotions_opt_out"],
+        birthday=row["birthday"],
+        service=not row["service_opt_out"],
+        birthday_set_at=from_db_optional(row["birthday_set_at"]),
+    )
+
+
+async def set_service(tx: aiosqlite.Connection, member_id: int, allowed: bool) -> None:
+    await tx.execute(
+        "UPDATE members SET service_opt_out = ? WHERE id = ?", (int(not allowed), member_id)
+    )
 
 
 async def set_promotions(tx: aiosqlite.Connection, member_id: int, allowed: bool) -> None:
@@ -174,8 +194,13 @@ async def set_promotions(tx: aiosqlite.Connection, member_id: int, allowed: bool
     )
 
 
-async def set_birthday(tx: aiosqlite.Connection, member_id: int, birthday: str | None) -> None:
-    await tx.execute("UPDATE members SET birthday = ? WHERE id = ?", (birthday, member_id))
+async def set_birthday(
+    tx: aiosqlite.Connection, member_id: int, birthday: str | None, now: datetime
+) -> None:
+    await tx.execute(
+        "UPDATE members SET birthday = ?, birthday_set_at = ? WHERE id = ?",
+        (birthday, to_db(now), member_id),
+    )
 
 
 async def set_reachable(
@@ -185,4 +210,112 @@ async def set_reachable(
     await tx.execute(
         "UPDATE members SET unreachable_at = ? WHERE chat_id = ?",
         (None if reachable else to_db(now), chat_id),
+    )
+
+
+# -- the lifecycle jobs: each selects one page of members, by index ---------------------------
+
+
+async def lapsed_balances(
+    conn: aiosqlite.Connection, visited_before: datetime, after: tuple[str, int], limit: int
+) -> list[Member]:
+    """Members with points whose last visit is before ``visited_before`` (paged by
+    (last visit, id) after ``after``)."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM members WHERE balance > 0 AND last_visit_at < ?"
+        " AND (last_visit_at > ? OR (last_visit_at = ? AND id > ?))"
+        " ORDER BY last_visit_at, id LIMIT ?",
+        (to_db(visited_before), after[0], after[0], after[1], limit),
+    ) as cur:
+        return [_member(row) for row in await cur.fetchall()]
+
+
+async def balances_visited_between(
+    conn: aiosqlite.Connection, start: datetime, end: datetime, after: tuple[str, int], limit: int
+) -> list[Member]:
+    """Members with points whose last visit is in [start, end), paged like above."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM members WHERE balance > 0"
+        " AND last_visit_at >= ? AND last_visit_at < ?"
+        " AND (last_visit_at > ? OR (last_visit_at = ? AND id > ?))"
+        " ORDER BY last_visit_at, id LIMIT ?",
+        (to_db(start), to_db(end), after[0], after[0], after[1], limit),
+    ) as cur:
+        return [_member(row) for row in await cur.fetchall()]
+
+
+async def dormant_without_winback(
+    conn: aiosqlite.Connection, visited_before: datetime, limit: int
+) -> list[Member]:
+    """Reachable members who last visited before ``visited_before`` and have had no
+    win-back message for this dormant spell yet."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM members"
+        " WHERE (winback_for IS NULL OR winback_for <> last_visit_at) AND last_visit_at < ?"
+        " AND unreachable_at IS NULL AND forgotten_at IS NULL"
+        " ORDER BY last_visit_at LIMIT ?",
+        (to_db(visited_before), limit),
+    ) as cur:
+        return [_member(row) for row in await cur.fetchall()]
+
+
+async def mark_winback(tx: aiosqlite.Connection, member_id: int, visit: datetime) -> bool:
+    """Record the win-back for the dormant spell that began at ``visit``; False if done."""
+    cur = await tx.execute(
+        "UPDATE members SET winback_for = last_visit_at WHERE id = ? AND last_visit_at = ?"
+        " AND (winback_for IS NULL OR winback_for <> last_visit_at)",
+        (member_id, to_db(visit)),
+    )
+    return cur.rowcount == 1
+
+
+async def with_birthdays(
+    conn: aiosqlite.Connection, birthdays: list[str], after_id: int, limit: int
+) -> list[tuple[Member, str]]:
+    """Members whose stored birthday ('MM-DD') is one of ``birthdays``."""
+    if not birthdays:
+        return []
+    marks = ", ".join("?" for _ in birthdays)
+    async with conn.execute(
+        f"SELECT {_COLUMNS}, birthday FROM members WHERE birthday IN ({marks}) AND id > ?"
+        " AND forgotten_at IS NULL ORDER BY id LIMIT ?",
+        (*birthdays, after_id, limit),
+    ) as cur:
+        return [(_member(row), str(row["birthday"])) for row in await cur.fetchall()]
+
+
+async def referral_code(tx: aiosqlite.Connection, member_id: int, new_code: str) -> str:
+    """The member's referral code, given ``new_code`` the first time."""
+    await tx.execute(
+        "UPDATE members SET referral_code = ? WHERE id = ? AND referral_code IS NULL",
+        (new_code, member_id),
+    )
+    async with tx.execute("SELECT referral_code FROM members WHERE id = ?", (member_id,)) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+async def by_referral_code(conn: aiosqlite.Connection, code: str) -> Member | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM members WHERE referral_code = ? AND forgotten_at IS NULL",
+        (code,),
+    ) as cur:
+        row = await cur.fetchone()
+    return _member(row) if row else None
+
+
+async def forget(tx: aiosqlite.Connection, member_id: int, now: datetime) -> None:
+    """Remove what identifies a person; the row (and its ledger) stays, anonymous. The
+    Telegram ids become the negative member id, so the person can join again as new."""
+    await tx.execute(
+        "UPDATE members SET tg_user_id = -id, chat_id = -id, first_name = 'Former member',"
+        " username = NULL, language = NULL, birthday = NULL, birthday_set_at = NULL,"
+        " referral_code = NULL, promotions_opt_out = 1, service_opt_out = 1,"
+        " forgotten_at = ? WHERE id = ?",
+        (to_db(now), member_id),
+    )
+    await tx.execute("DELETE FROM card_codes WHERE member_id = ?", (member_id,))
+    await tx.execute(
+        "UPDATE broadcast_recipients SET chat_id = 0 WHERE member_id = ?", (member_id,)
     )

@@ -39,3 +39,9 @@ def read_now(path: Path, key: str) -> str | None:
     except sqlite3.Error:
         return None
     return None if row is None else str(row[0])
+
+
+async def read(conn: aiosqlite.Connection, key: str) -> str | None:
+    async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else str(row[0])

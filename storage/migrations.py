@@ -291,6 +291,89 @@ _V6_COUPON_MESSAGES: tuple[str, ...] = (
     """,
 )
 
+_V7_LIFECYCLE: tuple[str, ...] = (
+    # The last visit (purchase or redemption) starts each member's expiry and win-back
+    # clock; joining counts as the first. A trigger keeps it with the ledger.
+    "ALTER TABLE members ADD COLUMN last_visit_at TEXT",
+    """
+    UPDATE members SET last_visit_at = COALESCE(
+        (SELECT MAX(created_at) FROM ledger
+         WHERE ledger.member_id = members.id AND kind IN ('earn', 'redeem')),
+        created_at)
+    """,
+    """
+    CREATE TRIGGER members_first_visit AFTER INSERT ON members WHEN NEW.last_visit_at IS NULL
+    BEGIN UPDATE members SET last_visit_at = NEW.created_at WHERE id = NEW.id; END
+    """,
+    """
+    CREATE TRIGGER ledger_visit AFTER INSERT ON ledger WHEN NEW.kind IN ('earn', 'redeem')
+    BEGIN
+        UPDATE members SET last_visit_at = NEW.created_at
+        WHERE id = NEW.member_id AND last_visit_at < NEW.created_at;
+    END
+    """,
+    "CREATE INDEX members_last_visit ON members (last_visit_at) WHERE balance > 0",
+    "CREATE INDEX members_visit_all ON members (last_visit_at)",
+    "CREATE INDEX members_birthday ON members (birthday) WHERE birthday IS NOT NULL",
+    "ALTER TABLE members ADD COLUMN service_opt_out INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE members ADD COLUMN birthday_set_at TEXT",
+    "ALTER TABLE members ADD COLUMN referral_code TEXT",
+    "CREATE UNIQUE INDEX members_referral_code ON members (referral_code)",
+    "ALTER TABLE members ADD COLUMN forgotten_at TEXT",
+    # The last visit a win-back message was sent for: one per dormant spell.
+    "ALTER TABLE members ADD COLUMN winback_for TEXT",
+    """
+    CREATE INDEX members_winback_due ON members (last_visit_at)
+    WHERE winback_for IS NULL OR winback_for <> last_visit_at
+    """,
+    """
+    CREATE TABLE referrals (
+        referred_id INTEGER PRIMARY KEY REFERENCES members(id),
+        referrer_id INTEGER NOT NULL REFERENCES members(id),
+        joined_at   TEXT    NOT NULL,
+        state       TEXT    NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'rewarded', 'refused')),
+        reason      TEXT,
+        settled_at  TEXT,
+        CHECK (referred_id <> referrer_id)
+    )
+    """,
+    "CREATE INDEX referrals_referrer ON referrals (referrer_id, state, settled_at)",
+    """
+    CREATE TABLE feedback (
+        id              INTEGER PRIMARY KEY,
+        member_id       INTEGER NOT NULL REFERENCES members(id),
+        entry_id        INTEGER NOT NULL UNIQUE REFERENCES ledger(id),
+        asked_at        TEXT    NOT NULL,
+        score           INTEGER CHECK (score BETWEEN 0 AND 10),
+        answered_at     TEXT,
+        comment         TEXT,
+        comment_until   TEXT
+    )
+    """,
+    "CREATE INDEX feedback_member ON feedback (member_id, asked_at)",
+    # Messages the bot sends members unasked (reminders, treats, questions): rendered and
+    # sent by the bulk sender, paced, outside quiet hours, each at most once (dedup_key).
+    """
+    CREATE TABLE outbox (
+        id          INTEGER PRIMARY KEY,
+        member_id   INTEGER NOT NULL REFERENCES members(id),
+        kind        TEXT    NOT NULL,
+        dedup_key   TEXT    NOT NULL UNIQUE,
+        params      TEXT    NOT NULL DEFAULT '{}',
+        service     INTEGER NOT NULL,
+        visit_at    TEXT,
+        created_at  TEXT    NOT NULL,
+        state       TEXT    NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'sent', 'skipped', 'failed', 'blocked')),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        sent_at     TEXT,
+        last_error  TEXT
+    )
+    """,
+    "CREATE INDEX outbox_pending ON outbox (id) WHERE state = 'pending'",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -298,4 +381,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (4, _V4_OFFERS_BROADCASTS_PREFERENCES),
     (5, _V5_OWNERS),
     (6, _V6_COUPON_MESSAGES),
+    (7, _V7_LIFECYCLE),
 )

@@ -22,7 +22,8 @@ from tests.helpers import first_link, link_payload, qr_payload, show_card
 
 OWNER_ID = 1_000_001
 CUSTOMER_MENU = [
-    "start", "card", "balance", "rewards", "coupons", "offers", "history", "settings", "help"
+    "start", "card", "balance", "rewards", "coupons", "offers", "history", "invite", "settings",
+    "mydata", "forget", "help",
 ]  # fmt: skip
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -10,10 +10,15 @@ from bot.services.audience import AudienceService
 from bot.services.broadcasts import BroadcastService
 from bot.services.catalog import CatalogService
 from bot.services.coupons import CouponService
+from bot.services.feedback import FeedbackService
 from bot.services.health import HealthService
 from bot.services.issuing import IssuingService
+from bot.services.lifecycle import LifecycleService
 from bot.services.membership import MembershipService
 from bot.services.offers import OfferService
+from bot.services.outbox import OutboxService
+from bot.services.privacy import PrivacyService
+from bot.services.referrals import ReferralService
 from bot.services.roles import RoleService
 from bot.services.staff import StaffService
 from bot.settings import Settings
@@ -38,6 +43,11 @@ class Services:
     broadcasts: BroadcastService
     offers: OfferService
     health: HealthService
+    lifecycle: LifecycleService
+    referrals: ReferralService
+    feedback: FeedbackService
+    privacy: PrivacyService
+    outbox: OutboxService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
@@ -59,6 +69,7 @@ class Services:
         coupons = CouponService(db, clock, settings)
         broadcasts = BroadcastService(db, clock, audience)
         offers = OfferService(db, clock, settings, audience, coupons, broadcasts)
+        referrals = ReferralService(db, clock, settings, roles)
         services = cls(
             settings=settings,
             clock=clock,
@@ -66,13 +77,18 @@ class Services:
             roles=roles,
             members=members,
             staff=StaffService(db, clock, roles),
-            issuing=IssuingService(db, clock, settings, members, offers),
+            issuing=IssuingService(db, clock, settings, members, offers, referrals),
             catalog=CatalogService(db, clock),
             coupons=coupons,
             audience=audience,
             broadcasts=broadcasts,
             offers=offers,
             health=HealthService(db, clock),
+            lifecycle=LifecycleService(db, clock, settings, coupons),
+            referrals=referrals,
+            feedback=FeedbackService(db, clock, settings),
+            privacy=PrivacyService(db, clock, coupons),
+            outbox=OutboxService(db, clock),
         )
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)

@@ -33,6 +33,7 @@ from storage.coupons import Coupon, CouponState
 from storage.ledger import EntryKind, Overdraft
 from storage.members import Member
 from storage.offers import Offer
+from storage.rewards import Reward
 
 COUPON_CODE_LENGTH = 8
 COUPON_TOKEN_BYTES = 16
@@ -112,6 +113,31 @@ class CouponService:
             assert coupon is not None
             return Redeemed(await self._view(tx, coupon), created=True)
 
+    async def gift_one(
+        self,
+        tx: aiosqlite.Connection,
+        member_id: int,
+        reward: Reward,
+        expires_at: datetime,
+        now: datetime,
+    ) -> Coupon:
+        """A free coupon (a birthday treat, a win-back gift), inside the caller's
+        transaction. It costs no points, so it refunds none when it expires."""
+        coupon = await coupon_store.create(
+            tx,
+            token=random_token(LinkKind.COUPON, COUPON_TOKEN_BYTES),
+            code=short_code(COUPON_CODE_LENGTH),
+            member_id=member_id,
+            reward_id=reward.id,
+            title=reward.title,
+            cost=0,
+            debit_entry_id=None,
+            now=now,
+            expires_at=expires_at,
+        )
+        assert coupon is not None
+        return coupon
+
     async def remember_message(self, coupon: Coupon, chat_id: int, message_id: int) -> None:
         async with self._db.transaction() as tx:
             await coupon_store.remember_message(tx, coupon.id, chat_id, message_id)
@@ -178,6 +204,17 @@ class CouponService:
                 tx, coupon, CouponState.CANCELLED, now, actor=member.tg_user_id
             )
             return await self._view(tx, closed)
+
+    async def cancel_all(self, member: Member) -> int:
+        """Cancel every open coupon of the member (forgetting them), refunding paid ones."""
+        cancelled = 0
+        for coupon in await self.open_coupons(member):
+            try:
+                await self.cancel(member, coupon.id)
+            except CouponClosed:
+                continue  # used or expired meanwhile
+            cancelled += 1
+        return cancelled
 
     # -- staff ---------------------------------------------------------------------------
 

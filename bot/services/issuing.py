@@ -82,6 +82,7 @@ class Issued:
     tier: Tier
     promoted_to: Tier | None = None
     offers: tuple[Offer, ...] = ()
+    referral_paid: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,12 @@ class OfferRules(Protocol):
     async def effect_for(self, conn: aiosqlite.Connection, member: Member) -> OfferEffect: ...
 
 
+class ReferralRules(Protocol):
+    async def settle_on_purchase(
+        self, tx: aiosqlite.Connection, member: Member, amount_minor: int, now: datetime
+    ) -> bool: ...
+
+
 class IssuingService:
     def __init__(
         self,
@@ -129,12 +136,14 @@ class IssuingService:
         settings: Settings,
         members: MembershipService,
         offers: OfferRules,
+        referrals: ReferralRules,
     ) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
         self._members = members
         self._offers = offers
+        self._referrals = referrals
 
     # -- scanning ------------------------------------------------------------------------
 
@@ -292,6 +301,9 @@ class IssuingService:
                     offer_id=effect.main_offer_id,
                 )
                 await scan_store.close(tx, scan.id, now, entry.id)
+                referral_paid = created and await self._referrals.settle_on_purchase(
+                    tx, member, amount, now
+                )
                 await audit_store.record(
                     tx,
                     actor_id=actor.tg_user_id,
@@ -305,7 +317,13 @@ class IssuingService:
                 new_tier = tier_for(earned_before + points, self._settings.tiers)
                 promoted = new_tier if new_tier.threshold > tier.threshold else None
                 return Issued(
-                    entry, fresh, created, new_tier, promoted_to=promoted, offers=effect.offers
+                    entry,
+                    fresh,
+                    created,
+                    new_tier,
+                    promoted_to=promoted,
+                    offers=effect.offers,
+                    referral_paid=referral_paid,
                 )
         raise refusal
 
@@ -359,6 +377,10 @@ class IssuingService:
         upcoming = next_tier(earned, self._settings.tiers)
         needed = upcoming.threshold - earned if upcoming else 0
         return tier_for(earned, self._settings.tiers), upcoming, needed
+
+    async def visits_of(self, member: Member) -> int:
+        """Purchases that stand: what "every Nth visit" counts."""
+        return await ledger_store.purchases_of(self._db.reader, member.id)
 
     # -- undo ------------------------------------------------------------------------------
 

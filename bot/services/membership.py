@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.money import points_worth
 from bot.offers import parse_birthday
-from bot.services.errors import CardExpired, CardInvalid
+from bot.services.errors import CardExpired, CardInvalid, ServiceError
 from bot.settings import Settings
 from bot.tokens import TokenError, TokenExpired, make_card_token, read_card_token, short_code
 from storage import Database
@@ -21,6 +21,16 @@ from storage.members import Member, Preferences
 # static cards (validity 0), where the QR itself never expires.
 MIN_CODE_VALIDITY = timedelta(minutes=10)
 STATIC_CODE_VALIDITY = timedelta(hours=24)
+BIRTHDAY_CHANGE_EVERY = timedelta(days=365)
+
+
+class BirthdayLocked(ServiceError):
+    """The birthday was set less than a year ago."""
+
+    def __init__(self, current: Preferences, unlocks: datetime) -> None:
+        super().__init__("birthday locked")
+        self.current = current
+        self.unlocks = unlocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +141,27 @@ class MembershipService:
             await member_store.set_promotions(tx, member.id, allowed)
         return await self.preferences(member)
 
-    async def set_birthday(self, member: Member, text: str) -> Preferences:
-        """Store a birthday typed as 24.12, 24/12 or 24 Dec (day first); ValueError if not."""
-        birthday = parse_birthday(text)
+    async def set_service(self, member: Member, *, service: bool) -> Preferences:
         async with self._db.transaction() as tx:
-            await member_store.set_birthday(tx, member.id, birthday)
+            await member_store.set_service(tx, member.id, service)
+        return await self.preferences(member)
+
+    async def set_birthday(self, member: Member, text: str) -> Preferences:
+        """Store a birthday typed as 24.12, 24/12 or 24 Dec (day first); ValueError if not.
+
+        A birthday, once set, can change once a year at most, so nobody collects the treat
+        twice by moving it (BirthdayLocked says until when)."""
+        birthday = parse_birthday(text)
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            current = await member_store.preferences(tx, member.id)
+            if current.birthday == birthday:
+                return current
+            if current.birthday is not None and current.birthday_set_at is not None:
+                unlocks = current.birthday_set_at + BIRTHDAY_CHANGE_EVERY
+                if now < unlocks:
+                    raise BirthdayLocked(current, unlocks)
+            await member_store.set_birthday(tx, member.id, birthday, now)
         return await self.preferences(member)
 
     async def set_reachable(self, chat_id: int, reachable: bool) -> None:

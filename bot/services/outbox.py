@@ -1,0 +1,62 @@
+"""Delivering the outbox: what the bulk sender asks before and after each message."""
+
+from __future__ import annotations
+
+from bot.clock import Clock
+from storage import Database
+from storage import members as member_store
+from storage import outbox as outbox_store
+from storage.outbox import Outgoing
+
+MAX_ATTEMPTS = 3
+
+
+def why_not(message: Outgoing) -> str | None:
+    """Why a queued message must not go out now, or None when it may."""
+    if not message.reachable:
+        return "unreachable"
+    if message.service and not message.service_ok:
+        return "service messages off"
+    if not message.service and not message.promotions_ok:
+        return "offers and news off"
+    if message.visit_at is not None and message.last_visit_at != message.visit_at:
+        return "visited since"
+    return None
+
+
+class OutboxService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def pending(self, limit: int = 50) -> list[Outgoing]:
+        return await outbox_store.pending(self._db.reader, limit)
+
+    async def count_pending(self) -> int:
+        return await outbox_store.count_pending(self._db.reader)
+
+    async def sent(self, message: Outgoing) -> None:
+        await self._finish(message, "sent")
+
+    async def skipped(self, message: Outgoing, reason: str) -> None:
+        await self._finish(message, "skipped", reason)
+
+    async def blocked(self, message: Outgoing, error: str) -> None:
+        now = self._clock.now()
+        async with self._db.transaction() as tx:
+            await outbox_store.finish(tx, message.id, "blocked", now, error)
+            await member_store.set_reachable(tx, message.chat_id, False, now)
+
+    async def failed(self, message: Outgoing, error: str) -> bool:
+        """Count a failed attempt; True when it was the last one."""
+        final = message.attempts + 1 >= MAX_ATTEMPTS
+        if final:
+            await self._finish(message, "failed", error)
+        else:
+            async with self._db.transaction() as tx:
+                await outbox_store.failed_attempt(tx, message.id, error)
+        return final
+
+    async def _finish(self, message: Outgoing, state: str, error: str | None = None) -> None:
+        async with self._db.transaction() as tx:
+            await outbox_store.finish(tx, message.id, state, self._clock.now(), error)
