@@ -234,6 +234,9 @@ def member_only(callback: MemberCallback) -> Callback:
             return
         member = await get_services(context).members.find(user.id)
         if member is None:
+            if update.callback_query is not None:
+                await update.callback_query.answer(say(context, "not_a_member"), show_alert=True)
+                return
             await reply(update, say(context, "not_a_member"))
             return
         await callback(update, context, member)

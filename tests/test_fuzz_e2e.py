@@ -18,16 +18,18 @@ from tests.fakebot import FakeUser, SentMessage
 COMMANDS = [
     "/start", "/card", "/balance", "/history", "/help", "/rewards", "/coupons", "/redeem",
     "/catalog", "/scan", "/undo", "/staff", "/offers", "/broadcasts", "/settings",
-    "/birthday", "/offer", "/broadcast", "/cancel", "/nosuchcommand",
+    "/birthday", "/offer", "/broadcast", "/cancel", "/nosuchcommand", "/invite", "/mydata",
+    "/forget", "/winback", "/referrals",
 ]  # fmt: skip
 PREFIXES = [
     "cat", "dup", "cx", "undo", "sinv", "srm", "rdm", "cshow", "ccx", "ccy", "ckp", "cok",
-    "oend", "promo", "offer", "bc", "zz", "",
+    "oend", "promo", "offer", "bc", "zz", "", "nps", "fgt",
 ]  # fmt: skip
 ODD_ARGS = [
     "", "0", "-1", "1", "12", "#3", "①", "²", "٤", "9" * 30, "4.50", "1,000", "x" * 200,
     "<b>", "&", "add", "cost", "off", "on", "add 10 Latte", "cost 1 5", "on 999",
     "31.04", "30.02", "29.02", "tomorrow 9:00", "ABCD-EFGH", "m" + "A" * 30, "c" * 23,
+    "r" + "A" * 12, "text", "bonus", "reward", "yes", "no", "s0", "s1",
 ]  # fmt: skip
 SEEDS = [1, 2, 3]
 ACTIONS_PER_SEED = 400

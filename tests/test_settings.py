@@ -87,3 +87,12 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert settings.bot_token.get_secret_value() == "42:from-file-abcdefghijklmnopqrstuvwxyz"
     assert settings.owner_ids == (7,)
     assert "from-file" not in repr(settings)
+
+
+def test_every_setting_is_in_the_readme_table_and_the_env_example() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        variable = name.upper()
+        assert f"| `{variable}` |" in readme, variable
+        assert f"{variable}=" in example, variable

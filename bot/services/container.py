@@ -84,7 +84,7 @@ class Services:
             broadcasts=broadcasts,
             offers=offers,
             health=HealthService(db, clock),
-            lifecycle=LifecycleService(db, clock, settings, coupons),
+            lifecycle=LifecycleService(db, clock, settings, coupons, roles),
             referrals=referrals,
             feedback=FeedbackService(db, clock, settings),
             privacy=PrivacyService(db, clock, coupons),

@@ -19,6 +19,7 @@ import aiosqlite
 from bot.clock import Clock
 from bot.lifecycle import birthdays_due, expiry_cutoff, points_expire_at
 from bot.services.coupons import CouponService
+from bot.services.roles import Role, RoleService
 from bot.settings import Settings
 from storage import Database
 from storage import ledger as ledger_store
@@ -76,12 +77,18 @@ def best_affordable(rewards: list[Reward], points: int) -> Reward | None:
 
 class LifecycleService:
     def __init__(
-        self, db: Database, clock: Clock, settings: Settings, coupons: CouponService
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        coupons: CouponService,
+        roles: RoleService,
     ) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
         self._coupons = coupons
+        self._roles = roles
 
     # -- points expiry ---------------------------------------------------------------------
 
@@ -210,8 +217,11 @@ class LifecycleService:
             if not await member_store.mark_winback(tx, member.id, member.last_visit_at):
                 return 0
             prefs = await member_store.preferences(tx, member.id)
-            if not prefs.promotions:
-                return 0
+            if (
+                not prefs.promotions
+                or await self._roles.role_of(member.tg_user_id) is not Role.CUSTOMER
+            ):
+                return 0  # opted out, or the café's own people: the spell is counted
             spell = f"{member.id}:{to_db(member.last_visit_at)}"
             if offer.bonus_points:
                 await self._bonus(tx, member, offer.bonus_points, EntryKind.WINBACK, spell, now)
