@@ -139,8 +139,9 @@ async def show_issued(update: Update, context: Context, actor: Actor, issued: Is
     )
     services = get_services(context)
     visits = await services.issuing.visits_of(member)
-    if issued.referral_paid or await services.feedback.after_purchase(member, entry, visits):
-        get_broadcaster(context).wake()  # the referral notice, or the feedback question
+    asked = await services.feedback.after_purchase(member, entry, visits)
+    if asked or issued.referral_paid:
+        get_broadcaster(context).wake()  # the feedback question, the referral notice
     if issued.promoted_to is not None:
         tier = issued.promoted_to
         await notify(
