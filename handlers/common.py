@@ -151,8 +151,13 @@ async def notify(context: Context, chat_id: int, text: str, **kwargs: Any) -> bo
 
 
 async def notify_owners(context: Context, text: str) -> None:
-    for owner_id in await get_services(context).roles.owner_ids():
-        await notify(context, owner_id, text)
+    """Tell every owner. During quiet hours the message arrives silently: it is there in
+    the morning without waking anyone."""
+    services = get_services(context)
+    settings = services.settings
+    silent = settings.quiet_hours.contains(services.clock.now(), settings.tz)
+    for owner_id in await services.roles.owner_ids():
+        await notify(context, owner_id, text, disable_notification=silent)
 
 
 def money(context: Context, minor: int) -> str:

@@ -119,6 +119,7 @@ class SentMessage:
     document_name: str | None = None
     parse_mode: str | None = None
     reply_markup: dict[str, Any] | None = None
+    silent: bool = False
     edits: int = 0
     deleted: bool = False
 
@@ -621,6 +622,7 @@ class FakeTelegram:
                 text=text,
                 parse_mode=params.get("parse_mode"),
                 reply_markup=params.get("reply_markup"),
+                silent=str(params.get("disable_notification", "")).lower() == "true",
             )
         )
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.conftest import OWNER_ID, BotFactory, BotHarness, stop_bot
-from tests.fakebot import FakeUser
+from tests.fakebot import FakeUser, SentMessage
 from tests.helpers import first_link, link_payload
 
 BARISTA_ID = 3001
@@ -58,6 +58,10 @@ def bodies(person: FakeUser, needle: str) -> list[str]:
 
 def starting(person: FakeUser, prefix: str) -> list[str]:
     return [m.body for m in person.messages if m.body.startswith(prefix)]
+
+
+def questions_in(message: SentMessage) -> bool:
+    return any((b.callback_data or "").startswith("nps:") for b in message.buttons)
 
 
 def questions(person: FakeUser) -> int:
@@ -497,3 +501,18 @@ async def test_forget_keeps_the_books_and_removes_the_person(bot_factory: BotFac
     assert (await bot.services.members.find(2001)).id == 3  # type: ignore[union-attr]
     owner_ids = await rows(bot, "SELECT id FROM members WHERE tg_user_id = ?", OWNER_ID)
     assert owner_ids == [(1,)]
+
+
+async def test_a_low_score_at_night_reaches_the_owners_silently(bot_factory: BotFactory) -> None:
+    bot = await bot_factory(nps_every_visits=1, quiet_hours="21:00-09:00")
+    owner = bot.owner()
+    await owner.send("/start")
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    await buy(bot, barista, alice, "5")
+    await delivered(bot)
+    question = next(m for m in alice.messages if questions_in(m))
+    bot.clock.current = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # Alice answers late
+    await alice.press(question, "2")
+    (alert,) = [m for m in owner.messages if "rated us" in m.body]
+    assert alert.silent
