@@ -34,6 +34,7 @@ from handlers import (
     menus,
     owner,
     promotions,
+    reports,
     rewards,
     staff,
     start,
@@ -121,6 +122,11 @@ def register_handlers(application: App) -> None:
     application.add_handler(CommandHandler("winback", lifecycle.winback_command, filters=private))
     application.add_handler(
         CommandHandler("referrals", lifecycle.referrals_command, filters=private)
+    )
+    application.add_handler(CommandHandler("report", reports.report_command, filters=private))
+    application.add_handler(CommandHandler("export", reports.export_command, filters=private))
+    application.add_handler(
+        CommandHandler("redemptionrate", reports.redemption_rate_command, filters=private)
     )
     application.add_handler(
         ChatMemberHandler(promotions.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)

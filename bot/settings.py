@@ -48,6 +48,7 @@ class Settings(BaseSettings):
 
     points_per_unit: Decimal = Field(default=Decimal(1), gt=0)
     point_value: Decimal = Field(default=Decimal("0.05"), ge=0)
+    expected_redemption_rate: Decimal = Field(default=Decimal("0.8"), ge=0, le=1)
     categories: Annotated[tuple[Category, ...], NoDecode] = ()
     tiers: Annotated[tuple[Tier, ...], NoDecode] = parse_tiers(
         "Bronze:0:1, Silver:500:1.25, Gold:1500:1.5"

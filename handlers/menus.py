@@ -17,7 +17,10 @@ CUSTOMER_COMMANDS = (
     "settings", "mydata", "forget", "help",
 )  # fmt: skip
 STAFF_COMMANDS = ("scan", "redeem", "undo")
-OWNER_COMMANDS = ("staff", "catalog", "offer", "broadcast", "broadcasts", "winback", "referrals")
+OWNER_COMMANDS = (
+    "staff", "catalog", "offer", "broadcast", "broadcasts", "winback", "referrals", "stats",
+    "report", "export", "audit", "redemptionrate",
+)  # fmt: skip
 
 
 def commands_for(role: Role, lang: str) -> list[BotCommand]:

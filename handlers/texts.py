@@ -42,6 +42,11 @@ EN: Final[dict[str, str]] = {
     "cmd_forget": "Leave and be forgotten",
     "cmd_winback": "What members who stay away get",
     "cmd_referrals": "Top referrers",
+    "cmd_report": "Points and revenue for the accountant",
+    "cmd_stats": "How the programme is doing, with charts",
+    "cmd_export": "The ledger as CSV",
+    "cmd_audit": "Who did what, lately",
+    "cmd_redemptionrate": "The expected redemption rate",
     # Joining.
     "welcome_new": (
         "Welcome to {cafe}, <b>{name}</b>! 🎉\n"
@@ -538,6 +543,56 @@ EN: Final[dict[str, str]] = {
     "btn_forget_no": "No, keep my membership",
     "forget_done": "Done: we've forgotten you. Press /start any time to join again as new.",
     "forget_kept": "Good to have you. Nothing changed.",
+    # The owner's numbers.
+    "period_usage": (
+        "Which period? E.g. <code>/{command}</code> (this month), <code>/{command} last</code>, "
+        "<code>/{command} 2026-11</code> or <code>/{command} 2026-11-01 2026-11-15</code>."
+    ),
+    "report_title": "📒 <b>Points and revenue — {period}</b>",
+    "report_roll_title": "<b>Points roll-forward</b>",
+    "report_line": "{label}: <b>{value}</b>",
+    "report_opening": "Opening balance",
+    "report_issued_purchase": "Issued for purchases",
+    "report_issued_offer_bonus": "Issued by offers",
+    "report_issued_birthday": "Birthday treats",
+    "report_issued_referral": "Referral bonuses",
+    "report_issued_winback": "Win-back bonuses",
+    "report_issued_manual": "Manual bonuses",
+    "report_reversed": "Undone purchases",
+    "report_redeemed": "Redeemed for coupons",
+    "report_refunded": "Refunded (coupons cancelled or expired)",
+    "report_expired": "Expired",
+    "report_closing": "= Closing balance: <b>{value}</b>",
+    "report_reconciled": "✅ Equals the members' balances now ({balances}).",
+    "report_unreconciled": "⚠️ The members' balances add up to {balances}: please report this.",
+    "report_liability": (
+        "<b>Liability</b>: {points} points = {face} at face value, "
+        "<b>{expected}</b> at the expected redemption rate of {rate}."
+    ),
+    "report_rates": "Expected redemption rate: {rate}; observed so far: {observed}.",
+    "report_revenue_title": "<b>Revenue (IFRS 15 / ASC 606)</b>",
+    "report_deferred": "Deferred in the period",
+    "report_recognised": "Recognised in the period",
+    "report_contract_liability": "Contract liability at the end",
+    "report_bonus": (
+        "Bonus points given without a sale: {points}, a marketing cost of {cost} "
+        "at expected redemption value."
+    ),
+    "report_files": "The roll-forward and the ledger follow as CSV files.",
+    "export_roll_caption": "Points roll-forward, liability and revenue.",
+    "export_ledger_caption": "Ledger: {count} entries.",
+    "rate_current": "📐 Expected redemption rate now: <b>{rate}</b>.",
+    "rate_history_line": "From {date}: {rate}",
+    "rate_usage": (
+        "Change it with <code>/redemptionrate 95%</code> (from now) or "
+        "<code>/redemptionrate 95% from 2027-01-01</code>."
+    ),
+    "rate_bad_range": "The rate is a share from 0 % to 100 %, e.g. <code>95%</code>.",
+    "rate_bad_past": (
+        "An estimate can't change the past: sales already made keep theirs. "
+        "Choose today or a later date."
+    ),
+    "rate_saved": "Saved: expected redemption rate {rate} from {date}.",
     # Claiming the bot as its first owner.
     "owner_claimed": (
         "👑 <b>{name}</b>, you are now the owner of {cafe}'s loyalty bot.\n"

@@ -374,6 +374,36 @@ _V7_LIFECYCLE: tuple[str, ...] = (
     "CREATE INDEX outbox_pending ON outbox (id) WHERE state = 'pending'",
 )
 
+_V8_ACCOUNTING: tuple[str, ...] = (
+    # Reports read periods of the ledger by time.
+    "CREATE INDEX ledger_time ON ledger (created_at, kind, points)",
+    # How each purchase's price splits between the goods and the points it earned
+    # (IFRS 15 relative stand-alone selling prices), fixed at the sale with the expected
+    # redemption rate then in force. Amounts are millionths of a minor unit, so sums stay
+    # exact integers and money is rounded once, in the report.
+    """
+    CREATE TABLE sale_allocations (
+        entry_id       INTEGER PRIMARY KEY REFERENCES ledger(id),
+        amount_minor   INTEGER NOT NULL,
+        points         INTEGER NOT NULL,
+        offer_points   INTEGER NOT NULL DEFAULT 0,
+        rate_ppm       INTEGER NOT NULL,
+        ssp_micro      INTEGER NOT NULL,
+        deferred_micro INTEGER NOT NULL
+    )
+    """,
+    # The owner's estimate of the share of points that will ever be redeemed, from a date.
+    """
+    CREATE TABLE redemption_rates (
+        effective_from TEXT    PRIMARY KEY,
+        rate_ppm       INTEGER NOT NULL CHECK (rate_ppm BETWEEN 0 AND 1000000),
+        set_by         INTEGER NOT NULL,
+        set_at         TEXT    NOT NULL
+    )
+    """,
+    "CREATE INDEX audit_member ON audit_log (member_id, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -382,4 +412,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (5, _V5_OWNERS),
     (6, _V6_COUPON_MESSAGES),
     (7, _V7_LIFECYCLE),
+    (8, _V8_ACCOUNTING),
 )

@@ -518,6 +518,7 @@ class FakeTelegram:
             for key, value in form.items():
                 if isinstance(value, web.FileField):
                     files[key] = value.file.read()
+                    params[f"_{key}_filename"] = value.filename
                 else:
                     params[key] = value
         for key in _JSON_FIELDS & params.keys():
@@ -673,7 +674,10 @@ class FakeTelegram:
                 method="sendDocument",
                 caption=caption,
                 document=content,
-                document_name=str(params.get("document", "")).removeprefix("attach://"),
+                document_name=str(
+                    params.get("_document_filename")
+                    or str(params.get("document", "")).removeprefix("attach://")
+                ),
                 parse_mode=params.get("parse_mode"),
             )
         )

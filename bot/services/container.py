@@ -10,6 +10,7 @@ from bot.services.audience import AudienceService
 from bot.services.broadcasts import BroadcastService
 from bot.services.catalog import CatalogService
 from bot.services.coupons import CouponService
+from bot.services.exports import ExportService
 from bot.services.feedback import FeedbackService
 from bot.services.health import HealthService
 from bot.services.issuing import IssuingService
@@ -19,6 +20,7 @@ from bot.services.offers import OfferService
 from bot.services.outbox import OutboxService
 from bot.services.privacy import PrivacyService
 from bot.services.referrals import ReferralService
+from bot.services.reports import ReportService
 from bot.services.roles import RoleService
 from bot.services.staff import StaffService
 from bot.settings import Settings
@@ -48,6 +50,8 @@ class Services:
     feedback: FeedbackService
     privacy: PrivacyService
     outbox: OutboxService
+    reports: ReportService
+    exports: ExportService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
@@ -89,9 +93,12 @@ class Services:
             feedback=FeedbackService(db, clock, settings),
             privacy=PrivacyService(db, clock, coupons),
             outbox=OutboxService(db, clock),
+            reports=ReportService(db, clock, settings),
+            exports=ExportService(db, settings),
         )
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)
+        await services.reports.backfill_allocations()
         return services
 
     async def close(self) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Protocol
 
 import aiosqlite
 
+from bot.accounting import deferred_micro, rate_ppm, ssp_micro
 from bot.clock import Clock
 from bot.earning import ONE, Category, points_for_purchase
 from bot.money import AmountError, parse_amount
@@ -40,6 +42,7 @@ from storage import Database
 from storage import audit as audit_store
 from storage import ledger as ledger_store
 from storage import members as member_store
+from storage import reports as report_store
 from storage import scans as scan_store
 from storage.ledger import EntryKind, LedgerEntry, Overdraft
 from storage.members import Member
@@ -265,14 +268,18 @@ class IssuingService:
             earned_before = await ledger_store.earned_since(tx, member.id, now - TIER_PERIOD)
             tier = tier_for(earned_before, self._settings.tiers)
             effect = await self._offers.effect_for(tx, member)
-            points = effect.bonus_points + points_for_purchase(
-                amount,
-                exponent=self._settings.currency_exponent,
-                points_per_unit=self._settings.points_per_unit,
-                category_multiplier=category.multiplier if category else ONE,
-                tier_multiplier=tier.multiplier,
-                offer_multiplier=effect.multiplier,
-            )
+
+            def earned(offer_multiplier: Decimal) -> int:
+                return points_for_purchase(
+                    amount,
+                    exponent=self._settings.currency_exponent,
+                    points_per_unit=self._settings.points_per_unit,
+                    category_multiplier=category.multiplier if category else ONE,
+                    tier_multiplier=tier.multiplier,
+                    offer_multiplier=offer_multiplier,
+                )
+
+            points = effect.bonus_points + earned(effect.multiplier)
             if points <= 0:
                 raise ZeroPoints(amount)
             refusal = await self._check_limits(tx, actor, member, points, now)
@@ -301,6 +308,8 @@ class IssuingService:
                     offer_id=effect.main_offer_id,
                 )
                 await scan_store.close(tx, scan.id, now, entry.id)
+                if created:
+                    await self._allocate(tx, entry, offer_points=points - earned(ONE), now=now)
                 referral_paid = created and await self._referrals.settle_on_purchase(
                     tx, member, amount, now
                 )
@@ -326,6 +335,28 @@ class IssuingService:
                     referral_paid=referral_paid,
                 )
         raise refusal
+
+    async def _allocate(
+        self, tx: aiosqlite.Connection, entry: LedgerEntry, *, offer_points: int, now: datetime
+    ) -> None:
+        """Split the sale's price between the goods and its points (IFRS 15), with the
+        expected redemption rate in force now; fixed here, once, for the books."""
+        settings = self._settings
+        rate = await report_store.rate_at(tx, now)
+        if rate is None:
+            rate = rate_ppm(settings.expected_redemption_rate)
+        amount = entry.amount_minor or 0
+        ssp = ssp_micro(entry.points, settings.point_value, rate, settings.currency_exponent)
+        await report_store.record_sale(
+            tx,
+            entry_id=entry.id,
+            amount_minor=amount,
+            points=entry.points,
+            offer_points=offer_points,
+            rate_ppm=rate,
+            ssp_micro=ssp,
+            deferred_micro=deferred_micro(amount, ssp),
+        )
 
     def _category(self, index: int | None) -> Category | None:
         categories = self._settings.categories

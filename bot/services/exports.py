@@ -1,0 +1,110 @@
+"""CSV files for the accountant: the ledger of a period and its roll-forward.
+
+UTF-8 with a byte-order mark (so spreadsheets detect it), a header row, ISO 8601 times in
+café time with their offset, amounts in currency units with a dot, points as integers.
+The ledger is streamed to the file a batch at a time, never built in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+from bot.periods import Period
+from bot.services.reports import AccountingReport
+from bot.settings import Settings
+from storage import Database
+from storage import reports as report_store
+from storage.reports import ExportRow
+
+LEDGER_HEADER = [
+    "entry", "time", "member", "kind", "points", "amount", "currency", "category", "actor",
+    "reason", "offer", "reverses",
+]  # fmt: skip
+ROLL_FORWARD_HEADER = ["line", "points", "amount", "currency"]
+
+
+def money_text(minor: int | None, exponent: int) -> str:
+    """Minor units as currency units with a dot, e.g. 450 → "4.50"."""
+    if minor is None:
+        return ""
+    return f"{Decimal(minor).scaleb(-exponent):.{exponent}f}"
+
+
+class ExportService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+
+    def ledger_name(self, period: Period) -> str:
+        return f"ledger-{period.slug}.csv"
+
+    def roll_forward_name(self, period: Period) -> str:
+        return f"points-roll-forward-{period.slug}.csv"
+
+    async def write_ledger(self, period: Period, path: Path) -> int:
+        """Write the period's ledger to ``path``; returns the number of entries."""
+        count = 0
+        handle = await asyncio.to_thread(path.open, "w", encoding="utf-8-sig", newline="")
+        try:
+            writer = csv.writer(handle)
+            await asyncio.to_thread(writer.writerow, LEDGER_HEADER)
+            async for batch in report_store.ledger_rows(self._db.reader, period.start, period.end):
+                rows = [self._ledger_row(row) for row in batch]
+                await asyncio.to_thread(writer.writerows, rows)
+                count += len(rows)
+        finally:
+            await asyncio.to_thread(handle.close)
+        return count
+
+    def _ledger_row(self, row: ExportRow) -> list[object]:
+        settings = self._settings
+        return [
+            row.entry_id,
+            row.created_at.astimezone(settings.tz).isoformat(timespec="seconds"),
+            row.member_id,
+            row.kind,
+            row.points,
+            money_text(row.amount_minor, settings.currency_exponent),
+            settings.currency if row.amount_minor is not None else "",
+            row.category or "",
+            "" if row.actor_id is None else row.actor_id,
+            row.reason,
+            "" if row.offer_id is None else row.offer_id,
+            "" if row.reverses_id is None else row.reverses_id,
+        ]
+
+    async def write_roll_forward(self, report: AccountingReport, path: Path) -> None:
+        settings = self._settings
+        exponent, currency = settings.currency_exponent, settings.currency
+        roll, d = report.roll, report.deferral
+        lines: list[list[object]] = [list(ROLL_FORWARD_HEADER)]
+        lines.append(["opening balance", roll.opening, "", ""])
+        lines += [[f"issued: {kind.replace('_', ' ')}", points, "", ""]
+                  for kind, points in roll.issued.items()]  # fmt: skip
+        lines += [
+            ["reversed (undo)", roll.reversed, "", ""],
+            ["redeemed", roll.redeemed, "", ""],
+            ["refunded (coupons cancelled or expired)", roll.refunded, "", ""],
+            ["expired", roll.expired, "", ""],
+            ["closing balance", roll.closing, "", ""],
+            ["liability at face value", roll.closing,
+             money_text(report.liability_face, exponent), currency],
+            ["liability at expected redemption", "",
+             money_text(report.liability_expected, exponent), currency],
+            ["revenue deferred in period", "",
+             money_text(d.deferred_in_period, exponent), currency],
+            ["revenue recognised in period", "",
+             money_text(d.recognised_in_period, exponent), currency],
+            ["contract liability at end", "", money_text(d.contract_liability, exponent), currency],
+            ["bonus points issued (marketing cost)", report.bonus_issued,
+             money_text(report.bonus_cost, exponent), currency],
+        ]  # fmt: skip
+
+        def write() -> None:
+            with path.open("w", encoding="utf-8-sig", newline="") as handle:
+                csv.writer(handle).writerows(lines)
+
+        await asyncio.to_thread(write)

@@ -1,0 +1,236 @@
+"""The owner's numbers: /report (for the accountant), /export, /redemptionrate."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+from babel.numbers import format_decimal, format_percent
+from telegram import InputFile, Update
+
+from bot.accounting import PPM
+from bot.periods import Period, parse_period
+from bot.services.reports import AccountingReport, RateInvalid
+from bot.services.roles import Role
+from handlers.common import Context, get_services, money, reply, requires, say
+
+logger = logging.getLogger(__name__)
+
+
+def period_of(context: Context, words: list[str]) -> Period | None:
+    services = get_services(context)
+    try:
+        return parse_period(words, services.settings.tz, services.clock.now())
+    except ValueError:
+        return None
+
+
+def number(context: Context, value: int) -> str:
+    return format_decimal(value, locale=get_services(context).settings.locale)
+
+
+def signed(context: Context, value: int) -> str:
+    return ("+" if value > 0 else "") + number(context, value)
+
+
+def percent(context: Context, value: Fraction | int | None) -> str:
+    if value is None:
+        return "—"
+    share = (
+        Decimal(value.numerator) / Decimal(value.denominator)
+        if isinstance(value, Fraction)
+        else Decimal(value) / PPM
+    )
+    return format_percent(
+        share, locale=get_services(context).settings.locale, decimal_quantization=False
+    )
+
+
+def report_text(context: Context, report: AccountingReport) -> str:
+    roll, d = report.roll, report.deferral
+    lines = [
+        say(context, "report_title", period=str(report.period)),
+        "",
+        say(context, "report_roll_title"),
+        say(
+            context,
+            "report_line",
+            label=say(context, "report_opening"),
+            value=number(context, roll.opening),
+        ),
+    ]
+    for kind, points in roll.issued.items():
+        lines.append(
+            say(
+                context,
+                "report_line",
+                label=say(context, f"report_issued_{kind}"),
+                value=signed(context, points),
+            )
+        )
+    for key, points in (
+        ("report_reversed", roll.reversed),
+        ("report_redeemed", roll.redeemed),
+        ("report_refunded", roll.refunded),
+        ("report_expired", roll.expired),
+    ):
+        lines.append(
+            say(context, "report_line", label=say(context, key), value=signed(context, points))
+        )
+    lines.append(say(context, "report_closing", value=number(context, roll.closing)))
+    if report.balances_now is not None:
+        key = "report_reconciled" if report.balances_now == roll.closing else "report_unreconciled"
+        lines.append(say(context, key, balances=number(context, report.balances_now)))
+    lines += [
+        "",
+        say(
+            context,
+            "report_liability",
+            points=number(context, roll.closing),
+            face=money(context, report.liability_face),
+            expected=money(context, report.liability_expected),
+            rate=percent(context, report.rate_at_end),
+        ),
+        say(
+            context,
+            "report_rates",
+            rate=percent(context, report.rate_at_end),
+            observed=percent(context, report.observed_rate),
+        ),
+        "",
+        say(context, "report_revenue_title"),
+        say(
+            context,
+            "report_line",
+            label=say(context, "report_deferred"),
+            value=money(context, d.deferred_in_period),
+        ),
+        say(
+            context,
+            "report_line",
+            label=say(context, "report_recognised"),
+            value=money(context, d.recognised_in_period),
+        ),
+        say(
+            context,
+            "report_line",
+            label=say(context, "report_contract_liability"),
+            value=money(context, d.contract_liability),
+        ),
+        say(
+            context,
+            "report_bonus",
+            points=number(context, report.bonus_issued),
+            cost=money(context, report.bonus_cost),
+        ),
+        "",
+        say(context, "report_files"),
+    ]
+    return "\n".join(lines)
+
+
+async def send_files(
+    update: Update, context: Context, period: Period, report: AccountingReport
+) -> None:
+    """The ledger and the roll-forward as CSV documents, written to a temporary folder."""
+    services = get_services(context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="loyalty-export-") as folder:
+        ledger = Path(folder) / services.exports.ledger_name(period)
+        roll = Path(folder) / services.exports.roll_forward_name(period)
+        count = await services.exports.write_ledger(period, ledger)
+        await services.exports.write_roll_forward(report, roll)
+        for path, caption in (
+            (roll, say(context, "export_roll_caption")),
+            (ledger, say(context, "export_ledger_caption", count=number(context, count))),
+        ):
+            with path.open("rb") as handle:
+                await chat.send_document(InputFile(handle, filename=path.name), caption=caption)
+
+
+@requires(Role.OWNER)
+async def report_command(update: Update, context: Context) -> None:
+    """/report [YYYY-MM | FROM TO]: the points roll-forward, liability and revenue."""
+    period = period_of(context, context.args or [])
+    if period is None:
+        await reply(update, say(context, "period_usage", command="report"))
+        return
+    report = await get_services(context).reports.report(period)
+    await reply(update, report_text(context, report))
+    await send_files(update, context, period, report)
+
+
+@requires(Role.OWNER)
+async def export_command(update: Update, context: Context) -> None:
+    """/export [period]: the ledger and the roll-forward as CSV."""
+    period = period_of(context, context.args or [])
+    if period is None:
+        await reply(update, say(context, "period_usage", command="export"))
+        return
+    report = await get_services(context).reports.report(period)
+    await send_files(update, context, period, report)
+
+
+@requires(Role.OWNER)
+async def redemption_rate_command(update: Update, context: Context) -> None:
+    """/redemptionrate [RATE [from YYYY-MM-DD]]: the estimate the books use."""
+    args = context.args or []
+    services = get_services(context)
+    user = update.effective_user
+    if not args or user is None:
+        now = services.clock.now()
+        current = await services.reports.rate_at(now)
+        history = await services.reports.rates()
+        lines = [say(context, "rate_current", rate=percent(context, current))]
+        for effective, ppm in history[-5:]:
+            day = effective.astimezone(services.settings.tz).strftime("%d %b %Y")
+            lines.append(say(context, "rate_history_line", date=day, rate=percent(context, ppm)))
+        lines.append(say(context, "rate_usage"))
+        await reply(update, "\n".join(lines))
+        return
+    rate = parse_rate(args[0])
+    first_day = None
+    if len(args) == 3 and args[1].lower() == "from":
+        try:
+            first_day = date.fromisoformat(args[2])
+        except ValueError:
+            rate = None
+    elif len(args) != 1:
+        rate = None
+    if rate is None:
+        await reply(update, say(context, "rate_usage"))
+        return
+    try:
+        applied = await services.reports.set_rate(user.id, rate, first_day)
+    except RateInvalid as invalid:
+        await reply(update, say(context, f"rate_bad_{invalid.reason}"))
+        return
+    await reply(
+        update,
+        say(
+            context,
+            "rate_saved",
+            rate=percent(context, Fraction(rate)),
+            date=applied.strftime("%d %b %Y"),
+        ),
+    )
+
+
+def parse_rate(text: str) -> Decimal | None:
+    """``95%``, ``95`` (a percentage) or ``0.95``."""
+    cleaned = text.strip().rstrip("%").replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    if text.strip().endswith("%") or value > 1:
+        value /= 100
+    return value if Decimal(0) <= value <= Decimal(1) else None
