@@ -125,6 +125,8 @@ def register_handlers(application: App) -> None:
     )
     application.add_handler(CommandHandler("report", reports.report_command, filters=private))
     application.add_handler(CommandHandler("export", reports.export_command, filters=private))
+    application.add_handler(CommandHandler("stats", reports.stats_command, filters=private))
+    application.add_handler(CommandHandler("audit", reports.audit_command, filters=private))
     application.add_handler(
         CommandHandler("redemptionrate", reports.redemption_rate_command, filters=private)
     )

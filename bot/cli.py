@@ -21,11 +21,17 @@ from pydantic import ValidationError
 
 from bot import __version__
 from bot.app import ALLOWED_UPDATES, build_application
+from bot.clock import Clock
+from bot.money import format_money
+from bot.periods import Period, parse_period
 from bot.redaction import Redactor, install_logging
+from bot.services.exports import ExportService
 from bot.services.health import heartbeat_problem
+from bot.services.reports import AccountingReport, ReportService
 from bot.settings import Settings, describe_validation_error
 from bot.startup import StartupError, check_local, explain, fetch_bot_username
 from handlers.texts import MESSAGES
+from storage import Database
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +101,92 @@ def health(settings: Settings) -> int:
     return 0
 
 
+def cli_period(args: argparse.Namespace, settings: Settings) -> Period:
+    words = [args.month] if args.month else [args.start, args.end] if args.start else []
+    if (args.start and not args.end) or (args.end and not args.start):
+        raise ConfigurationError(
+            "--from and --to go together, e.g. --from 2026-11-01 --to 2026-11-30"
+        )
+    try:
+        return parse_period([w for w in words if w], settings.tz, datetime.now(UTC))
+    except ValueError as exc:
+        raise ConfigurationError(f"period: {exc}") from None
+
+
+async def open_books(settings: Settings) -> tuple[Database, ReportService, ExportService]:
+    check_offline(settings)
+    db = Database(settings.database_path)
+    await db.open()
+    return db, ReportService(db, Clock(), settings), ExportService(db, settings)
+
+
+def report_lines(report: AccountingReport, settings: Settings) -> list[str]:
+    def money(minor: int) -> str:
+        return format_money(minor, settings.currency, settings.currency_exponent, settings.locale)
+
+    roll, d = report.roll, report.deferral
+    lines = [f"Points and revenue: {report.period}", "", "Points roll-forward"]
+    lines.append(f"  opening balance                 {roll.opening:>12}")
+    for kind, points in roll.issued.items():
+        lines.append(f"  issued: {kind.replace('_', ' '):<23} {points:>+12}")
+    for label, points in (
+        ("reversed (undo)", roll.reversed),
+        ("redeemed", roll.redeemed),
+        ("refunded", roll.refunded),
+        ("expired", roll.expired),
+    ):
+        lines.append(f"  {label:<31} {points:>+12}")
+    lines.append(f"  closing balance                 {roll.closing:>12}")
+    rate = report.rate_at_end / 10_000
+    lines += [
+        "",
+        f"Liability: {money(report.liability_face)} at face value,"
+        f" {money(report.liability_expected)} at the expected redemption rate of {rate:g}%",
+        "",
+        "Revenue (IFRS 15)",
+        f"  deferred in the period          {money(d.deferred_in_period):>12}",
+        f"  recognised in the period        {money(d.recognised_in_period):>12}",
+        f"  contract liability at the end   {money(d.contract_liability):>12}",
+        f"  bonus points given without a sale: {report.bonus_issued},"
+        f" marketing cost {money(report.bonus_cost)}",
+    ]
+    return lines
+
+
+async def report_command(args: argparse.Namespace, settings: Settings) -> int:
+    period = cli_period(args, settings)
+    db, reports, _ = await open_books(settings)
+    try:
+        report = await reports.report(period)
+    finally:
+        await db.close()
+    sys.stdout.write("\n".join(report_lines(report, settings)) + "\n")
+    return 0
+
+
+def output_folder(text: str) -> Path:
+    out = Path(text)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"--out: cannot create {out} ({exc.strerror})") from None
+    return out
+
+
+async def export_command(args: argparse.Namespace, settings: Settings, out: Path) -> int:
+    period = cli_period(args, settings)
+    db, reports, exports = await open_books(settings)
+    try:
+        ledger = out / exports.ledger_name(period)
+        roll = out / exports.roll_forward_name(period)
+        count = await exports.write_ledger(period, ledger)
+        await exports.write_roll_forward(await reports.report(period), roll)
+    finally:
+        await db.close()
+    sys.stdout.write(f"Wrote {ledger} ({count} entries) and {roll}\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     # "loyalty-bot --debug run" and "loyalty-bot run --debug" both work; separate names, as
     # argparse lets a subcommand's default overwrite the main parser's value.
@@ -116,6 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "health", help="exit 0 while the running bot is alive (for HEALTHCHECK)", parents=[common]
     )
+    for name, help_text in (
+        ("report", "print the points roll-forward, liability and revenue for a period"),
+        ("export", "write the ledger and the roll-forward of a period as CSV files"),
+    ):
+        books = commands.add_parser(name, help=help_text, parents=[common])
+        books.add_argument("--month", help="YYYY-MM (default: this month)")
+        books.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
+        books.add_argument("--to", dest="end", help="last day, YYYY-MM-DD")
+        if name == "export":
+            books.add_argument("--out", default=".", help="folder for the CSV files")
     return parser
 
 
@@ -132,6 +234,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_config(settings, online=args.online)
         if args.command == "health":
             return health(settings)
+        if args.command == "report":
+            return asyncio.run(report_command(args, settings))
+        if args.command == "export":
+            return asyncio.run(export_command(args, settings, output_folder(args.out)))
         return run(settings)
     except Exception as exc:
         if args.debug or args.debug_here:

@@ -593,6 +593,34 @@ EN: Final[dict[str, str]] = {
         "Choose today or a later date."
     ),
     "rate_saved": "Saved: expected redemption rate {rate} from {date}.",
+    "stats_title": "📊 <b>{period}</b> (arrows: against {previous})",
+    "stats_members": "👥 Members: <b>{total}</b>, {new} new{trend}; {reachable} reachable",
+    "stats_active": "🟢 Active in the last 30 days: <b>{active}</b>",
+    "stats_retention": "🔁 Customer retention: <b>{rate}</b>{trend} (before: {previous})",
+    "stats_repeat": "🔂 Repeat purchase rate: <b>{rate}</b>{trend}",
+    "stats_visits": (
+        "☕ {customers} customers, {visits} visits{trend}: {per} visits and {spend} each; "
+        "average basket {basket}"
+    ),
+    "stats_points": "⭐ Points: {issued} issued{trend}, {redeemed} redeemed ({rate})",
+    "stats_coupons": "🎟 Coupons: {issued} issued, {used} used, {expired} expired",
+    "stats_nps": "💬 NPS: <b>{score}</b>{trend} ({answers} answers)",
+    "stats_offer": (
+        "🎉 {title}: {purchases} purchases by {members} members; they spent {users} each, "
+        "other customers {others}"
+    ),
+    "stats_broadcasts": "📣 Broadcasts: {count}, {sent} of {total} messages delivered",
+    "stats_referrals": "🤝 Referrals: {joined} joined, {rewarded} rewarded; top: {top}",
+    "stats_staff": "🧾 Purchases recorded by: {staff}",
+    "stats_tiers": "🏅 Tiers: {tiers}",
+    "stats_chart_caption": "Visits and points per week; how each month's new members come back.",
+    "audit_title": "🗒 <b>Audit log</b> (newest first)",
+    "audit_line": "{when} · {who} · {action}{member}{detail}",
+    "audit_none": "Nothing in the audit log for that.",
+    "audit_usage": (
+        "Use <code>/audit</code>, <code>/audit member 12</code> (member #12) or "
+        "<code>/audit staff 123456</code> (a staff member's Telegram id)."
+    ),
     # Claiming the bot as its first owner.
     "owner_claimed": (
         "👑 <b>{name}</b>, you are now the owner of {cafe}'s loyalty bot.\n"

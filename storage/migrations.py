@@ -402,6 +402,14 @@ _V8_ACCOUNTING: tuple[str, ...] = (
     )
     """,
     "CREATE INDEX audit_member ON audit_log (member_id, id)",
+    "CREATE INDEX coupons_issued ON coupons (issued_at)",
+    "CREATE INDEX coupons_closed ON coupons (closed_at)",
+    "CREATE INDEX ledger_offer ON ledger (offer_id, created_at) WHERE offer_id IS NOT NULL",
+    "CREATE INDEX feedback_answered ON feedback (answered_at)",
+    "CREATE INDEX referrals_joined ON referrals (joined_at)",
+    "CREATE INDEX referrals_settled ON referrals (state, settled_at)",
+    "CREATE INDEX broadcasts_created ON broadcasts (created_at)",
+    "CREATE INDEX members_created ON members (created_at)",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -3,14 +3,18 @@ month computed by hand, and the roll-forward reconciling with the ledger."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import os
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from bot.periods import Period, month
 from tests.conftest import BotFactory, BotHarness
-from tests.fakebot import FakeUser, SentMessage
+from tests.fakebot import TOKEN, FakeUser, SentMessage
+from tests.test_process import ROOT, command
 
 BARISTA_ID = 3001
 
@@ -162,10 +166,10 @@ async def test_owner_only_commands(bot: BotHarness) -> None:
     alice = await bot.customer(2001, "Alice")
     anna = await bot.hire(BARISTA_ID, "Anna")
     for person in (alice, anna):
-        for command in ("/report", "/export", "/redemptionrate 90%", "/stats", "/audit"):
-            replies = await person.send(command)
+        for typed in ("/report", "/export", "/redemptionrate 90%", "/stats", "/audit"):
+            replies = await person.send(typed)
             assert [m.body for m in replies] == ["Sorry, that's not available for your account."], (
-                person.first_name, command, [m.body for m in replies],
+                person.first_name, typed, [m.body for m in replies],
             )  # fmt: skip
     assert await bot.services.reports.rate_at(bot.clock.now()) == 800_000
 
@@ -184,3 +188,44 @@ async def test_rate_changes_refuse_the_past_and_nonsense(bot: BotHarness) -> Non
     assert await bot.services.reports.rate_at(bot.clock.now()) == 900_000
     period = month(2026, 11, bot.services.settings.tz)
     assert (await bot.services.reports.report(period)).rate_at_end == 900_000
+
+
+async def test_report_and_export_from_the_command_line(
+    bot_factory: BotFactory, tmp_path: Path
+) -> None:
+    bot = await bot_factory(tiers="Member:0:1")
+    anna = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    await scan_and_buy(bot, anna, alice, "12.50")
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "DATABASE_PATH": str(bot.services.settings.database_path),
+        "PYTHONPATH": ROOT,
+        "LOG_LEVEL": "WARNING",
+    }
+    out = tmp_path / "books"
+    process = await asyncio.create_subprocess_exec(
+        *command(), "export", "--month", "2026-11", "--out", str(out),
+        env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    assert "(1 entries)" in stdout.decode()
+    with (out / "ledger-2026-11.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["kind"], row["points"], row["amount"], row["member"]) == (
+        "earn",
+        "12",
+        "12.50",
+        "2",
+    )
+    process = await asyncio.create_subprocess_exec(
+        *command(), "report", "--from", "2026-11-01", "--to", "2026-11-30",
+        env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    printed = stdout.decode()
+    assert process.returncode == 0
+    assert "Points and revenue: November 2026" in printed  # the whole month, named
+    assert "closing balance                           12" in printed

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import BotFactory
+from tests.conftest import BotFactory, stop_bot
 from tests.fakebot import BOT_USERNAME
 
 CLAIM_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(o[A-Za-z0-9_-]+)")
@@ -48,6 +48,7 @@ async def test_the_first_to_open_the_claim_link_becomes_the_owner(
     assert "not available for your account" in denied.body
 
     # A restart with an owner in the database logs no new link.
+    await stop_bot(bot)
     caplog.clear()
     await bot_factory(owner_ids=())
     assert claim_payloads(caplog) == []
@@ -63,6 +64,7 @@ async def test_a_claim_link_expires_and_a_restart_replaces_it(
     (late,) = await bot.user(4001, "Olga").send(f"/start {first}")
     assert "expired or was used already" in late.body
 
+    await stop_bot(bot)
     caplog.clear()
     again = await bot_factory(owner_ids=())
     (second,) = claim_payloads(caplog)

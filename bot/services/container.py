@@ -23,6 +23,7 @@ from bot.services.referrals import ReferralService
 from bot.services.reports import ReportService
 from bot.services.roles import RoleService
 from bot.services.staff import StaffService
+from bot.services.stats import StatsService
 from bot.settings import Settings
 from storage import Database
 from storage import meta as meta_store
@@ -52,6 +53,7 @@ class Services:
     outbox: OutboxService
     reports: ReportService
     exports: ExportService
+    stats: StatsService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
@@ -95,6 +97,7 @@ class Services:
             outbox=OutboxService(db, clock),
             reports=ReportService(db, clock, settings),
             exports=ExportService(db, settings),
+            stats=StatsService(db, clock, settings),
         )
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)

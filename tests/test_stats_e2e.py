@@ -1,0 +1,116 @@
+"""/stats on a small café worked out by hand, NPS, the chart, and /audit."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+from PIL import Image
+
+from bot.charts import render_stats_chart
+from bot.services.stats import nps
+from storage.stats import NpsCounts
+from tests.conftest import BotFactory, BotHarness
+from tests.fakebot import FakeUser
+
+BARISTA_ID = 3001
+
+
+async def buy(bot: BotHarness, barista: FakeUser, customer: FakeUser, amount: str) -> None:
+    await bot.scan(barista, customer)
+    (confirmation,) = await barista.send(amount)
+    assert confirmation.body.startswith("✅"), confirmation.body
+
+
+async def test_stats_of_a_small_cafe_computed_by_hand(bot_factory: BotFactory) -> None:
+    """November: Alice and Bob buy. December: Alice twice, Carol (her first purchase), and
+    Dave, who joins and buys. Customers at the start (November's) S = 2; at the end E = 3
+    (Alice, Carol, Dave); new N = 2 (Carol, Dave). Retention (E − N) ÷ S = 1 ÷ 2 = 50 %.
+    Repeat rate: 1 of 3 customers bought twice = 33.3 %. Visits 4, spend 10 + 12 + 6 + 8
+    = €36.00: €12.00 per customer, average basket €9.00."""
+    bot = await bot_factory(tiers="Bronze:0:1, Silver:15:1", quiet_hours="off")
+    owner = bot.owner()
+    await owner.send("/start")
+    anna = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    bob = await bot.customer(2002, "Bob")
+    carol = await bot.customer(2003, "Carol")
+    await buy(bot, anna, alice, "5")
+    bot.clock.current = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    await buy(bot, anna, bob, "7")
+
+    for day, person, amount in ((2, alice, "10"), (3, carol, "12"), (9, alice, "6")):
+        bot.clock.current = datetime(2026, 12, day, 10, 0, tzinfo=UTC)
+        await buy(bot, anna, person, amount)
+    bot.clock.current = datetime(2026, 12, 5, 11, 0, tzinfo=UTC)
+    dave = await bot.customer(2004, "Dave")
+    await buy(bot, anna, dave, "8")
+
+    bot.clock.current = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
+    text, chart = await owner.send("/stats 2026-12")
+    body = text.body
+    for expected in (
+        "December 2026 (arrows: against November 2026)",
+        "Members: 5, 1 new ↓; 5 reachable",  # the owner, Alice, Bob, Carol, Dave (4 joined in Nov)
+        "Customer retention: 50% (before: —)",
+        "Repeat purchase rate: 33.3%",
+        "3 customers, 4 visits ↑: 1.3 visits and €12.00 each; average basket €9.00",
+        "Points: 36 issued ↑, 0 redeemed (0%)",
+        "NPS: — (0 answers)",
+        "Purchases recorded by: Anna 4",
+        "Tiers: Bronze 4 · Silver 1",  # Alice earned 21 points in the last 12 months
+    ):
+        assert expected in body, (expected, body)
+    assert chart.method == "sendPhoto" and chart.photo is not None
+    image = Image.open(io.BytesIO(chart.photo))
+    assert image.size[1] > image.size[0]  # portrait, for a phone
+
+
+def test_nps_with_no_answers_all_promoters_and_mixed() -> None:
+    assert nps(NpsCounts(0, 0, 0)) is None
+    assert nps(NpsCounts(5, 5, 0)) == 100
+    assert nps(NpsCounts(4, 2, 1)) == 25  # 10, 9, 7, 3: (2 − 1) ÷ 4
+    assert nps(NpsCounts(3, 0, 3)) == -100
+
+
+async def test_the_chart_renders_for_an_empty_and_a_busy_cafe(bot_factory: BotFactory) -> None:
+    bot = await bot_factory(quiet_hours="off")
+    empty = await bot.services.stats.chart_data()
+    assert sum(empty.visits) == 0
+    png = render_stats_chart(empty, "Empty café")
+    assert Image.open(io.BytesIO(png)).format == "PNG"
+
+    anna = await bot.hire(BARISTA_ID, "Anna")
+    people = [await bot.customer(2001 + n, f"Guest{n}") for n in range(4)]
+    for week in range(6):
+        bot.clock.current = datetime(2026, 10, 5, 10, 0, tzinfo=UTC) + timedelta(weeks=week)
+        for person in people[: 1 + week % 4]:
+            await buy(bot, anna, person, f"{3 + week}")
+    bot.clock.current = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    busy = await bot.services.stats.chart_data()
+    assert sum(busy.visits) == sum(1 + week % 4 for week in range(6))
+    assert len(busy.weeks) == 12 and len(busy.cohorts) == 6
+    png = render_stats_chart(busy, "Busy café")
+    assert (
+        Image.open(io.BytesIO(png)).size
+        == Image.open(io.BytesIO(render_stats_chart(empty, "x"))).size
+    )
+
+
+async def test_audit_shows_who_did_what(bot: BotHarness) -> None:
+    owner = bot.owner()
+    await owner.send("/start")
+    anna = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    await buy(bot, anna, alice, "5")
+    (everything,) = await owner.send("/audit")
+    assert "Audit log" in everything.body and "points.issue" in everything.body
+    (of_member,) = await owner.send("/audit member 2")
+    assert "Anna (3001) · points.issue · #2 · entry 1: 5 points for 500" in of_member.body
+    (of_staff,) = await owner.send("/audit staff 3001")
+    assert "card.scan" in of_staff.body and "points.issue" in of_staff.body
+    assert "staff.invite" not in of_staff.body  # that was the owner
+    (nothing,) = await owner.send("/audit member 99")
+    assert nothing.body == "Nothing in the audit log for that."
+    (usage,) = await owner.send("/audit everyone please")
+    assert "Use /audit" in usage.body
