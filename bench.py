@@ -17,17 +17,18 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from bot.periods import parse_period
 from bot.services.membership import Profile
 from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage.ledger import EntryKind
+from storage.seed import seed_history
 from tests.conftest import FakeClock, make_settings, start_bot, stop_bot
 from tests.fakebot import FakeTelegram
 from tests.helpers import qr_payload, show_card
-
-STEP_SECONDS = 0.5
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -36,23 +37,26 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def scan_latencies(  # type: ignore[no-untyped-def]
-    harness, barista, customers, count: int, think: float
+    harness, barista, customers, count: int, think: float, step: float = 0.5, until=None
 ) -> list[float]:
     """Seconds from the barista's amount message to the confirmation, per purchase.
 
     ``think`` is the barista's pause between customers: Telegram allows a chat about one
     message a second, and each purchase sends the barista two. Within a purchase, a person
-    needs a moment to show the card, point the camera and type (``STEP_SECONDS``).
+    needs a moment to show the card, point the camera and type (``step``). ``until``
+    stops early (when what runs beside the scans has finished).
     """
     latencies = []
     for number in range(count):
+        if until is not None and until():
+            break
         await asyncio.sleep(think)
         customer = customers[number % len(customers)]
         harness.clock.advance(minutes=3)  # no duplicate prompts
         card = await show_card(customer)
-        await asyncio.sleep(STEP_SECONDS)
+        await asyncio.sleep(step)
         await barista.send(f"/start {qr_payload(card.photo)}")
-        await asyncio.sleep(STEP_SECONDS)
+        await asyncio.sleep(step)
         started = time.perf_counter()
         (confirmation,) = await barista.send(f"{3 + number % 7}.50")
         latencies.append(time.perf_counter() - started)
@@ -166,11 +170,75 @@ async def main(members: int, scans: int, think: float) -> None:
         print(f"  429 at {at:.2f}: chat {chat}, {in_window} in the second before")
 
 
+async def timed(action: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = await action
+    return time.perf_counter() - started, result
+
+
+async def books(members: int, entries: int) -> None:
+    """The owner's numbers on a big café: /report, /stats, /export beside /balance, and
+    scans while /stats runs."""
+    fake = FakeTelegram()
+    await fake.start()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = make_settings(Path(folder), fake.url, quiet_hours="off")
+        db = Database(settings.database_path)
+        await db.open()
+        seeded_in, _ = await timed(
+            seed_history(
+                db,
+                members=members,
+                entries=entries,
+                start=datetime(2025, 11, 24, tzinfo=UTC),
+                end=datetime.now(UTC) - timedelta(hours=1),
+            )
+        )
+        await db.close()
+        print(f"seeded {members:,} members and {entries:,} entries in {seeded_in:.0f} s")
+        harness = await start_bot(fake, settings, RealTimeClock())
+        owner = harness.owner()
+        await owner.send("/start")
+        barista = await harness.hire(3001, "Anna")
+        customers = [await harness.customer(2001 + n, f"Customer{n}") for n in range(5)]
+        month = datetime.now(UTC).strftime("%Y-%m")
+        balance = [(await timed(customers[0].send("/balance")))[0] for _ in range(20)]
+        report, _ = await timed(owner.send(f"/report {month}", timeout=600))
+        period = parse_period([month], settings.tz, datetime.now(UTC))
+        stats_only, _ = await timed(harness.services.stats.stats(period))
+        stats_chart, _ = await timed(owner.send(f"/stats {month}", timeout=600))
+        export, _ = await timed(owner.send(f"/export {month}", timeout=600))
+        quiet = await scan_latencies(harness, barista, customers, 10, 0.05, step=0.05)
+        during = asyncio.create_task(owner.send(f"/stats {month}", timeout=600))
+        busy = await scan_latencies(
+            harness, barista, customers, 100, 0.05, step=0.05, until=during.done
+        )
+        await during
+        await stop_bot(harness)
+    await fake.stop()
+    print(f"/balance: p50 {statistics.median(balance) * 1000:.1f} ms (20 requests)")
+    print(f"/report for a month (message and both CSV files): {report:.2f} s")
+    print(f"/stats figures only: {stats_only:.2f} s; /stats with the chart: {stats_chart:.2f} s")
+    print(f"/export of a month: {export:.2f} s")
+    print(f"scan → confirmation: p50 {statistics.median(quiet) * 1000:.1f} ms, max"
+          f" {max(quiet) * 1000:.1f} ms quiet; p50 {statistics.median(busy) * 1000:.1f} ms, max"
+          f" {max(busy) * 1000:.1f} ms while a /stats ran ({len(busy)} scans)")  # fmt: skip
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (RSS) of this process: {peak_mib:6.1f} MiB")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--scans", type=int, default=12)
     parser.add_argument("--think", type=float, default=2.2, help="seconds between customers")
+    parser.add_argument(
+        "--books", action="store_true", help="the owner's numbers on 1,000,000 entries instead"
+    )
+    parser.add_argument("--entries", type=int, default=1_000_000)
     args = parser.parse_args()
-    asyncio.run(main(args.members, args.scans, args.think))
+    if args.books:
+        asyncio.run(books(max(args.members, 100_000), args.entries))
+    else:
+        asyncio.run(main(args.members, args.scans, args.think))
     sys.exit(0)
