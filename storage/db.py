@@ -60,7 +60,8 @@ def check_database_file(path: Path) -> None:
 
 
 class Database:
-    """Owns two aiosqlite connections: one serialised writer and one reader.
+    """Owns three aiosqlite connections: one serialised writer, one reader for requests,
+    and one reader for reports.
 
     Every read-modify-write goes through :meth:`transaction`, which holds an asyncio lock
     for the whole ``BEGIN IMMEDIATE`` … ``COMMIT`` so concurrent handlers can never
@@ -72,6 +73,7 @@ class Database:
         self.path = path
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._report_reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
@@ -82,6 +84,7 @@ class Database:
             await self._writer.execute("PRAGMA journal_mode=WAL")
             await self.migrate()
             self._reader = await self._connect()
+            self._report_reader = await self._connect()
         except BaseException:
             await self.close()  # an open connection's thread would keep the process alive
             raise
@@ -97,16 +100,24 @@ class Database:
 
     async def close(self) -> None:
         async with self._write_lock:
-            for conn in (self._reader, self._writer):
+            for conn in (self._report_reader, self._reader, self._writer):
                 if conn is not None:
                     await conn.close()
-            self._reader = self._writer = None
+            self._report_reader = self._reader = self._writer = None
 
     @property
     def reader(self) -> aiosqlite.Connection:
         if self._reader is None:
             raise StorageError("database is not open")
         return self._reader
+
+    @property
+    def report_reader(self) -> aiosqlite.Connection:
+        """A read connection of its own for reports and exports: their long aggregates
+        run beside the counter's reads instead of queueing in front of them."""
+        if self._report_reader is None:
+            raise StorageError("database is not open")
+        return self._report_reader
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -51,7 +51,9 @@ class ExportService:
         try:
             writer = csv.writer(handle)
             await asyncio.to_thread(writer.writerow, LEDGER_HEADER)
-            async for batch in report_store.ledger_rows(self._db.reader, period.start, period.end):
+            async for batch in report_store.ledger_rows(
+                self._db.report_reader, period.start, period.end
+            ):
                 rows = [self._ledger_row(row) for row in batch]
                 await asyncio.to_thread(writer.writerows, rows)
                 count += len(rows)

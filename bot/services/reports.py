@@ -102,7 +102,7 @@ class ReportService:
     # -- the expected redemption rate ------------------------------------------------------
 
     async def rate_at(self, moment: datetime) -> int:
-        stored = await report_store.rate_at(self._db.reader, moment)
+        stored = await report_store.rate_at(self._db.report_reader, moment)
         return stored if stored is not None else rate_ppm(self._settings.expected_redemption_rate)
 
     async def set_rate(self, owner_id: int, rate: Decimal, first_day: date | None) -> date:
@@ -131,12 +131,12 @@ class ReportService:
         return first_day
 
     async def rates(self) -> list[tuple[datetime, int]]:
-        return await report_store.rates(self._db.reader)
+        return await report_store.rates(self._db.report_reader)
 
     # -- the report ------------------------------------------------------------------------
 
     async def report(self, period: Period) -> AccountingReport:
-        reader = self._db.reader
+        reader = self._db.report_reader
         settings = self._settings
         start = await report_store.totals_before(reader, period.start)
         end = await report_store.totals_before(reader, period.end)
@@ -172,7 +172,7 @@ class ReportService:
         known for them). Computed outside the write lock, written a batch at a time."""
         settings = self._settings
         done = 0
-        while sales := await report_store.unallocated_sales(self._db.reader, BACKFILL_BATCH):
+        while sales := await report_store.unallocated_sales(self._db.report_reader, BACKFILL_BATCH):
             rows: list[tuple[int, ...]] = []
             for sale in sales:
                 rate = await self.rate_at(sale.created_at)

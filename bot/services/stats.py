@@ -123,7 +123,7 @@ class StatsService:
         self._settings = settings
 
     async def stats(self, period: Period) -> Stats:
-        reader = self._db.reader
+        reader = self._db.report_reader
         current = await self._period(period)
         previous = await self._period(period.previous())
         end = min(period.end, self._clock.now())
@@ -141,7 +141,7 @@ class StatsService:
         )
 
     async def _period(self, period: Period) -> PeriodStats:
-        reader = self._db.reader
+        reader = self._db.report_reader
         start, end = period.start, period.end
         before = period.previous()
         active_end = min(end, self._clock.now())
@@ -166,7 +166,7 @@ class StatsService:
 
     async def chart_data(self) -> ChartData:
         """The last 12 café weeks, and the cohorts of the last 6 café months."""
-        reader = self._db.reader
+        reader = self._db.report_reader
         tz = self._settings.tz
         today = self._clock.now().astimezone(tz).date()
         monday = today - timedelta(days=today.weekday())
@@ -201,7 +201,7 @@ class StatsService:
         self, *, member_id: int | None = None, actor_id: int | None = None
     ) -> list[AuditLine]:
         return await stats_store.audit_lines(
-            self._db.reader, member_id=member_id, actor_id=actor_id
+            self._db.report_reader, member_id=member_id, actor_id=actor_id
         )
 
 
