@@ -319,3 +319,73 @@ async def forget(tx: aiosqlite.Connection, member_id: int, now: datetime) -> Non
     await tx.execute(
         "UPDATE broadcast_recipients SET chat_id = 0 WHERE member_id = ?", (member_id,)
     )
+
+
+# -- audiences: who a broadcast or offer reaches, selected in SQL a page at a time -----------
+
+_REACHABLE = "m.unreachable_at IS NULL AND m.forgotten_at IS NULL AND m.promotions_opt_out = 0"
+_EARNED = (
+    "(SELECT COALESCE(SUM(e.points), 0) FROM ledger AS e WHERE e.member_id = m.id"
+    " AND e.kind = 'earn' AND e.created_at >= ?"
+    " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceFilter:
+    """An audience as SQL: its condition on members ``m`` and the parameters it takes."""
+
+    where: str
+    params: tuple[object, ...]
+
+
+def audience_filter(
+    kind: str,
+    *,
+    visited_before: datetime | None = None,
+    birthday_month: int | None = None,
+    earned_since: datetime | None = None,
+    earned_from: int = 0,
+    earned_below: int | None = None,
+) -> AudienceFilter:
+    """Reachable members who accept promotions, narrowed to one audience kind ("none":
+    nobody, e.g. a tier that no longer exists)."""
+    if kind == "none":
+        return AudienceFilter("1 = 0", ())
+    if kind == "lapsed" and visited_before is not None:
+        return AudienceFilter(f"{_REACHABLE} AND m.last_visit_at < ?", (to_db(visited_before),))
+    if kind == "birthday" and birthday_month is not None:
+        month = f"{birthday_month:02d}"
+        return AudienceFilter(
+            f"{_REACHABLE} AND m.birthday >= ? AND m.birthday < ?", (f"{month}-", f"{month}.")
+        )
+    if kind == "tier" and earned_since is not None:
+        since = to_db(earned_since)
+        where = f"{_REACHABLE} AND {_EARNED} >= ?"
+        params: tuple[object, ...] = (since, earned_from)
+        if earned_below is not None:
+            where += f" AND {_EARNED} < ?"
+            params += (since, earned_below)
+        return AudienceFilter(where, params)
+    return AudienceFilter(_REACHABLE, ())
+
+
+async def audience_page(
+    conn: aiosqlite.Connection, audience: AudienceFilter, after_id: int, limit: int
+) -> list[tuple[int, int]]:
+    """(member id, chat id) of the next ``limit`` members of the audience after
+    ``after_id``: a range on the primary key, never the whole table at once."""
+    async with conn.execute(
+        f"SELECT m.id, m.chat_id FROM members AS m WHERE m.id > ? AND {audience.where}"
+        " ORDER BY m.id LIMIT ?",
+        (after_id, *audience.params, limit),
+    ) as cur:
+        return [(int(row[0]), int(row[1])) for row in await cur.fetchall()]
+
+
+async def audience_count(conn: aiosqlite.Connection, audience: AudienceFilter) -> int:
+    async with conn.execute(
+        f"SELECT COUNT(*) FROM members AS m WHERE {audience.where}", audience.params
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

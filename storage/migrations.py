@@ -412,6 +412,13 @@ _V8_ACCOUNTING: tuple[str, ...] = (
     "CREATE INDEX members_created ON members (created_at)",
 )
 
+_V9_HOT_PATHS: tuple[str, ...] = (
+    # Every statement on a request path uses an index (tests/test_query_plans.py guards it).
+    "CREATE INDEX scans_open ON scans (staff_id) WHERE closed_at IS NULL",
+    "CREATE INDEX members_chat ON members (chat_id)",  # 403s mark a chat unreachable
+    "CREATE INDEX ledger_actor_kind ON ledger (actor_id, kind, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -421,4 +428,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, _V6_COUPON_MESSAGES),
     (7, _V7_LIFECYCLE),
     (8, _V8_ACCOUNTING),
+    (9, _V9_HOT_PATHS),
 )

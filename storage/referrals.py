@@ -77,14 +77,17 @@ class ReferrerRow:
 
 
 async def top_referrers(conn: aiosqlite.Connection, limit: int = 10) -> list[ReferrerRow]:
+    # Aggregate the referrals first, then look their referrers up by primary key.
     async with conn.execute(
-        "SELECT r.referrer_id, m.first_name,"
-        " SUM(CASE WHEN r.state = 'rewarded' THEN 1 ELSE 0 END) AS rewarded,"
-        " SUM(CASE WHEN r.state = 'pending' THEN 1 ELSE 0 END) AS pending,"
-        " SUM(CASE WHEN r.state = 'refused' THEN 1 ELSE 0 END) AS refused"
-        " FROM referrals AS r JOIN members AS m ON m.id = r.referrer_id"
-        " GROUP BY r.referrer_id, m.first_name"
-        " ORDER BY rewarded DESC, pending DESC, r.referrer_id LIMIT ?",
+        "SELECT t.referrer_id, m.first_name, t.rewarded, t.pending, t.refused FROM"
+        " (SELECT referrer_id,"
+        "  SUM(CASE WHEN state = 'rewarded' THEN 1 ELSE 0 END) AS rewarded,"
+        "  SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending,"
+        "  SUM(CASE WHEN state = 'refused' THEN 1 ELSE 0 END) AS refused"
+        "  FROM referrals GROUP BY referrer_id"
+        "  ORDER BY rewarded DESC, pending DESC, referrer_id LIMIT ?) AS t"
+        " JOIN members AS m ON m.id = t.referrer_id"
+        " ORDER BY t.rewarded DESC, t.pending DESC, t.referrer_id",
         (limit,),
     ) as cur:
         return [ReferrerRow(row[0], row[1], row[2], row[3], row[4]) for row in await cur.fetchall()]

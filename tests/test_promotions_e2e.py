@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.offers import Audience
 from bot.services.membership import Profile
 from storage.offers import NewOffer
 from tests.conftest import OWNER_ID, START, BotFactory, BotHarness
@@ -95,8 +96,8 @@ async def test_broadcast_to_300_members_within_the_flood_limits(bot: BotHarness)
     for person in blocked:
         member = await bot.services.members.find(person.id)
         assert member is not None
-    facts = await bot.services.audience.members(__import__("bot.offers").offers.Audience("all"))
-    assert {p.id for p in blocked}.isdisjoint({f.chat_id for f in facts})
+    everyone = await bot.services.audience.recipients(Audience("all"))
+    assert {p.id for p in blocked}.isdisjoint({chat for _, chat in everyone})
     (listing,) = await bot.owner().send("/broadcasts")
     assert "#1 · 23 Nov 09:00 · Everyone · 299/301 sent, 0 failed, 2 blocked · done" in listing.body
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import aiosqlite
 
 from bot.clock import Clock
@@ -10,7 +12,9 @@ from bot.settings import Settings
 from bot.tiers import TIER_PERIOD
 from storage import Database
 from storage import members as member_store
-from storage.members import AudienceFacts
+from storage.members import AudienceFacts, AudienceFilter
+
+AUDIENCE_PAGE = 1000
 
 
 class AudienceService:
@@ -19,12 +23,44 @@ class AudienceService:
         self._clock = clock
         self._settings = settings
 
-    async def members(
-        self, audience: Audience, conn: aiosqlite.Connection | None = None
-    ) -> list[AudienceFacts]:
+    def _filter(self, audience: Audience) -> AudienceFilter:
         now = self._clock.now()
-        facts = await member_store.audience_facts(conn or self._db.reader, now - TIER_PERIOD)
-        return [f for f in facts if self.matches(audience, f)]
+        if audience.kind == "lapsed":
+            days = int(audience.value)
+            return member_store.audience_filter("lapsed", visited_before=now - timedelta(days))
+        if audience.kind == "birthday":
+            month = now.astimezone(self._settings.tz).month
+            return member_store.audience_filter("birthday", birthday_month=month)
+        if audience.kind == "tier":
+            tiers = self._settings.tiers
+            names = [tier.name.lower() for tier in tiers]
+            if audience.value.lower() not in names:
+                return member_store.audience_filter(
+                    "tier", earned_since=now, earned_from=1, earned_below=0
+                )
+            index = names.index(audience.value.lower())
+            below = tiers[index + 1].threshold if index + 1 < len(tiers) else None
+            return member_store.audience_filter(
+                "tier",
+                earned_since=now - TIER_PERIOD,
+                earned_from=tiers[index].threshold,
+                earned_below=below,
+            )
+        return member_store.audience_filter("all")
+
+    async def recipients(self, audience: Audience) -> list[tuple[int, int]]:
+        """(member id, chat id) of everyone in the audience now, read a page at a time on
+        the reader connection (never inside a write transaction)."""
+        selected = self._filter(audience)
+        found: list[tuple[int, int]] = []
+        while page := await member_store.audience_page(
+            self._db.reader, selected, found[-1][0] if found else 0, AUDIENCE_PAGE
+        ):
+            found += page
+        return found
+
+    async def count(self, audience: Audience) -> int:
+        return await member_store.audience_count(self._db.reader, self._filter(audience))
 
     async def facts_for(self, conn: aiosqlite.Connection, member_id: int) -> AudienceFacts | None:
         """One member's facts, for offers (promotion opt-out does not matter there)."""

@@ -47,8 +47,7 @@ class BroadcastService:
 
     async def recipients(self, audience: str) -> list[tuple[int, int]]:
         """(member id, chat id) of everyone the audience names right now."""
-        members = await self._audience.members(parse_audience(audience))
-        return [(m.member_id, m.chat_id) for m in members]
+        return await self._audience.recipients(parse_audience(audience))
 
     async def create_in(
         self,

@@ -76,7 +76,7 @@ class OfferService:
         return await offer_store.recent(self._db.reader)
 
     async def audience_size(self, audience: str) -> int:
-        return len(await self._audience.members(parse_audience(audience)))
+        return await self._audience.count(parse_audience(audience))
 
     async def current_for(self, member: Member) -> list[Offer]:
         """Offers running now (between their dates) whose audience includes the member."""

@@ -27,12 +27,14 @@ from bot.services.errors import ServiceError
 from bot.settings import Settings
 from storage import Database
 from storage import audit as audit_store
+from storage import meta as meta_store
 from storage import reports as report_store
 from storage.reports import LedgerTotals
 
 logger = logging.getLogger(__name__)
 
 BACKFILL_BATCH = 1000
+BACKFILLED_META = "sale_allocations_backfilled"
 JUST_BEFORE = timedelta(microseconds=1)
 
 
@@ -171,6 +173,8 @@ class ReportService:
         """Allocate, once, the purchases recorded before this version (no offer split is
         known for them). Computed outside the write lock, written a batch at a time."""
         settings = self._settings
+        if await meta_store.read(self._db.report_reader, BACKFILLED_META):
+            return 0  # done once; every later purchase is allocated when it is made
         done = 0
         while sales := await report_store.unallocated_sales(self._db.report_reader, BACKFILL_BATCH):
             rows: list[tuple[int, ...]] = []
@@ -184,6 +188,8 @@ class ReportService:
             async with self._db.transaction() as tx:
                 await report_store.record_sales(tx, rows)
             done += len(rows)
+        async with self._db.transaction() as tx:
+            await meta_store.put(tx, BACKFILLED_META, "1")
         if done:
             logger.info("Allocated %s earlier purchases for the revenue report", done)
         return done
