@@ -14,12 +14,12 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
-    SimpleUpdateProcessor,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
+from bot.concurrency import ChatOrderedProcessor
 from bot.pacing import SendBudget
 from bot.retry import RetryOnce
 from bot.services.container import Services
@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
-# Handlers of different people run side by side; the storage layer serialises writes.
+# Different chats' updates run side by side (one chat's in order); storage serialises writes.
 MAX_CONCURRENT_UPDATES = 32
 SETTINGS_KEY = "settings"
 CLOCK_KEY = "clock"
@@ -71,7 +71,7 @@ def build_application(
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_file_base_url)
-        .concurrent_updates(update_processor or SimpleUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(update_processor or ChatOrderedProcessor(MAX_CONCURRENT_UPDATES))
         # Interactive replies only: a 429 is retried for that one request. Broadcasts have
         # their own Bot and pacing (see on_startup), so they never slow these.
         .rate_limiter(RetryOnce(clock, budget))

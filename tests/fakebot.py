@@ -24,7 +24,8 @@ from typing import Any
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import BaseUpdateProcessor
+
+from bot.concurrency import ChatOrderedProcessor
 
 TOKEN = "123456:TEST-token-never-logged"
 BOT_ID = 123456
@@ -157,25 +158,20 @@ class SentMessage:
         return needle in self.body
 
 
-class TrackingProcessor(BaseUpdateProcessor):
-    """Runs updates concurrently like production, and reports when each one is done."""
+class TrackingProcessor(ChatOrderedProcessor):
+    """The production processor (chats side by side, each in order), reporting when each
+    update is done."""
 
     def __init__(self, fake: FakeTelegram, max_concurrent_updates: int = 32) -> None:
         super().__init__(max_concurrent_updates)
         self._fake = fake
 
-    async def do_process_update(self, update: object, coroutine: Any) -> None:
+    async def handle(self, update: object, coroutine: Any) -> None:
         try:
             await coroutine
         finally:
             if isinstance(update, Update):
                 self._fake.mark_processed(update.update_id)
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
 
 
 @dataclass
@@ -314,6 +310,7 @@ class FakeTelegram:
         self.injected_429s = 0
         self._inject_errors: list[tuple[int, ApiError]] = []
         self.send_log: list[tuple[float, int, str]] = []
+        self.slow_chats: dict[int, asyncio.Event] = {}  # replies to these wait for the event
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -611,6 +608,8 @@ class FakeTelegram:
 
     async def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat_id = self._chat(params)
+        if chat_id in self.slow_chats:  # Telegram is slow to answer for this chat
+            await self.slow_chats[chat_id].wait()
         self._throttle(chat_id, "sendMessage")
         text = str(params.get("text", ""))
         self._check_text(text, params.get("parse_mode"), MAX_TEXT, "text")
