@@ -203,6 +203,12 @@ def register_handlers(application: App) -> None:
         name=jobs.LIFECYCLE_JOB,
     )
     job_queue.run_repeating(
+        jobs.daily_backup,
+        interval=jobs.BACKUP_EVERY_SECONDS,
+        first=jobs.LIFECYCLE_FIRST_SECONDS * 2,
+        name=jobs.BACKUP_JOB,
+    )
+    job_queue.run_repeating(
         jobs.heartbeat,
         interval=HEARTBEAT_EVERY,
         first=1,

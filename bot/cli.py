@@ -31,7 +31,8 @@ from bot.services.reports import AccountingReport, ReportService
 from bot.settings import Settings, describe_validation_error
 from bot.startup import StartupError, check_local, explain, fetch_bot_username
 from handlers.texts import MESSAGES
-from storage import Database
+from storage import Database, StorageError
+from storage.backup import backup, verify
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +188,47 @@ async def export_command(args: argparse.Namespace, settings: Settings, out: Path
     return 0
 
 
+def backup_command(settings: Settings, target: Path) -> int:
+    check_offline(settings)
+    if not settings.database_path.exists():
+        raise ConfigurationError(f"DATABASE_PATH: {settings.database_path} does not exist yet")
+    backup(settings.database_path, target)
+    verdict = verify(target)
+    sys.stdout.write(
+        f"Backed up {settings.database_path} to {target}: {verdict.members} members,"
+        f" {verdict.entries} ledger entries, integrity {verdict.integrity}\n"
+    )
+    return 0 if verdict.ok else 1
+
+
+def restore_command(settings: Settings, source: Path) -> int:
+    """Put a backup in place of the database, keeping the current one beside it."""
+    if heartbeat_problem(settings.database_path, datetime.now(UTC)) is None:
+        raise ConfigurationError("the bot is running on this database: stop it first")
+    try:
+        verdict = verify(source)
+    except StorageError as exc:
+        raise ConfigurationError(f"restore: {exc}") from None
+    if not verdict.ok:
+        raise ConfigurationError(
+            f"restore: {source} is damaged (integrity {verdict.integrity},"
+            f" balances {'match' if verdict.balances_match else 'do not match'}): not restored"
+        )
+    target = settings.database_path
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        current = target.with_name(target.name + suffix)
+        if current.exists():
+            current.replace(current.with_name(f"{current.name}.before-restore-{stamp}"))
+    backup(source, target)
+    sys.stdout.write(
+        f"Restored {source} to {target}: {verdict.members} members, {verdict.entries} ledger"
+        f" entries. The previous database is kept as {target.name}.before-restore-{stamp}\n"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     # "loyalty-bot --debug run" and "loyalty-bot run --debug" both work; separate names, as
     # argparse lets a subcommand's default overwrite the main parser's value.
@@ -208,6 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "health", help="exit 0 while the running bot is alive (for HEALTHCHECK)", parents=[common]
     )
+    saving = commands.add_parser(
+        "backup", help="copy the database (safe while the bot runs)", parents=[common]
+    )
+    saving.add_argument("path", help="the backup file to write")
+    restoring = commands.add_parser(
+        "restore", help="put a backup in place of the database (bot stopped)", parents=[common]
+    )
+    restoring.add_argument("path", help="the backup file to restore")
     for name, help_text in (
         ("report", "print the points roll-forward, liability and revenue for a period"),
         ("export", "write the ledger and the roll-forward of a period as CSV files"),
@@ -234,6 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_config(settings, online=args.online)
         if args.command == "health":
             return health(settings)
+        if args.command == "backup":
+            return backup_command(settings, Path(args.path))
+        if args.command == "restore":
+            return restore_command(settings, Path(args.path))
         if args.command == "report":
             return asyncio.run(report_command(args, settings))
         if args.command == "export":

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     rewards_file: Path | None = None
 
     log_level: str = "INFO"
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=7, ge=1, le=3650)
 
     # The member lifecycle. Every feature is off until a café turns it on.
     points_expire_after_months: int = Field(default=0, ge=0, le=120)

@@ -17,6 +17,15 @@ START_OFFERS_JOB = "start-offers"
 START_OFFERS_EVERY_SECONDS = 60
 HEARTBEAT_JOB = "heartbeat"
 LIFECYCLE_JOB = "lifecycle"
+BACKUP_JOB = "backup"
+BACKUP_EVERY_SECONDS = 3600  # checks hourly; writes one backup a café day
+
+
+async def daily_backup(context: Context) -> None:
+    """The day's backup into BACKUP_DIR, if it is set and today's is not there yet."""
+    await get_services(context).backups.daily()
+
+
 LIFECYCLE_EVERY_SECONDS = 15 * 60
 LIFECYCLE_FIRST_SECONDS = 30
 

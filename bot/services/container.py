@@ -12,7 +12,7 @@ from bot.services.catalog import CatalogService
 from bot.services.coupons import CouponService
 from bot.services.exports import ExportService
 from bot.services.feedback import FeedbackService
-from bot.services.health import HealthService
+from bot.services.health import BackupService, HealthService
 from bot.services.issuing import IssuingService
 from bot.services.lifecycle import LifecycleService
 from bot.services.membership import MembershipService
@@ -54,6 +54,7 @@ class Services:
     reports: ReportService
     exports: ExportService
     stats: StatsService
+    backups: BackupService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock) -> Services:
@@ -98,6 +99,7 @@ class Services:
             reports=ReportService(db, clock, settings),
             exports=ExportService(db, settings),
             stats=StatsService(db, clock, settings),
+            backups=BackupService(settings, clock),
         )
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)

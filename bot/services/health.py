@@ -6,12 +6,18 @@ loop is turning and the database takes writes: what a container health check nee
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.clock import Clock
+from bot.settings import Settings
 from storage import Database
 from storage import meta as meta_store
+from storage.backup import backup, prune
+
+logger = logging.getLogger(__name__)
 
 HEARTBEAT_META = "heartbeat"
 HEARTBEAT_EVERY = timedelta(seconds=30)
@@ -39,3 +45,25 @@ def heartbeat_problem(database: Path, now: datetime) -> str | None:
             f"the last heartbeat is {int(age.total_seconds())} s old: the bot is stuck or stopped"
         )
     return None
+
+
+class BackupService:
+    """The optional daily backup (BACKUP_DIR): one file a café day, the newest
+    BACKUP_KEEP kept, written while the bot runs."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+
+    async def daily(self) -> Path | None:
+        folder = self._settings.backup_dir
+        if folder is None:
+            return None
+        day = self._clock.now().astimezone(self._settings.tz).date()
+        target = folder / f"loyalty-{day.isoformat()}.db"
+        if target.exists():
+            return None
+        await asyncio.to_thread(backup, self._settings.database_path, target)
+        deleted = await asyncio.to_thread(prune, folder, "loyalty-*.db", self._settings.backup_keep)
+        logger.info("Backed up the database to %s (%s old backups removed)", target, len(deleted))
+        return target
