@@ -9,10 +9,12 @@ from telegram import Bot, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseHandler,
     BaseUpdateProcessor,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -20,6 +22,8 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
 from bot.concurrency import ChatOrderedProcessor
+from bot.monitoring import MonitoringServer
+from bot.observability import Metrics, observed
 from bot.pacing import SendBudget
 from bot.retry import RetryOnce
 from bot.services.container import Services
@@ -53,6 +57,8 @@ MAX_CONCURRENT_UPDATES = 32
 SETTINGS_KEY = "settings"
 CLOCK_KEY = "clock"
 BUDGET_KEY = "send_budget"
+METRICS_KEY = "metrics"
+MONITOR_KEY = "monitor"
 
 
 def build_application(
@@ -63,6 +69,10 @@ def build_application(
 ) -> App:
     """Build the bot. Nothing is opened here; services start in post_init."""
     clock = clock or Clock()
+    metrics = Metrics()
+    processor = update_processor or ChatOrderedProcessor(MAX_CONCURRENT_UPDATES)
+    if isinstance(processor, ChatOrderedProcessor):
+        processor.metrics = metrics
     # Every message the bot sends counts against Telegram's ~30 a second: replies record
     # themselves here, and the broadcaster leaves them room.
     budget = SendBudget(clock)
@@ -71,7 +81,7 @@ def build_application(
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_file_base_url)
-        .concurrent_updates(update_processor or ChatOrderedProcessor(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(processor)
         # Interactive replies only: a 429 is retried for that one request. Broadcasts have
         # their own Bot and pacing (see on_startup), so they never slow these.
         .rate_limiter(RetryOnce(clock, budget))
@@ -83,6 +93,7 @@ def build_application(
     application.bot_data[SETTINGS_KEY] = settings
     application.bot_data[CLOCK_KEY] = clock
     application.bot_data[BUDGET_KEY] = budget
+    application.bot_data[METRICS_KEY] = metrics
     register_handlers(application)
     return application
 
@@ -180,6 +191,7 @@ def register_handlers(application: App) -> None:
         MessageHandler(private & ~filters.StatusUpdate.ALL, customer.unknown_text)
     )
     application.add_error_handler(errors.on_error)
+    name_handlers(application)
 
     job_queue = application.job_queue
     assert job_queue is not None, "install python-telegram-bot[job-queue]"
@@ -216,10 +228,30 @@ def register_handlers(application: App) -> None:
     )
 
 
+def name_handlers(application: App) -> None:
+    """Wrap every handler's callback so each update's log line names what handled it."""
+
+    def wrap(handler: BaseHandler[Any, Any, Any]) -> None:
+        if isinstance(handler, ConversationHandler):
+            for inner in handler.entry_points + handler.fallbacks:
+                wrap(inner)
+            for state in handler.states.values():
+                for inner in state:
+                    wrap(inner)
+        else:
+            handler.callback = observed(handler.callback)
+
+    for group in application.handlers.values():
+        for handler in group:
+            wrap(handler)
+
+
 async def on_startup(application: App) -> None:
     """Open storage and services, then install the command menus."""
     settings: Settings = application.bot_data[SETTINGS_KEY]
-    services = await Services.open(settings, application.bot_data[CLOCK_KEY])
+    services = await Services.open(
+        settings, application.bot_data[CLOCK_KEY], application.bot_data[METRICS_KEY]
+    )
     application.bot_data[SERVICES_KEY] = services
     # Bulk sending gets a Bot of its own: its own connections, no rate limiter shared
     # with the replies people at the counter are waiting for.
@@ -245,6 +277,11 @@ async def on_startup(application: App) -> None:
             application.bot.username,
             claim,
         )
+    metrics = application.bot_data[METRICS_KEY]
+    if settings.metrics_port:
+        monitor = MonitoringServer(services, metrics, settings.metrics_host, settings.metrics_port)
+        await monitor.start()
+        application.bot_data[MONITOR_KEY] = monitor
     logger.info("Bot @%s is ready", application.bot.username)
 
 
@@ -258,6 +295,9 @@ async def on_stop(application: App) -> None:
 
 async def on_shutdown(application: App) -> None:
     """Close storage cleanly."""
+    monitor: MonitoringServer | None = application.bot_data.pop(MONITOR_KEY, None)
+    if monitor is not None:
+        await monitor.stop()
     services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
     if services is not None:
         await services.close()

@@ -11,10 +11,12 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 from pydantic import ValidationError
@@ -70,15 +72,40 @@ def check_offline(settings: Settings) -> None:
         raise ConfigurationError(str(exc)) from None
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, redactor: Redactor, *, webhook: bool = False) -> int:
     check_offline(settings)
+    if webhook and not settings.webhook_url:
+        raise ConfigurationError(
+            "WEBHOOK_URL: required with --webhook: the public https address Telegram posts "
+            "updates to, e.g. https://cafe.example.com/telegram"
+        )
     # One loop for the check and the bot: PTB's run_polling uses the current one.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(fetch_bot_username(settings))
     application = build_application(settings)
-    # run_polling handles Ctrl-C and SIGTERM and then runs post_stop and post_shutdown.
-    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    # Both handle Ctrl-C and SIGTERM, then run post_stop and post_shutdown.
+    if not webhook:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return 0
+    assert settings.webhook_url is not None
+    secret = (
+        settings.webhook_secret.get_secret_value()
+        if settings.webhook_secret
+        else secrets.token_urlsafe(32)  # a new one each start; setWebhook tells Telegram
+    )
+    redactor.add(secret)
+    path = urlparse(settings.webhook_url).path.strip("/")
+    # Requests without this secret in X-Telegram-Bot-Api-Secret-Token get 403 (PTB's
+    # webhook server checks it before reading the update).
+    application.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=path,
+        webhook_url=settings.webhook_url,
+        secret_token=secret,
+        allowed_updates=ALLOWED_UPDATES,
+    )
     return 0
 
 
@@ -240,7 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show a traceback on failure")
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="start the bot (long polling)", parents=[common])
+    running = commands.add_parser("run", help="start the bot (long polling)", parents=[common])
+    running.add_argument(
+        "--webhook", action="store_true", help="receive updates by webhook (WEBHOOK_URL …)"
+    )
     check = commands.add_parser(
         "check-config", help="check every setting run needs, then exit", parents=[common]
     )
@@ -279,7 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         redactor.add(*secrets_of(settings))
-        install_logging(settings.log_level, redactor)
+        redactor.add(
+            settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        )
+        install_logging(settings.log_level, redactor, json_lines=settings.log_format == "json")
         if args.command == "check-config":
             return check_config(settings, online=args.online)
         if args.command == "health":
@@ -292,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(report_command(args, settings))
         if args.command == "export":
             return asyncio.run(export_command(args, settings, output_folder(args.out)))
-        return run(settings)
+        return run(settings, redactor, webhook=args.webhook)
     except Exception as exc:
         if args.debug or args.debug_here:
             logger.error("Start-up failed", exc_info=exc)

@@ -15,6 +15,26 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.observability import CURRENT, Metrics, UpdateRecord, finish
+
+
+def update_kind(update: object) -> str:
+    """What sort of update, for logs and metrics (never its content)."""
+    if not isinstance(update, Update):
+        return "other"
+    if update.callback_query is not None:
+        return "button"
+    if update.my_chat_member is not None:
+        return "membership"
+    message = update.message
+    if message is None:
+        return "other"
+    if message.photo:
+        return "photo"
+    if message.text and message.text.startswith("/"):
+        return "command"
+    return "text" if message.text else "other"
+
 
 def chat_of(update: object) -> int | None:
     if isinstance(update, Update):
@@ -31,8 +51,9 @@ UNBOUNDED = 65_536
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(self, max_concurrent_updates: int, metrics: Metrics | None = None) -> None:
         super().__init__(UNBOUNDED)
+        self.metrics = metrics
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._turns: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
@@ -41,17 +62,28 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         chat = chat_of(update)
         if chat is None:
             async with self._slots:
-                await self.handle(update, coroutine)
+                await self._observed(update, coroutine)
             return
         turn = self._turns.setdefault(chat, asyncio.Lock())
         self._waiting[chat] = self._waiting.get(chat, 0) + 1
         try:
             async with turn, self._slots:  # FIFO turn: this chat's updates in arrival order
-                await self.handle(update, coroutine)
+                await self._observed(update, coroutine)
         finally:
             self._waiting[chat] -= 1
             if not self._waiting[chat]:
                 del self._waiting[chat], self._turns[chat]
+
+    async def _observed(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Handle the update, then write its one log line and its metrics."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        record = UpdateRecord(update_id, update_kind(update))
+        token = CURRENT.set(record)
+        try:
+            await self.handle(update, coroutine)
+        finally:
+            finish(record, self.metrics)
+            CURRENT.reset(token)
 
     async def handle(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run one update (a subclass may observe it)."""

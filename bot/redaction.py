@@ -10,10 +10,12 @@ token: they are caught here, not one by one.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import quote
 
@@ -59,13 +61,35 @@ class RedactingFormatter(logging.Formatter):
         return self.redactor(super().format(record))
 
 
-def install_logging(level: int | str, redactor: Redactor) -> None:
+# Fields an update's log line carries (bot.observability), kept as JSON keys.
+UPDATE_FIELDS = ("update_id", "kind", "handler", "duration_ms", "outcome")
+
+
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per line, for log collectors (LOG_FORMAT=json); still redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in UPDATE_FIELDS:
+            if hasattr(record, name):
+                data[name] = getattr(record, name)
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return self.redactor(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def install_logging(level: int | str, redactor: Redactor, *, json_lines: bool = False) -> None:
     """Send every log record, uncaught exception and warning through one redacting handler."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter(redactor))
+    handler.setFormatter(JsonFormatter(redactor) if json_lines else RedactingFormatter(redactor))
     root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     rewards_file: Path | None = None
 
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
     backup_dir: Path | None = None
     backup_keep: int = Field(default=7, ge=1, le=3650)
 

@@ -150,20 +150,28 @@ class Broadcaster:
                     message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
                 )
             except RetryAfter as error:
+                self.counted("429")
                 seconds = retry_seconds(error)
                 logger.warning("Outbox: Telegram asked to wait %s s", seconds)
                 await self._sleep(seconds)
                 break  # still pending: sent on the next pass
             except Forbidden as error:
+                self.counted("blocked")
                 await outbox.blocked(message, str(error))
             except TelegramError as error:
+                self.counted("failed")
                 logger.info("Outbox message %s failed (%s)", message.id, error)
                 await outbox.failed(message, str(error))
             else:
+                self.counted("sent")
                 await outbox.sent(message)
             finally:
                 self.sent_to(message.chat_id)
         return handled
+
+    def counted(self, outcome: str) -> None:
+        if self.services.metrics is not None:
+            self.services.metrics.bulk_messages.labels(outcome).inc()
 
     def now(self) -> float:
         return self.clock.monotonic()
@@ -197,6 +205,7 @@ class Broadcaster:
                     recipient.chat_id, broadcast.text, parse_mode=ParseMode.HTML
                 )
         except RetryAfter as error:
+            self.counted("429")
             seconds = retry_seconds(error)
             logger.warning("Broadcast %s: Telegram asked to wait %s s", broadcast.id, seconds)
             self.paused_for = seconds
@@ -205,16 +214,19 @@ class Broadcaster:
             self.paused_for = 0.0
             return  # still pending: it is sent on the next pass
         except Forbidden as error:
+            self.counted("blocked")
             await queue.blocked(recipient, str(error))
         except TelegramError as error:
             attempts = recipient.attempts + 1
             final = attempts >= MAX_ATTEMPTS or isinstance(error, BadRequest)
+            self.counted("failed")
             logger.info("Broadcast %s to %s failed (%s)", broadcast.id, recipient.chat_id, error)
             await queue.failed(recipient, str(error), final=final)
             if not final:
                 delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
                 self._retry_at[key] = self.now() + delay
         else:
+            self.counted("sent")
             self._retry_at.pop(key, None)
             await queue.sent(recipient)
         finally:

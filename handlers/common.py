@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.inputs import parse_int
 from bot.money import format_money
+from bot.observability import Metrics
 from bot.services.container import Services
 from bot.services.issuing import Actor
 from bot.services.roles import Role
@@ -247,3 +248,10 @@ def member_only(callback: MemberCallback) -> Callback:
         await callback(update, context, member)
 
     return with_member
+
+
+def count(context: Context, bump: Callable[[Metrics], object]) -> None:
+    """Move a metric, when the bot keeps metrics (tests may run without)."""
+    metrics = get_services(context).metrics
+    if metrics is not None:
+        bump(metrics)

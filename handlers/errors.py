@@ -8,6 +8,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
+from bot.observability import mark_failed
 from handlers.common import Context, reply, say
 
 logger = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(context.error, Forbidden):
         logger.info("A user has blocked the bot: %s", context.error)
         return
+    mark_failed()
     logger.error("Unhandled error while processing an update", exc_info=context.error)
     if isinstance(update, Update) and update.callback_query is not None:
         # Stop the button's spinner; it may have been answered before the error.

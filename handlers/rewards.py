@@ -18,6 +18,7 @@ from handlers.common import (
     Context,
     actor_of,
     button_args,
+    count,
     deep_link,
     get_services,
     local_time,
@@ -157,6 +158,7 @@ async def redeem_pressed(update: Update, context: Context) -> None:
         await query.answer(say(context, "coupon_still_open", title=redeemed.view.coupon.title))
         return
     await query.answer()
+    count(context, lambda m: m.ledger_entries.labels("redeem").inc())
     await send_coupon(context, member.chat_id, redeemed.view)
 
 
@@ -377,6 +379,7 @@ async def confirm_pressed(update: Update, context: Context) -> None:
         await reply(update, say(context, "coupon_unknown"))
         return
     await remove_buttons(update)
+    count(context, lambda m: m.redemptions.inc())
     title, name = view.coupon.title, view.member.first_name
     await reply(update, say(context, "coupon_confirmed", title=title, name=name))
     await notify(context, view.member.chat_id, say(context, "coupon_redeemed_notice", title=title))

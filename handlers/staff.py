@@ -27,6 +27,7 @@ from handlers.common import (
     Context,
     actor_of,
     button_args,
+    count,
     get_services,
     local_time,
     money,
@@ -65,6 +66,7 @@ def undo_button(context: Context, entry: LedgerEntry) -> InlineKeyboardMarkup:
 
 
 async def show_scan(update: Update, context: Context, view: ScanView) -> None:
+    count(context, lambda m: m.scans.inc())
     await reply(
         update,
         say(
@@ -101,6 +103,7 @@ async def show_issued(update: Update, context: Context, actor: Actor, issued: Is
             ),
         )
         return
+    count(context, lambda m: m.ledger_entries.labels("earn").inc())
     details = purchase_details(context, entry)
     await reply(
         update,
@@ -424,6 +427,7 @@ async def show_reversed(update: Update, context: Context, result: Reversed) -> N
     if not result.created:
         await reply(update, say(context, "undo_already", entry=result.original.id))
         return
+    count(context, lambda m: m.ledger_entries.labels("reversal").inc())
     await reply(
         update,
         say(

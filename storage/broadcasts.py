@@ -170,3 +170,13 @@ async def finish(tx: aiosqlite.Connection, broadcast_id: int, now: datetime) -> 
         "UPDATE broadcasts SET state = 'done', finished_at = ? WHERE id = ? AND state = 'sending'",
         (to_db(now), broadcast_id),
     )
+
+
+async def queue_length(conn: aiosqlite.Connection) -> int:
+    """Messages still to send for broadcasts under way (by index, not the whole queue)."""
+    async with conn.execute(
+        "SELECT COUNT(*) FROM broadcast_recipients WHERE state = 'pending' AND broadcast_id IN"
+        " (SELECT id FROM broadcasts WHERE state = 'sending')"
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -75,6 +76,8 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._report_reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # Told how long each transaction waited for the write lock (the bot's metrics).
+        self.on_lock_wait: Callable[[float], None] | None = None
 
     async def open(self) -> None:
         if str(self.path) != ":memory:":
@@ -122,7 +125,10 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run the block as one ``BEGIN IMMEDIATE`` transaction; roll back on any error."""
+        asked = time.perf_counter()
         async with self._write_lock:
+            if self.on_lock_wait is not None:
+                self.on_lock_wait(time.perf_counter() - asked)
             conn = self._writer
             if conn is None:
                 raise StorageError("database is not open")

@@ -310,7 +310,10 @@ class FakeTelegram:
         self.injected_429s = 0
         self._inject_errors: list[tuple[int, ApiError]] = []
         self.send_log: list[tuple[float, int, str]] = []
-        self.slow_chats: dict[int, asyncio.Event] = {}  # replies to these wait for the event
+        self.slow_chats: dict[int, asyncio.Event] = {}
+        self.webhook: dict[str, Any] | None = (
+            None  # what setWebhook was told  # replies to these wait for the event
+        )
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -570,6 +573,11 @@ class FakeTelegram:
         return self._me()
 
     async def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.webhook = None
+        return True
+
+    async def _m_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.webhook = params
         return True
 
     async def _m_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:

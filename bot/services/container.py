@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.observability import Metrics
 from bot.services.audience import AudienceService
 from bot.services.broadcasts import BroadcastService
 from bot.services.catalog import CatalogService
@@ -55,13 +56,20 @@ class Services:
     exports: ExportService
     stats: StatsService
     backups: BackupService
+    metrics: Metrics | None = None
 
     @classmethod
-    async def open(cls, settings: Settings, clock: Clock) -> Services:
+    async def open(
+        cls, settings: Settings, clock: Clock, metrics: Metrics | None = None
+    ) -> Services:
         db = Database(settings.database_path)
+        if metrics is not None:
+            db.on_lock_wait = metrics.write_lock_wait.observe
         await db.open()
         try:
-            return await cls._build(settings, clock, db)
+            services = await cls._build(settings, clock, db)
+            services.metrics = metrics
+            return services
         except BaseException:
             # aiosqlite's worker threads would keep the process alive after a failed start.
             await db.close()

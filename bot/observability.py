@@ -1,0 +1,119 @@
+"""What the running bot tells its operator: one log line per update, Prometheus metrics,
+and the facts /healthz reports. Ids only, never names, texts or tokens.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+logger = logging.getLogger("bot.updates")
+
+R = TypeVar("R")
+
+
+class Metrics:
+    """The bot's metrics, in a registry of its own (no process-wide state)."""
+
+    def __init__(self) -> None:
+        self.last_update_at = 0.0  # seconds since the epoch; 0: no update yet
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.updates = Counter(
+            "loyalty_updates_total", "Updates handled, by kind and outcome", ["kind", "outcome"],
+            registry=r,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "loyalty_handler_seconds", "Time to handle an update, by handler", ["handler"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=r,
+        )  # fmt: skip
+        self.ledger_entries = Counter(
+            "loyalty_ledger_entries_total", "Ledger entries written, by kind", ["kind"], registry=r
+        )
+        self.scans = Counter("loyalty_scans_total", "Member cards scanned", registry=r)
+        self.redemptions = Counter(
+            "loyalty_redemptions_total", "Coupons handed over at the counter", registry=r
+        )
+        self.bulk_messages = Counter(
+            "loyalty_bulk_messages_total",
+            "Broadcast and outbox messages, by outcome (sent, failed, blocked, 429)",
+            ["outcome"],
+            registry=r,
+        )
+        self.write_lock_wait = Histogram(
+            "loyalty_db_write_lock_wait_seconds", "Time spent waiting for the database write lock",
+            buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5), registry=r,
+        )  # fmt: skip
+        self.last_update = Gauge(
+            "loyalty_last_update_timestamp_seconds", "When the last update was handled",
+            registry=r,
+        )  # fmt: skip
+
+
+@dataclass
+class UpdateRecord:
+    """What one update's handling turned out to be, filled in as it runs."""
+
+    update_id: int | None
+    kind: str
+    handler: str = "none"
+    outcome: str = "ok"
+    started: float = field(default_factory=time.perf_counter)
+
+
+CURRENT: contextvars.ContextVar[UpdateRecord | None] = contextvars.ContextVar(
+    "current_update", default=None
+)
+
+
+def observed(
+    callback: Callable[..., Coroutine[Any, Any, R]],
+) -> Callable[..., Coroutine[Any, Any, R]]:
+    """Wrap a handler callback so the update's log line names it."""
+
+    @functools.wraps(callback)
+    async def named(*args: Any, **kwargs: Any) -> R:
+        record = CURRENT.get()
+        if record is not None:
+            record.handler = getattr(callback, "__qualname__", repr(callback))
+        return await callback(*args, **kwargs)
+
+    return named
+
+
+def mark_failed() -> None:
+    record = CURRENT.get()
+    if record is not None:
+        record.outcome = "error"
+
+
+def finish(record: UpdateRecord, metrics: Metrics | None) -> None:
+    """The update's one log line, and its metrics."""
+    seconds = time.perf_counter() - record.started
+    logger.info(
+        "update %s %s handled by %s in %.1f ms: %s",
+        record.update_id,
+        record.kind,
+        record.handler,
+        seconds * 1000,
+        record.outcome,
+        extra={
+            "update_id": record.update_id,
+            "kind": record.kind,
+            "handler": record.handler,
+            "duration_ms": round(seconds * 1000, 1),
+            "outcome": record.outcome,
+        },
+    )
+    if metrics is not None:
+        metrics.updates.labels(record.kind, record.outcome).inc()
+        metrics.latency.labels(record.handler).observe(seconds)
+        metrics.last_update.set_to_current_time()
+        metrics.last_update_at = time.time()
