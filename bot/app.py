@@ -44,7 +44,7 @@ from handlers import (
     start,
 )
 from handlers.broadcaster import Broadcaster
-from handlers.common import SERVICES_KEY, Callback, button_expired
+from handlers.common import BROADCASTER_KEY, SERVICES_KEY, Callback, button_expired
 from handlers.outbox import NPS
 from handlers.texts import button_texts
 
@@ -263,7 +263,7 @@ async def on_startup(application: App) -> None:
     )
     await bulk_bot.initialize()
     broadcaster = Broadcaster(bulk_bot, services, application.bot_data[BUDGET_KEY])
-    application.bot_data[promotions.BROADCASTER_KEY] = broadcaster
+    application.bot_data[BROADCASTER_KEY] = broadcaster
     broadcaster.start()  # resumes any broadcast a restart interrupted
     await menus.install_default_menu(application.bot, settings.language)
     for owner_id in await services.roles.owner_ids():
@@ -287,7 +287,7 @@ async def on_startup(application: App) -> None:
 
 async def on_stop(application: App) -> None:
     """Stop the broadcast worker while the bot can still send; the queue keeps the rest."""
-    broadcaster: Broadcaster | None = application.bot_data.pop(promotions.BROADCASTER_KEY, None)
+    broadcaster: Broadcaster | None = application.bot_data.pop(BROADCASTER_KEY, None)
     if broadcaster is not None:
         await broadcaster.stop()
         await broadcaster.bot.shutdown()

@@ -21,7 +21,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from bot.pacing import Pacer, SendBudget
 from bot.retry import retry_seconds
 from bot.services.container import Services
-from bot.services.outbox import why_not
+from bot.services.outbox import RECEIPTS, why_not
 from handlers.outbox import render
 from handlers.texts import t
 from storage.broadcasts import Broadcast, Counts, Recipient
@@ -131,13 +131,14 @@ class Broadcaster:
         """Send what the outbox holds (outside quiet hours), paced like a broadcast; how
         many messages were handled."""
         settings = self.services.settings
-        if settings.quiet_hours.contains(self.services.clock.now(), settings.tz):
-            return 0
+        quiet = settings.quiet_hours.contains(self.services.clock.now(), settings.tz)
         outbox = self.services.outbox
         handled = 0
         for message in await outbox.pending(limit):
             if self._stopping:
                 break
+            if quiet and message.kind not in RECEIPTS:
+                continue  # it waits for the morning; receipts never wait
             handled += 1
             reason = why_not(message)
             if reason is not None:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 
 from telegram import Message, ReplyKeyboardMarkup, Update
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.inputs import parse_int
@@ -19,6 +19,7 @@ from bot.observability import Metrics
 from bot.services.container import Services
 from bot.services.issuing import Actor
 from bot.services.roles import Role
+from handlers.broadcaster import Broadcaster
 from handlers.texts import t
 from storage.members import Member
 
@@ -30,10 +31,16 @@ R = TypeVar("R")
 MemberCallback = Callable[[Update, Context, Member], Coroutine[Any, Any, None]]
 
 SERVICES_KEY = "services"
+BROADCASTER_KEY = "broadcaster"
 
 
 def get_services(context: Context) -> Services:
     return cast(Services, context.bot_data[SERVICES_KEY])
+
+
+def get_broadcaster(context: Context) -> Broadcaster:
+    """The one bulk sender (broadcasts and the outbox)."""
+    return cast(Broadcaster, context.bot_data[BROADCASTER_KEY])
 
 
 def lang(context: Context) -> str:
@@ -149,6 +156,20 @@ async def notify(context: Context, chat_id: int, text: str, **kwargs: Any) -> bo
         logger.info("Could not notify chat %s: %s", chat_id, exc)
         return False
     return True
+
+
+async def send_receipt(context: Context, member_id: int, chat_id: int, key: str, text: str) -> None:
+    """A receipt reaches the customer even when Telegram fails just now (5xx, a timeout, a
+    dropped connection): it then goes to the outbox and is retried with back-off."""
+    try:
+        await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    except (Forbidden, BadRequest) as exc:
+        logger.info("Could not send receipt %s: %s", key, exc)
+    except TelegramError as exc:
+        logger.warning("Receipt %s queued for later: %s", key, type(exc).__name__)
+        services = get_services(context)
+        if await services.outbox.queue_receipt(member_id, key, text):
+            get_broadcaster(context).wake()
 
 
 async def notify_owners(context: Context, text: str) -> None:

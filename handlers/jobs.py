@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from handlers.common import Context, get_services, notify, say
-from handlers.promotions import get_broadcaster
+from handlers.common import Context, get_broadcaster, get_services, notify, say
 from handlers.rewards import retire_coupon_messages
 from storage.offers import Offer
 

@@ -18,6 +18,7 @@ from handlers.common import (
     button_args,
     deep_link,
     edit_text,
+    get_broadcaster,
     get_services,
     local_time,
     main_keyboard,
@@ -31,7 +32,6 @@ from handlers.common import (
 )
 from handlers.outbox import DATE, nps_buttons
 from handlers.profile import profile_of
-from handlers.promotions import get_broadcaster
 from handlers.texts import Html
 from storage.members import Member
 

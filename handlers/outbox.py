@@ -31,6 +31,8 @@ def render(message: Outgoing, settings: Settings) -> tuple[str, InlineKeyboardMa
     def say_(key: str, **values: object) -> str:
         return t(lang, key, **values)
 
+    if message.kind == "receipt":
+        return str(p["text"]), None  # rendered when the purchase was made
     if message.kind == "expiry_reminder":
         offer = say_("expiry_reminder_reward", reward=p["reward"]) if p.get("reward") else ""
         date = _day(settings, p["expires_at"], last_valid=True)

@@ -27,11 +27,11 @@ from bot.offers import parse_audience, parse_local_datetime, parse_window
 from bot.services.membership import BirthdayLocked
 from bot.services.offers import OfferNotFound
 from bot.services.roles import Role
-from handlers.broadcaster import Broadcaster
 from handlers.common import (
     Context,
     button_args,
     edit_text,
+    get_broadcaster,
     get_services,
     local_time,
     member_only,
@@ -45,7 +45,6 @@ from storage.offers import NewOffer, Offer
 
 logger = logging.getLogger(__name__)
 
-BROADCASTER_KEY = "broadcaster"
 OFFER = "of"
 BROADCAST = "bc"
 END_OFFER = "ofend"
@@ -72,10 +71,6 @@ BARE_AMPERSAND = re.compile(r"&(?!#?\w+;)")
 ) = range(11)
 B_MESSAGE, B_AUDIENCE, B_LAPSED, B_CONFIRM = range(100, 104)
 END = ConversationHandler.END
-
-
-def get_broadcaster(context: Context) -> Broadcaster:
-    return cast(Broadcaster, context.bot_data[BROADCASTER_KEY])
 
 
 def draft(context: Context, key: str) -> dict[str, Any]:

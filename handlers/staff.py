@@ -28,6 +28,7 @@ from handlers.common import (
     actor_of,
     button_args,
     count,
+    get_broadcaster,
     get_services,
     local_time,
     money,
@@ -37,8 +38,8 @@ from handlers.common import (
     reply,
     requires,
     say,
+    send_receipt,
 )
-from handlers.promotions import get_broadcaster
 from handlers.texts import Html
 from storage.ledger import LedgerEntry
 
@@ -105,23 +106,35 @@ async def show_issued(update: Update, context: Context, actor: Actor, issued: Is
         return
     count(context, lambda m: m.ledger_entries.labels("earn").inc())
     details = purchase_details(context, entry)
-    await reply(
-        update,
-        say(
-            context,
-            "issued",
-            points=entry.points,
-            name=member.first_name,
-            balance=member.balance,
-            details=details,
-            entry=entry.id,
-        ),
-        reply_markup=undo_button(context, entry),
-    )
+    try:
+        await reply(
+            update,
+            say(
+                context,
+                "issued",
+                points=entry.points,
+                name=member.first_name,
+                balance=member.balance,
+                details=details,
+                entry=entry.id,
+            ),
+            reply_markup=undo_button(context, entry),
+        )
+    finally:
+        # The entry is written: the customer gets their receipt even if the barista's
+        # confirmation could not be delivered (the barista's retry is caught as a duplicate).
+        await send_customer_side(context, actor, issued, details)
+
+
+async def send_customer_side(context: Context, actor: Actor, issued: Issued, details: str) -> None:
+    """The receipt (queued when Telegram fails now), the feedback question, a new tier."""
+    entry, member = issued.entry, issued.member
     settings = get_services(context).settings
-    await notify(
+    await send_receipt(
         context,
+        member.id,
         member.chat_id,
+        f"entry:{entry.id}",
         say(
             context,
             "receipt",

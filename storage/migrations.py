@@ -419,6 +419,12 @@ _V9_HOT_PATHS: tuple[str, ...] = (
     "CREATE INDEX ledger_actor_kind ON ledger (actor_id, kind, id)",
 )
 
+_V10_OUTBOX_RETRIES: tuple[str, ...] = (
+    # A message that failed waits before it is tried again (back-off), instead of being
+    # retried at once by the next pass.
+    "ALTER TABLE outbox ADD COLUMN next_try_at TEXT",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -429,4 +435,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (7, _V7_LIFECYCLE),
     (8, _V8_ACCOUNTING),
     (9, _V9_HOT_PATHS),
+    (10, _V10_OUTBOX_RETRIES),
 )

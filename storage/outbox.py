@@ -63,14 +63,15 @@ async def enqueue(
     return cur.rowcount == 1
 
 
-async def pending(conn: aiosqlite.Connection, limit: int) -> list[Outgoing]:
+async def pending(conn: aiosqlite.Connection, limit: int, now: datetime) -> list[Outgoing]:
     async with conn.execute(
         "SELECT o.id, o.member_id, m.chat_id, m.first_name, o.kind, o.params, o.service,"
         " o.visit_at, o.attempts, m.promotions_opt_out, m.service_opt_out, m.unreachable_at,"
         " m.forgotten_at, m.last_visit_at"
         " FROM outbox AS o JOIN members AS m ON m.id = o.member_id"
-        " WHERE o.state = 'pending' ORDER BY o.id LIMIT ?",
-        (limit,),
+        " WHERE o.state = 'pending' AND (o.next_try_at IS NULL OR o.next_try_at <= ?)"
+        " ORDER BY o.id LIMIT ?",
+        (to_db(now), limit),
     ) as cur:
         rows = await cur.fetchall()
     return [
@@ -103,10 +104,12 @@ async def finish(
     )
 
 
-async def failed_attempt(tx: aiosqlite.Connection, outbox_id: int, error: str) -> None:
+async def failed_attempt(
+    tx: aiosqlite.Connection, outbox_id: int, error: str, next_try_at: datetime
+) -> None:
     await tx.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-        (error, outbox_id),
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_try_at = ? WHERE id = ?",
+        (error, to_db(next_try_at), outbox_id),
     )
 
 

@@ -310,6 +310,7 @@ class FakeTelegram:
         self.injected_429s = 0
         self._inject_errors: list[tuple[int, ApiError]] = []
         self.send_log: list[tuple[float, int, str]] = []
+        self._drops: list[int] = []  # chats whose next message's connection is dropped
         self.slow_chats: dict[int, asyncio.Event] = {}
         self.webhook: dict[str, Any] | None = (
             None  # what setWebhook was told  # replies to these wait for the event
@@ -345,6 +346,11 @@ class FakeTelegram:
     def inject_429(self, retry_after: int = 1, chat_id: int | None = None) -> None:
         """The next message (to ``chat_id``, or to anyone) gets a 429 with ``retry_after``."""
         self._inject_429.append((retry_after, chat_id))
+
+    def inject_drop(self, chat_id: int) -> None:
+        """The next message to ``chat_id`` arrives, but the connection drops before the
+        answer: the bot cannot know whether Telegram took it."""
+        self._drops.append(chat_id)
 
     def inject_error(self, chat_id: int, code: int, description: str, times: int = 1) -> None:
         """The next ``times`` messages to ``chat_id`` fail with this error."""
@@ -491,6 +497,12 @@ class FakeTelegram:
         method = request.match_info["method"]
         params, files = await self._params(request)
         self.calls.append((method, params))
+        chat = params.get("chat_id")
+        if method.startswith("send") and chat is not None and int(chat) in self._drops:
+            self._drops.remove(int(chat))
+            assert request.transport is not None
+            request.transport.abort()  # no answer at all
+            return web.Response(status=500)
         handler = getattr(self, f"_m_{method}", None)
         try:
             if handler is None:

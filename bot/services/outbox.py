@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.clock import Clock
 from storage import Database
 from storage import members as member_store
 from storage import outbox as outbox_store
 from storage.outbox import Outgoing
 
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 5
+BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
+# Kinds that answer something the person did: they always arrive, whatever the switches
+# and the hour.
+RECEIPTS = frozenset({"receipt"})
 
 
 def why_not(message: Outgoing) -> str | None:
     """Why a queued message must not go out now, or None when it may."""
     if not message.reachable:
         return "unreachable"
+    if message.kind in RECEIPTS:
+        return None
     if message.service and not message.service_ok:
         return "service messages off"
     if not message.service and not message.promotions_ok:
@@ -30,7 +38,20 @@ class OutboxService:
         self._clock = clock
 
     async def pending(self, limit: int = 50) -> list[Outgoing]:
-        return await outbox_store.pending(self._db.reader, limit)
+        return await outbox_store.pending(self._db.reader, limit, self._clock.now())
+
+    async def queue_receipt(self, member_id: int, key: str, text: str) -> bool:
+        """A receipt Telegram could not take just now: sent later, once."""
+        async with self._db.transaction() as tx:
+            return await outbox_store.enqueue(
+                tx,
+                member_id=member_id,
+                kind="receipt",
+                dedup_key=f"receipt:{key}",
+                params={"text": text},
+                service=True,
+                now=self._clock.now(),
+            )
 
     async def count_pending(self) -> int:
         return await outbox_store.count_pending(self._db.reader)
@@ -53,8 +74,9 @@ class OutboxService:
         if final:
             await self._finish(message, "failed", error)
         else:
+            wait = BACKOFF[min(message.attempts, len(BACKOFF) - 1)]
             async with self._db.transaction() as tx:
-                await outbox_store.failed_attempt(tx, message.id, error)
+                await outbox_store.failed_attempt(tx, message.id, error, self._clock.now() + wait)
         return final
 
     async def _finish(self, message: Outgoing, state: str, error: str | None = None) -> None:
