@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import bench_production
+from bench_production import RealTimeClock
 from bot.periods import parse_period
 from bot.services.membership import Profile
 from storage import Database
@@ -26,7 +28,7 @@ from storage import ledger as ledger_store
 from storage import members as member_store
 from storage.ledger import EntryKind
 from storage.seed import seed_history
-from tests.conftest import FakeClock, make_settings, start_bot, stop_bot
+from tests.conftest import make_settings, start_bot, stop_bot
 from tests.fakebot import FakeTelegram
 from tests.helpers import qr_payload, show_card
 
@@ -90,27 +92,6 @@ async def ledger_throughput(folder: Path, writes: int) -> float:
     elapsed = time.perf_counter() - started
     await db.close()
     return writes / elapsed
-
-
-class RealTimeClock(FakeClock):
-    """Real time and real waiting (Telegram's limits are real), but ``advance`` still lets
-    the benchmark step past the duplicate-purchase window between customers."""
-
-    def __init__(self) -> None:
-        super().__init__(datetime.now(UTC))
-        self._offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
-
-    def advance(self, **delta: float) -> None:
-        self._offset += timedelta(**delta)
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
 
 
 async def main(members: int, scans: int, think: float) -> None:
@@ -236,8 +217,15 @@ if __name__ == "__main__":
         "--books", action="store_true", help="the owner's numbers on 1,000,000 entries instead"
     )
     parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        help="issue 12's targets: throughput vs an echo bot, scale, 10,000-member broadcast",
+    )
     args = parser.parse_args()
-    if args.books:
+    if args.production:
+        bench_production.main()
+    elif args.books:
         asyncio.run(books(max(args.members, 100_000), args.entries))
     else:
         asyncio.run(main(args.members, args.scans, args.think))

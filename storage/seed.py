@@ -55,13 +55,23 @@ async def seed_history(
         who = rng.randrange(members)
         at = to_db(start + step * n)
         if balances[who] >= 20 and rng.random() < 0.15:
-            ledger_rows.append((first_id + who, -20, "redeem", "Espresso", None, f"seed:{n}", at))
+            ledger_rows.append(
+                (first_id + who, -20, "redeem", "Espresso", None, f"seed:{first_user_id}:{n}", at)
+            )
             balances[who] -= 20
         else:
             amount = rng.randrange(250, 2500)
             points = amount // 100
             ledger_rows.append(
-                (first_id + who, points, "earn", "purchase", amount, f"seed:{n}", at)
+                (
+                    first_id + who,
+                    points,
+                    "earn",
+                    "purchase",
+                    amount,
+                    f"seed:{first_user_id}:{n}",
+                    at,
+                )
             )
             balances[who] += points
             sales.append((n, amount, points))
@@ -97,3 +107,12 @@ async def _write(
             " rate_ppm, ssp_micro, deferred_micro) VALUES (?, ?, ?, 0, 800000, ?, ?)",
             allocations,
         )
+
+
+async def seeded_recipients(db: Database, first_user_id: int, count: int) -> list[tuple[int, int]]:
+    """(member id, chat id) of ``count`` seeded members from ``first_user_id`` on."""
+    async with db.reader.execute(
+        "SELECT id, chat_id FROM members WHERE tg_user_id >= ? AND tg_user_id < ? ORDER BY id",
+        (first_user_id, first_user_id + count),
+    ) as cur:
+        return [(int(row[0]), int(row[1])) for row in await cur.fetchall()]
