@@ -120,7 +120,11 @@ async def balances(users: list[FakeUser], rounds: int) -> tuple[float, list[floa
 
 
 async def scans(
-    bot: BotHarness, baristas: list[FakeUser], customers: list[FakeUser], rounds: int
+    bot: BotHarness,
+    baristas: list[FakeUser],
+    customers: list[FakeUser],
+    rounds: int,
+    pause: float = 0.0,
 ) -> tuple[float, list[float]]:
     """Every barista serves ``rounds`` customers at once: (scans per second, latencies of
     amount → confirmation)."""
@@ -131,11 +135,14 @@ async def scans(
         for n in range(rounds):
             customer = customers[(index + n * len(baristas)) % len(customers)]
             card = await show_card(customer)
+            await asyncio.sleep(pause)  # a person points the camera…
             await barista.send(f"/start {qr_payload(card.photo)}")
+            await asyncio.sleep(pause)  # …and types the amount
             started = time.perf_counter()
             (confirmation,) = await barista.send(f"{2 + index}.{n:02d}")
             latencies.append(time.perf_counter() - started)
             assert confirmation.body.startswith("✅"), confirmation.body
+            await asyncio.sleep(pause)
 
     elapsed = await timed(asyncio.gather(*(counter(i, b) for i, b in enumerate(baristas))))
     return len(latencies) / elapsed, latencies
@@ -216,8 +223,8 @@ async def production() -> str:
             bot = await start_bot(fake, settings, RealTimeClock())
             await bot.owner().send("/start")
             baristas, customers = await staffed(bot, 3000 + total % 997 * 1000)
-            _, balance = await balances(customers[:5], 20)
-            _, scanned = await scans(bot, baristas[:1], customers, 20)
+            _, balance = await balances(customers[:5], 40)
+            _, scanned = await scans(bot, baristas[:1], customers, 40)
             scale[total] = (balance, scanned)
             if total == 1_000_000:
                 # 1. Counter throughput at a million entries, then the echo bot.
@@ -237,7 +244,7 @@ async def production() -> str:
         await owner.send("/start")
         baristas, customers = await staffed(bot, 700_000)
         fake.enable_rate_limits(per_second=30)
-        _, quiet_scans = await scans(bot, baristas[:2], customers, 8)
+        _, quiet_scans = await scans(bot, baristas[:4], customers, 6, pause=1.1)
         sent_before = len(fake.send_log)
         rate_limited_before = fake.rate_limited
         started = time.perf_counter()
@@ -249,18 +256,23 @@ async def production() -> str:
             )  # fmt: skip
         bot.app.bot_data["broadcaster"].wake()
         await asyncio.sleep(5)
-        _, busy_scans = await scans(bot, baristas[:2], customers, 8)
+        _, busy_scans = await scans(bot, baristas[:4], customers, 6, pause=1.1)
         await fake.wait_for(
             lambda: any("finished" in m.body and not m.edits for m in owner.messages),
             timeout=3600, interval=0.5,
         )  # fmt: skip
         seconds = time.perf_counter() - started
-        sent = len(fake.send_log) - sent_before
+        members = set(audience)
+        times = [at for at, chat, _ in fake.send_log[sent_before:] if chat in members]
+        sent = len(times)
+        steady = (sent - 1) / (times[-1] - times[0]) if sent > 1 else 0.0
         deliveries = Counter(
             chat for chat in audience for m in fake.sent[chat] if "Ten thousand" in m.body
         )
         duplicates = sum(n - 1 for n in deliveries.values())
-        caused = fake.rate_limited - rate_limited_before
+        refused = fake.rate_limit_log[rate_limited_before:]
+        caused = sum(1 for _, chat, _, _ in refused if chat in members)
+        counter_429 = len(refused) - caused
         await stop_bot(bot)
     await fake.stop()
 
@@ -282,9 +294,10 @@ async def production() -> str:
     rows += [
         ("p99 growth, 1,000 → 1,000,000 entries", f"/balance {growth_balance:.2f}×, scan {growth_scan:.2f}×",
          "< 1.5×", "met" if max(growth_balance, growth_scan) < 1.5 else "missed"),
-        ("Broadcast to 10,000 members", f"{sent / seconds:.1f} messages/s ({sent / seconds / 30:.0%} of 30/s)",
-         "≥ 95 %", "met" if sent / seconds >= 28.5 else "missed"),
-        ("429s caused, duplicates", f"{caused}, {duplicates}", "0, 0", "met" if not caused and not duplicates else "missed"),
+        ("Broadcast to 10,000 members", f"{sent:,} sent in {seconds:.0f} s; steady {steady:.2f} messages/s ({steady / 30:.1%} of 30/s)",
+         "≥ 95 %", "met" if steady >= 28.5 else "missed"),
+        ("429s caused by the broadcast, duplicates", f"{caused}, {duplicates} (the counter's own: {counter_429})",
+         "0, 0", "met" if not caused and not duplicates else "missed"),
         ("Scan p99 during the broadcast", f"{ms(busy_scans, .99)} (without: {ms(quiet_scans, .99)})",
          "≤ 1.5× without", "met" if p(busy_scans, .99) <= 1.5 * p(quiet_scans, .99) else "missed"),
         ("Installed bot on 1,000,000 entries", f"ready in {ready:.1f} s; peak RSS {rss:.0f} MiB",
