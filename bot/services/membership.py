@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiosqlite
+
 from bot.clock import Clock
 from bot.money import points_worth
 from bot.offers import parse_birthday
@@ -59,6 +61,22 @@ class BalanceView:
     worth_minor: int
 
 
+async def upsert_profile(
+    tx: aiosqlite.Connection, profile: Profile, now: datetime
+) -> tuple[Member, bool]:
+    """The member for this Telegram profile, created on first sight (inside the caller's
+    transaction); returns (member, newly_created)."""
+    return await member_store.upsert(
+        tx,
+        tg_user_id=profile.tg_user_id,
+        chat_id=profile.chat_id,
+        first_name=profile.first_name or "friend",
+        username=profile.username,
+        language=profile.language,
+        now=now,
+    )
+
+
 class MembershipService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, signing_key: bytes) -> None:
         self._db = db
@@ -69,15 +87,7 @@ class MembershipService:
     async def join(self, profile: Profile) -> tuple[Member, bool]:
         """Create the membership on first Start; returns (member, newly_created)."""
         async with self._db.transaction() as tx:
-            return await member_store.upsert(
-                tx,
-                tg_user_id=profile.tg_user_id,
-                chat_id=profile.chat_id,
-                first_name=profile.first_name or "friend",
-                username=profile.username,
-                language=profile.language,
-                now=self._clock.now(),
-            )
+            return await upsert_profile(tx, profile, self._clock.now())
 
     async def find(self, tg_user_id: int) -> Member | None:
         return await member_store.by_tg_user(self._db.reader, tg_user_id)

@@ -17,7 +17,7 @@ import aiosqlite
 
 from bot.clock import Clock
 from bot.lifecycle import month_start
-from bot.services.membership import Profile
+from bot.services.membership import Profile, upsert_profile
 from bot.services.roles import Role, RoleService
 from bot.settings import Settings
 from bot.tokens import LinkKind, random_token
@@ -77,15 +77,7 @@ class ReferralService:
             and await self._roles.role_of(referrer.tg_user_id) is not Role.CUSTOMER
         )
         async with self._db.transaction() as tx:
-            member, created = await member_store.upsert(
-                tx,
-                tg_user_id=profile.tg_user_id,
-                chat_id=profile.chat_id,
-                first_name=profile.first_name or "friend",
-                username=profile.username,
-                language=profile.language,
-                now=now,
-            )
+            member, created = await upsert_profile(tx, profile, now)
             refusal = None
             if referrer is None:
                 refusal = Refusal.UNKNOWN
