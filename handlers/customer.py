@@ -55,7 +55,7 @@ async def card(update: Update, context: Context, member: Member) -> None:
 async def balance(update: Update, context: Context, member: Member) -> None:
     """Show points and what they are worth."""
     services = get_services(context)
-    view = await services.members.balance(member)
+    view = services.members.balance(member)
     lines = [say(context, "balance", points=view.points, worth=money(context, view.worth_minor))]
     tier, upcoming, needed = await services.issuing.tier_progress(view.member)
     tier_line = say(context, "balance_tier", tier=tier.name, multiplier=tier.multiplier.normalize())

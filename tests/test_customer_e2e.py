@@ -174,7 +174,7 @@ async def test_a_crashing_handler_apologises_without_details(
 ) -> None:
     alice: FakeUser = await bot.customer(2001, "Alice")
 
-    async def broken(*args: object) -> None:
+    def broken(*args: object) -> None:
         raise RuntimeError("database exploded: secret detail")
 
     monkeypatch.setattr(bot.services.members, "balance", broken)

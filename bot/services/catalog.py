@@ -66,13 +66,22 @@ class CatalogService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._active: list[Reward] | None = None  # the active rewards, until one changes
 
     async def list(self, *, active_only: bool = False) -> list[Reward]:
-        return await reward_store.list_all(self._db.reader, active_only=active_only)
+        if active_only:
+            # Read on every /balance and /rewards; it changes only through this service.
+            if self._active is None:
+                self._active = await reward_store.list_all(self._db.reader, active_only=True)
+            return list(self._active)
+        return await reward_store.list_all(self._db.reader)
 
     async def cheapest(self) -> Reward | None:
         rewards = await self.list(active_only=True)
         return rewards[0] if rewards else None
+
+    def _changed(self) -> None:
+        self._active = None
 
     async def add(self, actor_id: int, title: str, cost: object) -> Reward:
         title, points = check_title(title), check_cost(cost)
@@ -84,6 +93,7 @@ class CatalogService:
             await audit_store.record(
                 tx, actor_id=actor_id, action="catalog.add", now=now, detail=f"{title}: {points}"
             )
+        self._changed()
         return reward
 
     async def change(
@@ -102,6 +112,7 @@ class CatalogService:
                 now=now,
                 detail=f"{reward.title}: cost={reward.cost} active={reward.active}",
             )
+        self._changed()
         return reward
 
     async def seed(self, path: Path) -> int:
@@ -121,5 +132,6 @@ class CatalogService:
                         detail=f"{title}: {cost}",
                     )
                     added += 1
+        self._changed()
         logger.info("Seeded %s rewards from %s", added, path)
         return added

@@ -133,12 +133,12 @@ class MembershipService:
             raise CardInvalid
         return member
 
-    async def balance(self, member: Member) -> BalanceView:
-        fresh = await self.get(member.id) or member
+    def balance(self, member: Member) -> BalanceView:
+        """The balance of a member just read (the handler's own lookup, this update)."""
         worth = points_worth(
-            fresh.balance, self._settings.point_value, self._settings.currency_exponent
+            member.balance, self._settings.point_value, self._settings.currency_exponent
         )
-        return BalanceView(member=fresh, points=fresh.balance, worth_minor=worth)
+        return BalanceView(member=member, points=member.balance, worth_minor=worth)
 
     async def history(self, member: Member, limit: int = 10) -> list[LedgerEntry]:
         return await ledger_store.recent(self._db.reader, member.id, limit)
