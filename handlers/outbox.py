@@ -3,14 +3,13 @@ language, from the facts the services stored with them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.settings import Settings
 from handlers.texts import Html, t
 from storage.outbox import Outgoing
-from storage.timeutil import from_db
 
 NPS = "nps"
 DATE = "%d %b %Y"
@@ -20,7 +19,7 @@ def _day(settings: Settings, moment: str | None, *, last_valid: bool = False) ->
     """A stored instant as the café date; ``last_valid``: the day before an end instant."""
     if moment is None:
         return ""
-    instant = from_db(moment) - (timedelta(seconds=1) if last_valid else timedelta())
+    instant = datetime.fromisoformat(moment) - (timedelta(seconds=1) if last_valid else timedelta())
     return instant.astimezone(settings.tz).strftime(DATE)
 
 
