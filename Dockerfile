@@ -11,6 +11,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
+COPY sandbox ./sandbox
 RUN pip install . && rm -rf /src
 
 # The bot runs in /app, and /app/data is the volume. The default DATABASE_PATH

@@ -26,10 +26,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from sandbox.botapi import TOKEN, FakeTelegram, FakeUser
 from storage import Database
 from storage.seed import seed_history, seeded_recipients
 from tests.conftest import BotHarness, FakeClock, make_settings, start_bot, stop_bot
-from tests.fakebot import TOKEN, FakeTelegram, FakeUser
 from tests.helpers import qr_payload, show_card
 from tests.test_process import ROOT, command
 

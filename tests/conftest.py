@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.services.container import Services
 from bot.settings import Settings
 from handlers.common import SERVICES_KEY
-from tests.fakebot import TOKEN, FakeTelegram, FakeUser, SentMessage
+from sandbox.botapi import TOKEN, FakeTelegram, FakeUser, SentMessage
 from tests.helpers import first_link, link_payload, qr_payload, show_card
 
 OWNER_ID = 1_000_001

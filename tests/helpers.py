@@ -6,7 +6,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 from bot.qr import decode
-from tests.fakebot import BOT_USERNAME, FakeUser, SentMessage
+from sandbox.botapi import BOT_USERNAME, FakeUser, SentMessage
 
 
 def link_payload(url_text: str) -> str:

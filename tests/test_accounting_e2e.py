@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.periods import Period, month
+from sandbox.botapi import TOKEN, FakeUser, SentMessage
 from tests.conftest import BotFactory, BotHarness
-from tests.fakebot import TOKEN, FakeUser, SentMessage
 from tests.test_process import ROOT, command
 
 BARISTA_ID = 3001

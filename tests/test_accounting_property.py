@@ -24,12 +24,12 @@ from bot.clock import Clock
 from bot.periods import Period
 from bot.services.reports import ReportService
 from bot.settings import Settings
+from sandbox.botapi import TOKEN
 from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import reports as report_store
 from storage.ledger import EntryKind, Overdraft
-from tests.fakebot import TOKEN
 
 UTC_ZONE = ZoneInfo("UTC")
 DAY0 = date(2026, 1, 1)

@@ -8,13 +8,13 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sandbox.botapi import TOKEN
 from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage.backup import backup, prune, verify
 from storage.ledger import EntryKind
 from tests.conftest import BotFactory
-from tests.fakebot import TOKEN
 from tests.test_process import ROOT, command
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from sandbox.botapi import FakeUser
 from tests.conftest import BotHarness
-from tests.fakebot import FakeUser
 from tests.helpers import qr_payload, show_card
 
 

@@ -22,13 +22,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.tokens import make_card_token
+from sandbox.botapi import TOKEN, FakeTelegram, FakeUser
 from storage import Database
 from storage import broadcasts as broadcast_store
 from storage import members as member_store
 from storage import rewards as reward_store
 from storage import staff as staff_store
 from storage.backup import verify
-from tests.fakebot import TOKEN, FakeTelegram, FakeUser
 from tests.test_process import ROOT, command
 
 KILLS = int(os.environ.get("CRASH_KILLS", "10"))  # CI: 10; the benchmark can ask for more

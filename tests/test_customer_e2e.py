@@ -7,9 +7,9 @@ import re
 import pytest
 
 from bot.services.errors import CardExpired, CardInvalid
+from sandbox.botapi import FakeUser
 from storage import members as member_store
 from tests.conftest import CUSTOMER_MENU, OWNER_ID, BotHarness
-from tests.fakebot import FakeUser
 from tests.helpers import qr_payload
 
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakebot import TOKEN
+from sandbox.botapi import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "cafe-loyalty-bot:test"

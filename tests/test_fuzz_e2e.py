@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from bot.qr import render_png
+from sandbox.botapi import FakeUser, SentMessage
 from tests.conftest import BotHarness
-from tests.fakebot import FakeUser, SentMessage
 
 COMMANDS = [
     "/start", "/card", "/balance", "/history", "/help", "/rewards", "/coupons", "/redeem",

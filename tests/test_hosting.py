@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.fakebot import TOKEN, FakeTelegram
+from sandbox.botapi import TOKEN, FakeTelegram
 from tests.test_process import ROOT, command
 from tests.test_startup import free_port
 

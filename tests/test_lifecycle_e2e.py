@@ -12,8 +12,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sandbox.botapi import FakeUser, SentMessage
 from tests.conftest import OWNER_ID, BotFactory, BotHarness, stop_bot
-from tests.fakebot import FakeUser, SentMessage
 from tests.helpers import first_link, link_payload
 
 BARISTA_ID = 3001

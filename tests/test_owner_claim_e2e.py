@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from sandbox.botapi import BOT_USERNAME
 from tests.conftest import BotFactory, stop_bot
-from tests.fakebot import BOT_USERNAME
 
 CLAIM_LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(o[A-Za-z0-9_-]+)")
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.services.health import heartbeat_problem
-from tests.fakebot import TOKEN, FakeTelegram
+from sandbox.botapi import TOKEN, FakeTelegram
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 

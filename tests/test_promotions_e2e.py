@@ -13,9 +13,9 @@ import pytest
 
 from bot.offers import Audience
 from bot.services.membership import Profile
+from sandbox.botapi import FakeUser, SentMessage
 from storage.offers import NewOffer
 from tests.conftest import OWNER_ID, START, BotFactory, BotHarness
-from tests.fakebot import FakeUser, SentMessage
 
 BARISTA_ID = 3001
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bot.qr import decode
 from bot.tokens import LinkKind, random_token
+from sandbox.botapi import FakeUser, SentMessage
 from tests.conftest import BotFactory, BotHarness
-from tests.fakebot import FakeUser, SentMessage
 from tests.helpers import qr_payload
 
 BARISTA_ID = 3001

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.settings import Settings, describe_validation_error
-from tests.fakebot import TOKEN
+from sandbox.botapi import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from tests.fakebot import BOT_USERNAME, TOKEN, FakeTelegram
+from sandbox.botapi import BOT_USERNAME, TOKEN, FakeTelegram
 from tests.test_process import ROOT, command
 
 SECRET_PART = TOKEN.split(":")[1]

@@ -9,9 +9,9 @@ from PIL import Image
 
 from bot.charts import render_stats_chart
 from bot.services.stats import nps
+from sandbox.botapi import FakeUser
 from storage.stats import NpsCounts
 from tests.conftest import BotFactory, BotHarness
-from tests.fakebot import FakeUser
 
 BARISTA_ID = 3001
 

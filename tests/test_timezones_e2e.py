@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sandbox.botapi import FakeUser
 from storage.offers import NewOffer
 from tests.conftest import OWNER_ID, START, BotFactory
-from tests.fakebot import FakeUser
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")
 BARISTA_ID = 3001

@@ -327,8 +327,8 @@ class FakeTelegram:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server)
+        port = server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         return self.url
 
@@ -362,8 +362,8 @@ class FakeTelegram:
             if target == chat_id:
                 del self._inject_errors[index]
                 raise error
-        for index, (retry_after, target) in enumerate(self._inject_429):
-            if target in (None, chat_id):
+        for index, (retry_after, wanted) in enumerate(self._inject_429):
+            if wanted in (None, chat_id):
                 del self._inject_429[index]
                 self.injected_429s += 1
                 raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)

@@ -1,0 +1,1 @@
+"""A local Telegram: a Bot API emulator, and the browser demo built on it."""
