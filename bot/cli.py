@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import secrets
@@ -33,6 +34,7 @@ from bot.services.reports import AccountingReport, ReportService
 from bot.settings import Settings, describe_validation_error
 from bot.startup import StartupError, check_local, explain, fetch_bot_username
 from handlers.texts import MESSAGES
+from sandbox.demo import DEFAULT_PORT, Demo, serve
 from storage import Database, StorageError
 from storage.backup import backup, verify
 
@@ -256,6 +258,39 @@ def restore_command(settings: Settings, source: Path) -> int:
     return 0
 
 
+def demo_command(args: argparse.Namespace) -> int:
+    """The real bot, a demo café and a local Telegram, in the browser."""
+    from_file = dotenv_values(".env") if Path(".env").is_file() else {}
+    ignored = [
+        name
+        for name in ("BOT_TOKEN", "TELEGRAM_API_URL")
+        if os.environ.get(name) or from_file.get(name)
+    ]
+    if ignored:
+        sys.stdout.write(
+            f"Ignoring {' and '.join(ignored)} from the environment and .env: the demo runs its"
+            " own local Telegram and never contacts the real one.\n"
+        )
+    database = Path(args.db) if args.db else None
+    if database is not None and not database.parent.is_dir():
+        raise ConfigurationError(f"--db: the folder {database.parent} does not exist")
+
+    def announce(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(serve(Demo(db_path=database, host=args.host, port=args.port), announce))
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise ConfigurationError(
+                f"--port: {args.host}:{args.port} is taken or not allowed: stop what uses it,"
+                f" or pick another port, e.g. --port {args.port + 1}"
+            ) from None
+        raise
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     # "loyalty-bot --debug run" and "loyalty-bot run --debug" both work; separate names, as
     # argparse lets a subcommand's default overwrite the main parser's value.
@@ -267,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show a traceback on failure")
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="try the bot in the browser: a demo café with a local Telegram, no token needed",
+        parents=[common],
+    )
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: %(default)s")
+    demo.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    demo.add_argument("--db", help="keep the demo database in this file (default: a temp folder)")
     running = commands.add_parser("run", help="start the bot (long polling)", parents=[common])
     running.add_argument(
         "--webhook", action="store_true", help="receive updates by webhook (WEBHOOK_URL …)"
@@ -307,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_logging(logging.WARNING, redactor)
     settings: Settings | None = None
     try:
+        if args.command == "demo":  # its own settings: never a token from the environment
+            return demo_command(args)
         settings = load_settings()
         redactor.add(*secrets_of(settings))
         redactor.add(

@@ -1,9 +1,10 @@
-"""A small fake Telegram Bot API server for end-to-end tests.
+"""A local Telegram Bot API server: the test suite's fake and the demo's Telegram.
 
 The real ``Application`` talks to it over HTTP on 127.0.0.1 (``TELEGRAM_API_URL``). It
-keeps what the bot sent per chat, hands out updates through long-polling
-``getUpdates``, and rejects what Telegram rejects: over-long texts and captions, HTML
-it cannot parse, callback data over 64 bytes, unknown chats and blocked users.
+keeps what the bot sent per chat (and what each user typed), hands out updates through
+long-polling ``getUpdates``, and rejects what Telegram rejects: over-long texts and
+captions, HTML it cannot parse, callback data over 64 bytes, unknown chats and blocked
+users. Listeners (the demo's page) hear of every message, edit and rejected request.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ BOT_USERNAME = "CafeTestBot"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+MAX_UPLOAD = 50 * 1024 * 1024  # the Bot API's limit for a file the bot sends
 _JSON_FIELDS = {
     "reply_markup",
     "entities",
@@ -47,6 +49,13 @@ _ALLOWED_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
     "tg-spoiler", "span", "blockquote", "tg-emoji",
 }  # fmt: skip
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class ApiError(Exception):
@@ -118,6 +127,7 @@ class SentMessage:
     photo_file_id: str | None = None
     document: bytes | None = None
     document_name: str | None = None
+    document_file_id: str | None = None
     parse_mode: str | None = None
     reply_markup: dict[str, Any] | None = None
     silent: bool = False
@@ -208,7 +218,8 @@ class FakeUser:
         assert self.messages, f"the bot sent nothing to {self.first_name}"
         return self.messages[-1]
 
-    def _message(self, **content: Any) -> dict[str, Any]:
+    def message(self, **content: Any) -> dict[str, Any]:
+        """A message from this user, as Telegram puts it in an update."""
         return {
             "message_id": self.fake.next_message_id(self.chat_id),
             "date": int(time.time()),
@@ -223,17 +234,18 @@ class FakeUser:
         await self.fake.wait_processed(update_id, timeout)
         return self.fake.sent[self.chat_id][before:]
 
-    async def send(self, text: str, timeout: float = 10) -> list[SentMessage]:
-        """Type a message; returns what the bot sent to this chat while handling it."""
+    def text_update(self, text: str) -> dict[str, Any]:
+        """Typing ``text``, as Telegram delivers it (a command gets its entity)."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split()[0]
             content["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
             ]
-        return await self._deliver({"message": self._message(**content)}, timeout)
+        return {"message": self.message(**content)}
 
-    async def send_photo(self, image: bytes, caption: str | None = None) -> list[SentMessage]:
+    def photo_update(self, image: bytes, caption: str | None = None) -> dict[str, Any]:
+        """Sending a photo, stored like Telegram stores it (a file id to fetch)."""
         file_id = self.fake.store_file(image)
         content: dict[str, Any] = {
             "photo": [
@@ -248,7 +260,14 @@ class FakeUser:
         }
         if caption:
             content["caption"] = caption
-        return await self._deliver({"message": self._message(**content)}, timeout=10)
+        return {"message": self.message(**content)}
+
+    async def send(self, text: str, timeout: float = 10) -> list[SentMessage]:
+        """Type a message; returns what the bot sent to this chat while handling it."""
+        return await self._deliver(self.text_update(text), timeout)
+
+    async def send_photo(self, image: bytes, caption: str | None = None) -> list[SentMessage]:
+        return await self._deliver(self.photo_update(image, caption), timeout=10)
 
     async def press(self, message: SentMessage, label_part: str) -> list[SentMessage]:
         """Tap the inline button whose label contains ``label_part``."""
@@ -273,12 +292,31 @@ class FakeUser:
         self.fake.blocked.add(self.chat_id)
 
 
+Listener = Callable[[str, dict[str, Any]], None]
+
+
 class FakeTelegram:
     """The fake Bot API server. ``await start()``, then point TELEGRAM_API_URL at ``url``."""
 
-    def __init__(self, token: str = TOKEN, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        monotonic: Callable[[], float] = time.monotonic,
+        *,
+        username: str = BOT_USERNAME,
+        name: str = "Café Test",
+    ) -> None:
         self.token = token
         self.monotonic = monotonic  # the clock flood limits are judged by
+        self.username = username
+        self.name = name
+        self.listeners: list[Listener] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every chat, message, file and update, as a brand-new Telegram."""
         self.ids = itertools.count(1)
         self.updates: list[dict[str, Any]] = []
         self._update_added = asyncio.Event()
@@ -286,6 +324,8 @@ class FakeTelegram:
         self._processed: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self.sent: dict[int, list[SentMessage]] = defaultdict(list)
+        self.inbox: dict[int, list[dict[str, Any]]] = defaultdict(list)  # what users typed
+        self._callback_chats: dict[str, int] = {}
         self.files: dict[str, bytes] = {}
         self.known_chats: set[int] = set()
         self.blocked: set[int] = set()
@@ -296,8 +336,6 @@ class FakeTelegram:
         self.errors: list[tuple[str, ApiError]] = []
         self.expected_error_codes: set[int] = set()
         self.expected_errors: set[str] = set()  # substrings of descriptions a test expects
-        self._runner: web.AppRunner | None = None
-        self.url = ""
         self._draining = False
         # Telegram's flood limits, off unless a test turns them on.
         self.global_limit: int | None = None
@@ -318,19 +356,31 @@ class FakeTelegram:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    async def start(self) -> str:
-        app = web.Application(client_max_size=50 * 1024 * 1024)
+    def add_routes(self, app: web.Application) -> None:
+        """Serve the Bot API (``/bot<token>/<method>``) and its files from ``app``."""
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+
+    async def start(
+        self, app: web.Application | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> str:
+        """Listen on ``host:port`` (0: any free port) and return the base URL. ``app`` may
+        carry routes of its own (the demo's page); the Bot API's are added to it."""
+        app = app or web.Application(client_max_size=MAX_UPLOAD)
+        self.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, host, port)
         await site.start()
         server = site._server
         assert isinstance(server, asyncio.Server)
         port = server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://{host}:{port}"
         return self.url
+
+    def _emit(self, event: str, **data: Any) -> None:
+        for listener in self.listeners:
+            listener(event, data)
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -410,6 +460,11 @@ class FakeTelegram:
         )
         if "id" in chat:
             self.known_chats.add(chat["id"])
+        if "message" in update:
+            self.inbox[chat["id"]].append(update["message"])
+            self._emit("typed", chat_id=chat["id"], message=update["message"])
+        if "callback_query" in update:
+            self._callback_chats[update["callback_query"]["id"]] = chat["id"]
         self.updates.append({"update_id": update_id, **update})
         self._update_added.set()
         return update_id
@@ -459,7 +514,7 @@ class FakeTelegram:
             ]
         if message.document is not None:
             data["document"] = {
-                "file_id": f"DOC{message.message_id}",
+                "file_id": message.document_file_id,
                 "file_unique_id": f"D{message.message_id}",
                 "file_name": message.document_name,
             }
@@ -473,8 +528,8 @@ class FakeTelegram:
         return {
             "id": BOT_ID,
             "is_bot": True,
-            "first_name": "Café Test",
-            "username": BOT_USERNAME,
+            "first_name": self.name,
+            "username": self.username,
             "can_join_groups": False,
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
@@ -510,6 +565,7 @@ class FakeTelegram:
             result = await handler(params, files)
         except ApiError as exc:
             self.errors.append((method, exc))
+            self._emit("rejected", chat_id=_int_or_none(chat), method=method, error=exc)
             body: dict[str, Any] = {
                 "ok": False,
                 "error_code": exc.code,
@@ -577,6 +633,12 @@ class FakeTelegram:
 
     def _store(self, message: SentMessage) -> dict[str, Any]:
         self.sent[message.chat_id].append(message)
+        self._emit("sent", message=message)
+        return self.message_json(message)
+
+    def _edited(self, message: SentMessage) -> dict[str, Any]:
+        message.edits += 1
+        self._emit("sent", message=message)
         return self.message_json(message)
 
     # -- methods -------------------------------------------------------------------------
@@ -597,11 +659,13 @@ class FakeTelegram:
         if scope.get("type") == "chat" and int(scope["chat_id"]) not in self.known_chats:
             raise ApiError(400, "Bad Request: chat not found")
         self.commands[self._scope_key(scope)] = params["commands"]
+        self._emit("commands", scope=scope)
         return True
 
     async def _m_deleteMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         scope = params.get("scope") or {"type": "default"}
         self.commands.pop(self._scope_key(scope), None)
+        self._emit("commands", scope=scope)
         return True
 
     @staticmethod
@@ -610,10 +674,13 @@ class FakeTelegram:
             return f"chat:{int(scope['chat_id'])}"
         return str(scope.get("type", "default"))
 
+    def menu(self, chat_id: int) -> list[dict[str, Any]]:
+        """The commands (with descriptions) a chat's menu shows."""
+        return self.commands.get(f"chat:{chat_id}") or self.commands.get("default") or []
+
     def menu_for(self, chat_id: int) -> list[str]:
         """The command names a chat's menu shows."""
-        commands = self.commands.get(f"chat:{chat_id}") or self.commands.get("default") or []
-        return [c["command"] for c in commands]
+        return [c["command"] for c in self.menu(chat_id)]
 
     async def _m_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         offset = int(params.get("offset") or 0)
@@ -685,7 +752,7 @@ class FakeTelegram:
         caption = params.get("caption")
         if caption is not None:
             self._check_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption")
-        content, _ = self._upload(params.get("document"), files, "document")
+        content, file_id = self._upload(params.get("document"), files, "document")
         return self._store(
             SentMessage(
                 chat_id=chat_id,
@@ -693,6 +760,7 @@ class FakeTelegram:
                 method="sendDocument",
                 caption=caption,
                 document=content,
+                document_file_id=file_id,
                 document_name=str(
                     params.get("_document_filename")
                     or str(params.get("document", "")).removeprefix("attach://")
@@ -710,8 +778,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message is not modified")
         message.text, message.parse_mode = text, params.get("parse_mode")
         message.reply_markup = params.get("reply_markup")
-        message.edits += 1
-        return self.message_json(message)
+        return self._edited(message)
 
     async def _m_editMessageCaption(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         message = self._find(params)
@@ -720,8 +787,7 @@ class FakeTelegram:
         self._check_markup(params.get("reply_markup"))
         message.caption, message.parse_mode = caption, params.get("parse_mode")
         message.reply_markup = params.get("reply_markup")
-        message.edits += 1
-        return self.message_json(message)
+        return self._edited(message)
 
     async def _m_editMessageMedia(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         message = self._find(params)
@@ -736,8 +802,7 @@ class FakeTelegram:
         message.photo, message.photo_file_id = content, file_id
         message.caption, message.parse_mode = caption, media.get("parse_mode")
         message.reply_markup = params.get("reply_markup")
-        message.edits += 1
-        return self.message_json(message)
+        return self._edited(message)
 
     async def _m_editMessageReplyMarkup(
         self, params: dict[str, Any], files: dict[str, bytes]
@@ -747,11 +812,12 @@ class FakeTelegram:
         if (params.get("reply_markup") or None) == (message.reply_markup or None):
             raise ApiError(400, "Bad Request: message is not modified")
         message.reply_markup = params.get("reply_markup")
-        message.edits += 1
-        return self.message_json(message)
+        return self._edited(message)
 
     async def _m_deleteMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        self._find(params).deleted = True
+        message = self._find(params)
+        message.deleted = True
+        self._emit("deleted", message=message)
         return True
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
@@ -760,6 +826,8 @@ class FakeTelegram:
         ):
             raise ApiError(400, "Bad Request: query is too old and response timeout expired")
         self.callback_answers.append(params)
+        chat_id = self._callback_chats.get(str(params["callback_query_id"]))
+        self._emit("answered", chat_id=chat_id, answer=params)
         return True
 
     async def _m_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:

@@ -12,12 +12,13 @@ import pytest
 import pytest_asyncio
 from telegram.ext import Application
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import build_application
 from bot.clock import Clock
 from bot.services.container import Services
 from bot.settings import Settings
 from handlers.common import SERVICES_KEY
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser, SentMessage
+from sandbox.running import start_polling, stop_polling
 from tests.helpers import first_link, link_payload, qr_payload, show_card
 
 OWNER_ID = 1_000_001
@@ -122,13 +123,7 @@ class BotHarness:
 
 async def start_bot(fake: FakeTelegram, settings: Settings, clock: FakeClock) -> BotHarness:
     app = build_application(settings, clock=clock, update_processor=fake.processor())
-    # The same order run_polling uses.
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
-    await app.start()
+    await start_polling(app)
     return BotHarness(fake, app, clock)
 
 
@@ -136,19 +131,7 @@ async def stop_bot(harness: BotHarness) -> None:
     if harness.stopped:
         return
     harness.stopped = True
-    app = harness.app
-    assert app.updater is not None
-    harness.fake.drain_polls(True)
-    try:
-        await app.updater.stop()
-    finally:
-        harness.fake.drain_polls(False)
-    await app.stop()
-    assert app.post_stop is not None
-    await app.post_stop(app)
-    await app.shutdown()
-    assert app.post_shutdown is not None
-    await app.post_shutdown(app)
+    await stop_polling(harness.app, harness.fake)
 
 
 @pytest_asyncio.fixture

@@ -1,0 +1,375 @@
+// The demo page: phones that show what the bot sends and send what people do.
+// Texts arrive as node trees (see sandbox/view.py) and are built with DOM calls only,
+// never innerHTML, so nothing a message contains can run as script.
+"use strict";
+
+const phonesEl = document.getElementById("phones");
+const statusEl = document.getElementById("status");
+const scanDialog = document.getElementById("scan-dialog");
+const scanChoices = document.getElementById("scan-choices");
+const template = document.getElementById("phone-template");
+const TAGS = { b: "strong", i: "em", u: "u", s: "s", code: "code", pre: "pre", blockquote: "blockquote" };
+
+let botName = "";
+const phones = new Map(); // id -> { info, el, messages: Map(id -> view) }
+
+function setStatus(text, isError = false) {
+  statusEl.textContent = text;
+  statusEl.classList.toggle("error", isError);
+}
+
+async function post(url, body, isForm = false) {
+  const options = { method: "POST" };
+  if (isForm) {
+    options.body = body;
+  } else {
+    options.headers = { "Content-Type": "application/json" };
+    options.body = JSON.stringify(body || {});
+  }
+  try {
+    const response = await fetch(url, options);
+    if (!response.ok) {
+      const data = await response.json().catch(() => ({}));
+      return data.error || `The demo server answered ${response.status}.`;
+    }
+    return null;
+  } catch (error) {
+    return "The demo server is not answering: is `loyalty-bot demo` still running?";
+  }
+}
+
+async function act(phoneId, action, body, isForm = false) {
+  const problem = await post(`/api/phones/${phoneId}/${action}`, body, isForm);
+  if (problem) showNotice(phoneId, problem, true);
+}
+
+function isBotLink(href) {
+  return href.startsWith(`https://t.me/${botName}`) &&
+    /^https:\/\/t\.me\/[A-Za-z0-9_]+(\?start=[A-Za-z0-9_-]{1,64})?$/.test(href);
+}
+
+function renderNodes(nodes, parent, phoneId) {
+  for (const node of nodes) {
+    if (typeof node === "string") {
+      parent.append(document.createTextNode(node));
+      continue;
+    }
+    let el;
+    if (node.tag === "a") {
+      el = document.createElement("a");
+      el.href = node.href;
+      if (isBotLink(node.href)) {
+        el.addEventListener("click", (event) => {
+          event.preventDefault();
+          act(phoneId, "open", { url: node.href });
+        });
+      } else {
+        el.target = "_blank";
+        el.rel = "noopener noreferrer";
+      }
+    } else if (node.tag === "command") {
+      el = document.createElement("button");
+      el.type = "button";
+      el.className = "command";
+      el.addEventListener("click", () => act(phoneId, "text", { text: flatText(node.children) }));
+    } else if (node.tag === "spoiler") {
+      el = document.createElement("span");
+      el.className = "spoiler";
+      el.tabIndex = 0;
+      el.setAttribute("role", "button");
+      el.setAttribute("aria-label", "Hidden text: press to show");
+      const reveal = () => { el.classList.add("shown"); el.removeAttribute("aria-label"); };
+      el.addEventListener("click", reveal);
+      el.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") reveal(); });
+    } else {
+      el = document.createElement(TAGS[node.tag] || "span");
+    }
+    renderNodes(node.children || [], el, phoneId);
+    parent.append(el);
+  }
+}
+
+function flatText(nodes) {
+  return nodes.map((n) => (typeof n === "string" ? n : flatText(n.children || []))).join("");
+}
+
+function renderMessage(phoneId, view) {
+  const li = document.createElement("li");
+  li.className = `msg ${view.from}`;
+  li.dataset.id = view.id;
+  if (view.photo) {
+    const img = document.createElement("img");
+    img.src = view.photo;
+    if (view.scannable) {
+      img.alt = "QR code";
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "qr";
+      button.setAttribute("aria-label", "QR code: scan it with another phone");
+      button.append(img);
+      button.addEventListener("click", () => chooseScanner(phoneId, view.id));
+      li.append(button);
+    } else {
+      img.alt = view.from === "user" ? "Photo you sent" : "Picture from the bot";
+      li.append(img);
+    }
+  }
+  if (view.document) {
+    const link = document.createElement("a");
+    link.className = "doc";
+    link.href = view.document.url;
+    link.download = view.document.name;
+    link.textContent = `📄 ${view.document.name}`;
+    li.append(link);
+  }
+  if (view.nodes.length) {
+    const text = document.createElement("div");
+    text.className = "text";
+    renderNodes(view.nodes, text, phoneId);
+    if (view.edited) {
+      const edited = document.createElement("span");
+      edited.className = "edited";
+      edited.textContent = "edited";
+      text.append(edited);
+    }
+    li.append(text);
+  }
+  if (view.buttons.length) {
+    const grid = document.createElement("div");
+    grid.className = "buttons";
+    for (const row of view.buttons) {
+      const rowEl = document.createElement("div");
+      rowEl.className = "row";
+      for (const button of row) {
+        const el = document.createElement("button");
+        el.type = "button";
+        el.textContent = button.text;
+        if (button.callback_data !== undefined) {
+          el.addEventListener("click", () =>
+            act(phoneId, "press", { message_id: view.id, data: button.callback_data }));
+        } else if (button.url && isBotLink(button.url)) {
+          el.addEventListener("click", () => act(phoneId, "open", { url: button.url }));
+        } else if (button.url) {
+          el.addEventListener("click", () => window.open(button.url, "_blank", "noopener"));
+        }
+        rowEl.append(el);
+      }
+      grid.append(rowEl);
+    }
+    li.append(grid);
+  }
+  return li;
+}
+
+function upsertMessage(phone, view) {
+  phone.messages.set(view.id, view);
+  const chat = phone.el.querySelector(".chat");
+  const li = renderMessage(phone.info.id, view);
+  const existing = chat.querySelector(`li[data-id="${view.id}"]`);
+  if (existing) {
+    existing.replaceWith(li);
+  } else {
+    const later = [...chat.querySelectorAll("li[data-id]")].find((el) => Number(el.dataset.id) > view.id);
+    chat.insertBefore(li, later || null);
+    chat.scrollTop = chat.scrollHeight;
+  }
+  refreshControls(phone);
+}
+
+function refreshControls(phone) {
+  const startArea = phone.el.querySelector(".start-area");
+  startArea.hidden = phone.messages.size > 0;
+  const keyboardEl = phone.el.querySelector(".keyboard");
+  const withKeyboard = [...phone.messages.values()]
+    .filter((view) => view.from === "bot" && view.keyboard !== undefined)
+    .sort((a, b) => a.id - b.id);
+  const rows = withKeyboard.length ? withKeyboard[withKeyboard.length - 1].keyboard : [];
+  keyboardEl.replaceChildren();
+  keyboardEl.hidden = rows.length === 0;
+  keyboardEl.setAttribute("aria-label", `Reply keyboard of ${phone.info.name}`);
+  for (const row of rows) {
+    const rowEl = document.createElement("div");
+    rowEl.className = "row";
+    for (const label of row) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.addEventListener("click", () => act(phone.info.id, "text", { text: label }));
+      rowEl.append(button);
+    }
+    keyboardEl.append(rowEl);
+  }
+}
+
+function renderMenu(phone) {
+  const menu = phone.el.querySelector(".menu");
+  const toggle = phone.el.querySelector(".menu-button");
+  menu.replaceChildren();
+  for (const command of phone.info.menu) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.append(document.createTextNode(`/${command.command}`));
+    const desc = document.createElement("span");
+    desc.className = "desc";
+    desc.textContent = command.description;
+    button.append(desc);
+    button.addEventListener("click", () => {
+      menu.hidden = true;
+      toggle.setAttribute("aria-expanded", "false");
+      act(phone.info.id, "text", { text: `/${command.command}` });
+    });
+    item.append(button);
+    menu.append(item);
+  }
+  toggle.disabled = phone.info.menu.length === 0;
+}
+
+function showNotice(phoneId, text, isAlert = false) {
+  const phone = phones.get(phoneId);
+  if (!phone) {
+    setStatus(text, true);
+    return;
+  }
+  const notice = phone.el.querySelector(".notice");
+  notice.textContent = text;
+  notice.classList.toggle("alert", isAlert);
+  notice.hidden = false;
+  clearTimeout(phone.noticeTimer);
+  phone.noticeTimer = setTimeout(() => { notice.hidden = true; }, isAlert ? 8000 : 4000);
+}
+
+function showRejection(event) {
+  const text = `Telegram would reject this: ${event.method} answered ${event.code}, ${event.description}`;
+  const phone = phones.get(event.phone);
+  if (!phone) {
+    setStatus(text, true);
+    return;
+  }
+  const li = document.createElement("li");
+  li.className = "msg rejected";
+  li.setAttribute("role", "alert");
+  li.textContent = `⚠ ${text}`;
+  const chat = phone.el.querySelector(".chat");
+  chat.append(li);
+  chat.scrollTop = chat.scrollHeight;
+}
+
+function buildPhone(info) {
+  const el = template.content.firstElementChild.cloneNode(true);
+  const titleId = `phone-${info.id}-title`;
+  el.dataset.phone = info.id;
+  el.setAttribute("aria-labelledby", titleId);
+  const title = el.querySelector(".phone-name");
+  title.id = titleId;
+  title.textContent = info.name;
+  el.querySelector(".role").textContent = info.role;
+  el.querySelector(".chat").setAttribute("aria-label", `${info.name}'s chat with the bot`);
+  const input = el.querySelector(".text-input");
+  input.id = `input-${info.id}`;
+  input.setAttribute("aria-label", `Message from ${info.name}`);
+  el.querySelector(".start").addEventListener("click", () => act(info.id, "text", { text: "/start" }));
+  el.querySelector(".composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    act(info.id, "text", { text });
+  });
+  el.querySelector(".photo-input").addEventListener("change", (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("photo", file);
+    event.target.value = "";
+    act(info.id, "photo", form, true);
+  });
+  const toggle = el.querySelector(".menu-button");
+  toggle.addEventListener("click", () => {
+    const menu = el.querySelector(".menu");
+    menu.hidden = !menu.hidden;
+    toggle.setAttribute("aria-expanded", String(!menu.hidden));
+    if (!menu.hidden) menu.querySelector("button")?.focus();
+  });
+  const phone = { info, el, messages: new Map(), noticeTimer: 0 };
+  phones.set(info.id, phone);
+  renderMenu(phone);
+  for (const view of info.messages) upsertMessage(phone, view);
+  refreshControls(phone);
+  return el;
+}
+
+function chooseScanner(shownOn, messageId) {
+  scanChoices.replaceChildren();
+  for (const phone of phones.values()) {
+    if (phone.info.id === shownOn) continue;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = `${phone.info.name} (${phone.info.role})`;
+    button.addEventListener("click", () => {
+      scanDialog.close();
+      act(phone.info.id, "scan", { chat_id: shownOn, message_id: messageId });
+    });
+    scanChoices.append(button);
+  }
+  scanDialog.showModal();
+  scanChoices.querySelector("button")?.focus();
+}
+
+function applySnapshot(snapshot) {
+  botName = snapshot.bot;
+  document.getElementById("cafe").textContent = snapshot.cafe;
+  phones.clear();
+  phonesEl.replaceChildren(...snapshot.phones.map(buildPhone));
+  for (const rejection of snapshot.rejections) showRejection(rejection);
+  document.body.dataset.ready = "true";
+}
+
+function apply(event) {
+  if (event.type === "snapshot") {
+    applySnapshot(event);
+    return;
+  }
+  const phone = phones.get(event.phone);
+  if (event.type === "rejected") {
+    showRejection(event);
+  } else if (!phone) {
+    return;
+  } else if (event.type === "message") {
+    upsertMessage(phone, event.message);
+  } else if (event.type === "remove") {
+    phone.messages.delete(event.id);
+    phone.el.querySelector(`li[data-id="${event.id}"]`)?.remove();
+    refreshControls(phone);
+  } else if (event.type === "menu") {
+    phone.info.menu = event.commands;
+    renderMenu(phone);
+  } else if (event.type === "toast") {
+    showNotice(event.phone, event.text, event.alert);
+  }
+}
+
+function connect() {
+  const source = new EventSource("/events");
+  source.onmessage = (message) => {
+    setStatus("");
+    apply(JSON.parse(message.data));
+  };
+  source.onerror = () => setStatus("Connection to the demo lost: reconnecting…", true);
+}
+
+document.getElementById("reset").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  setStatus("Resetting the demo café…");
+  const problem = await post("/api/reset");
+  button.disabled = false;
+  setStatus(problem || "The demo café is as new.", Boolean(problem));
+});
+
+document.getElementById("add-phone").addEventListener("click", async () => {
+  const problem = await post("/api/phones");
+  setStatus(problem || "Another customer joined: press Start on the new phone.", Boolean(problem));
+});
+
+connect();
