@@ -24,8 +24,10 @@ _TAGS = {
 }  # fmt: skip
 # Inside these, Telegram links nothing more.
 _VERBATIM = {"a", "code", "pre"}
+# A command starts a word: at the start, or after a space or an opening bracket.
 _AUTOLINK = re.compile(
-    r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,;:!?)\]])|(?<![\w/])(?P<command>/[A-Za-z]\w{0,31}(?:@\w+)?)"
+    r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,;:!?)\]])"
+    r"|(?<![^\s(])(?P<command>/[A-Za-z]\w{0,31}(?:@\w+)?)"
 )
 
 
