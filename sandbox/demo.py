@@ -59,12 +59,13 @@ MORE_CUSTOMERS = ("Chloé", "Dev", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jo
 SAM = Phone(3999, "Sam", "barista")
 REWARDS = (("Extra shot", 40), ("Espresso", 150), ("Cappuccino", 300), ("Slice of cake", 400))
 # Regulars' visits, as "days ago:amount"; Priya spends points on an espresso at her last.
+# Some come today, so this month's /stats has numbers on the first of the month too.
 REGULARS = {
-    "Marta": "54:4.20 47:3.80 40:6.50 33:4.20 12:4.20 5:8.90",
-    "Tom": "50:12.40 21:3.20 2:4.50",
+    "Marta": "54:4.20 47:3.80 40:6.50 33:4.20 12:4.20 5:8.90 0:4.20",
+    "Tom": "50:12.40 21:3.20 2:4.50 0:3.20",
     "Priya": "44:5.10 37:5.10 30:5.10 23:5.10 16:5.10 9:5.10",
     "Leo": "58:3.50",
-    "Sofia": "26:9.80 19:2.90 1:6.40",
+    "Sofia": "26:9.80 19:2.90 1:6.40 0:7.60",
 }
 REDEEMS = {"Priya": "Espresso"}
 FIRST_REGULAR_ID = 4000
@@ -169,6 +170,7 @@ class Demo:
         async with self.busy:
             await self._stop_bot()
             self.fake.reset()
+            self.page.rejections.clear()
             for suffix in ("", "-wal", "-shm"):
                 self.db_path.with_name(self.db_path.name + suffix).unlink(missing_ok=True)
             self.phones = [CUSTOMER, BARISTA, OWNER]
@@ -216,7 +218,9 @@ async def seed(demo: Demo) -> None:
     joined: set[str] = set()
     try:
         for number, visit in enumerate(regulars_visits()):
-            demo.clock.offset = -timedelta(days=visit.days_ago, hours=number % 5)
+            # Visits spread over the day; today's within the last hour.
+            earlier = timedelta(hours=number % 5) if visit.days_ago else timedelta(minutes=number)
+            demo.clock.offset = -(timedelta(days=visit.days_ago) + earlier)
             regular = demo.fake.user(ids[visit.name], visit.name)
             if visit.name not in joined:
                 await regular.send("/start")

@@ -351,11 +351,16 @@ function apply(event) {
 
 function connect() {
   const source = new EventSource("/events");
+  let lost = false;
   source.onmessage = (message) => {
-    setStatus("");
+    if (lost) setStatus("Connected again.");
+    lost = false;
     apply(JSON.parse(message.data));
   };
-  source.onerror = () => setStatus("Connection to the demo lost: reconnecting…", true);
+  source.onerror = () => {
+    lost = true;
+    setStatus("Connection to the demo lost: reconnecting…", true);
+  };
 }
 
 document.getElementById("reset").addEventListener("click", async (event) => {
