@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote
 
 from sandbox.botapi import SentMessage, plain_text
 
@@ -107,7 +108,8 @@ def _reply_keyboard(markup: dict[str, Any] | None) -> list[list[str]] | None:
 
 
 def file_url(file_id: str, name: str | None = None) -> str:
-    return f"/files/{file_id}" + (f"?name={name}" if name else "")
+    """Where the page fetches a file; with ``name``, it downloads under that name."""
+    return f"/files/{file_id}" + (f"?name={quote(name)}" if name else "")
 
 
 def bot_message(message: SentMessage, *, scannable: bool = False) -> dict[str, Any]:

@@ -209,6 +209,20 @@ async def test_the_owner_sees_stats_with_a_chart(browser: Browser) -> None:
         assert (await response.read()).startswith(b"\x89PNG")
 
 
+async def test_exports_are_documents_to_download(browser: Browser) -> None:
+    await browser.do(OWNER.id, "text", text="/export")
+    await browser.demo.fake.wait_for(
+        lambda: any(m.document for m in browser.demo.fake.sent[OWNER.id]), timeout=15
+    )
+    documents = [m["document"] for m in await browser.messages(OWNER.id) if "document" in m]
+    assert documents and all(d["name"].endswith(".csv") for d in documents)
+    async with browser.http.get(f"{browser.demo.url}{documents[0]['url']}") as response:
+        disposition = response.headers["Content-Disposition"]
+        body = await response.read()
+    assert disposition == f'attachment; filename="{documents[0]["name"]}"'
+    assert body.startswith("\ufeff".encode())  # the CSV's BOM: it opens in Excel as UTF-8
+
+
 async def test_what_telegram_would_reject_is_shown_on_the_phone(
     demo: Demo, browser: Browser
 ) -> None:

@@ -122,7 +122,7 @@ def test_photos_and_documents_link_to_their_files() -> None:
     )  # fmt: skip
     assert bot_message(document)["document"] == {
         "name": "ledger 2026-11.csv",
-        "url": "/files/FILE000005?name=ledger 2026-11.csv",
+        "url": "/files/FILE000005?name=ledger%202026-11.csv",
     }
 
 
