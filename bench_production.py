@@ -187,7 +187,7 @@ async def process_figures(fake: FakeTelegram, database: Path, folder: Path) -> t
     user = fake.user(900_001, "Probe")
     for _ in range(50):  # some work, so the figure is not just the empty start
         await asyncio.sleep(0)
-        fake.push_update({"message": user._message(text="/balance", entities=[
+        fake.push_update({"message": user.message(text="/balance", entities=[
             {"type": "bot_command", "offset": 0, "length": 8}])})  # fmt: skip
     await asyncio.sleep(3)
     status = await asyncio.to_thread(Path(f"/proc/{process.pid}/status").read_text)

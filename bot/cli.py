@@ -281,6 +281,8 @@ def demo_command(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(serve(Demo(db_path=database, host=args.host, port=args.port), announce))
+    except KeyboardInterrupt:  # Ctrl-C before the demo's own handler was in place
+        return 0
     except OSError as exc:
         if exc.errno in (errno.EADDRINUSE, errno.EACCES):
             raise ConfigurationError(

@@ -8,10 +8,10 @@ storage, polling that local API. Nothing here talks to the internet.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -276,8 +276,8 @@ async def redeem_at_counter(barista: FakeUser, customer: FakeUser, title: str) -
     await barista.press(shown, "Confirm")
 
 
-async def serve(demo: Demo, announce: Any = print) -> None:
-    """Run until Ctrl-C or SIGTERM, then stop cleanly."""
+async def serve(demo: Demo, announce: Callable[[str], None] = print) -> None:
+    """Run until Ctrl-C or SIGTERM, then stop cleanly (a second Ctrl-C changes nothing)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -287,7 +287,8 @@ async def serve(demo: Demo, announce: Any = print) -> None:
         announce(f"Demo café running at {url} (Ctrl-C stops it)")
         await stopping.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        with contextlib.suppress(Exception):
+        try:
             await demo.stop()
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)

@@ -39,11 +39,11 @@ async def test_one_chats_updates_stay_in_order(bot: BotHarness) -> None:
     alice = await bot.customer(2001, "Alice")
     card = await show_card(alice)
     # The scan and the amount arrive together: the amount must wait for the scan.
-    scan = bot.fake.push_update({"message": anna._message(
+    scan = bot.fake.push_update({"message": anna.message(
         text=f"/start {qr_payload(card.photo)}",
         entities=[{"type": "bot_command", "offset": 0, "length": 6}],
     )})  # fmt: skip
-    amount = bot.fake.push_update({"message": anna._message(text="4.50")})
+    amount = bot.fake.push_update({"message": anna.message(text="4.50")})
     await bot.fake.wait_processed(scan)
     await bot.fake.wait_processed(amount)
     bodies = [m.body for m in anna.messages[-2:]]

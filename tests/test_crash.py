@@ -88,12 +88,12 @@ def card(member_id: int) -> str:
 
 async def act(fake: FakeUser, rng: random.Random, purchase: int, member_id: int) -> None:
     """One burst at a counter: scan a card, type a unique amount."""
-    fake.fake.push_update({"message": fake._message(
+    fake.fake.push_update({"message": fake.message(
         text=f"/start {card(member_id)}",
         entities=[{"type": "bot_command", "offset": 0, "length": 6}],
     )})  # fmt: skip
     await asyncio.sleep(rng.uniform(0, 0.05))
-    fake.fake.push_update({"message": fake._message(text=f"{3 + purchase}.{purchase % 100:02d}")})
+    fake.fake.push_update({"message": fake.message(text=f"{3 + purchase}.{purchase % 100:02d}")})
 
 
 async def redeem(customer: FakeUser) -> None:
@@ -105,7 +105,7 @@ async def redeem(customer: FakeUser) -> None:
     if listing is None:
         customer.fake.push_update(
             {
-                "message": customer._message(
+                "message": customer.message(
                     text="/rewards", entities=[{"type": "bot_command", "offset": 0, "length": 8}]
                 )
             }

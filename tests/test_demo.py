@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 import pytest_asyncio
 
-from bot.cli import main
 from sandbox.demo import BARISTA, CUSTOMER, DEMO_TOKEN, OWNER, REGULARS, REWARDS, Demo
 from tests.test_process import ROOT, command
 
@@ -371,6 +369,7 @@ async def test_the_command_ignores_real_settings_and_stops_on_ctrl_c(tmp_path: P
         assert [p["name"] for p in state["phones"]] == ["Anna", "Ben", "Olga"]
     finally:
         process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGINT)  # an impatient Ctrl-C, twice
         code = await asyncio.wait_for(process.wait(), 30)
     out = first + second + (await process.stdout.read()).decode()
     err = (await process.stderr.read()).decode()
@@ -397,10 +396,15 @@ async def test_a_taken_port_is_one_line_naming_the_fix(tmp_path: Path) -> None:
     )
 
 
-def test_db_in_a_missing_folder_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["demo", "--db", str(tmp_path / "nowhere" / "demo.db"), "--port", "0"]) == 1
-    assert capsys.readouterr().err == (
-        f"Configuration error: --db: the folder {tmp_path / 'nowhere'} does not exist\n"
+async def test_db_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "demo.db"
+    process = await asyncio.create_subprocess_exec(
+        *command(), "demo", "--db", str(missing), "--port", "0", cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert (process.returncode, out) == (1, b"")
+    assert (
+        err.decode() == f"Configuration error: --db: the folder {missing.parent} does not exist\n"
     )

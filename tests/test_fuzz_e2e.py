@@ -85,7 +85,7 @@ async def act(rng: random.Random, person: FakeUser, pressed: list[str]) -> None:
         image = render_png(rng.choice(["https://t.me/CafeTestBot?start=zzz", "hello"]))
         await person.send_photo(image)
     else:
-        sent = await person._deliver({"message": person._message(sticker=STICKER)}, timeout=10)
+        sent = await person._deliver({"message": person.message(sticker=STICKER)}, timeout=10)
         assert [m.body for m in sent] == ["I didn't catch that. Use the buttons below or /help."]
 
 

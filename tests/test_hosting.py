@@ -46,7 +46,7 @@ async def test_webhook_mode_with_health_metrics_and_json_logs(
         secret = fake.webhook["secret_token"]
         assert len(secret) >= 32
         fake.known_chats.add(alice.chat_id)
-        update = {"update_id": 1, "message": alice._message(text="hello")}
+        update = {"update_id": 1, "message": alice.message(text="hello")}
         hook = f"http://127.0.0.1:{hook_port}/telegram"
         async with aiohttp.ClientSession() as http:
             for wrong in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):

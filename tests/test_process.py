@@ -48,7 +48,7 @@ async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
     try:
         await fake.wait_for(lambda: any(m == "getUpdates" for m, _ in fake.calls), timeout=30)
         alice = fake.user(2001, "Alice")
-        fake.push_update({"message": alice._message(text="hello")})
+        fake.push_update({"message": alice.message(text="hello")})
         await fake.wait_for(lambda: bool(fake.sent[alice.chat_id]), timeout=15)
         assert "Use the buttons below" in alice.last.body
         # The Docker HEALTHCHECK: healthy while the running bot's heartbeat is fresh.

@@ -130,7 +130,7 @@ async def test_racing_amount_messages_and_redelivered_updates_count_once(bot: Bo
 
     # Telegram re-delivers one message (same message id) after a network hiccup.
     await bot.scan(anna, alice)
-    update = {"message": anna._message(text="7")}
+    update = {"message": anna.message(text="7")}
     first = bot.fake.push_update(update)
     second = bot.fake.push_update(update)
     await bot.fake.wait_processed(first)
