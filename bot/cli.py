@@ -34,7 +34,7 @@ from bot.services.reports import AccountingReport, ReportService
 from bot.settings import Settings, describe_validation_error
 from bot.startup import StartupError, check_local, explain, fetch_bot_username
 from handlers.texts import MESSAGES
-from sandbox.demo import DEFAULT_PORT, Demo, serve
+from sandbox.demo import DEFAULT_PORT, Demo, NotADemoDatabase, serve
 from storage import Database, StorageError
 from storage.backup import backup, verify
 
@@ -283,6 +283,8 @@ def demo_command(args: argparse.Namespace) -> int:
         asyncio.run(serve(Demo(db_path=database, host=args.host, port=args.port), announce))
     except KeyboardInterrupt:  # Ctrl-C before the demo's own handler was in place
         return 0
+    except NotADemoDatabase as exc:
+        raise ConfigurationError(str(exc)) from None
     except OSError as exc:
         if exc.errno in (errno.EADDRINUSE, errno.EACCES):
             raise ConfigurationError(

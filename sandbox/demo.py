@@ -23,10 +23,12 @@ from bot.clock import Clock
 from bot.qr import decode
 from bot.services.container import Services
 from bot.settings import Settings
+from bot.startup import StartupError
 from handlers.common import SERVICES_KEY
 from sandbox.botapi import FakeTelegram, FakeUser
 from sandbox.running import start_polling, stop_polling
 from sandbox.web import Page
+from storage import meta
 from storage.offers import NewOffer
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,12 @@ DEMO_TOKEN = "100000:DEMO-local-sandbox-never-a-real-token"
 DEMO_BOT = "CafeDemoBot"
 CAFE_NAME = "Demo Café"
 DEFAULT_PORT = 8080
+# Set in every database the demo seeds: the demo opens (and Reset deletes) no other.
+DEMO_MARKER = "demo_cafe"
+
+
+class NotADemoDatabase(StartupError):
+    """``--db`` names a database the demo did not make, perhaps a café's real one."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,11 @@ class Demo:
         return self.fake.user(phone.id, phone.name)
 
     async def start(self) -> str:
+        if self.db_path.exists() and meta.read_now(self.db_path, DEMO_MARKER) is None:
+            raise NotADemoDatabase(
+                f"--db: {self.db_path} is not a database the demo made, and the demo never"
+                " opens (or resets) a café's real data: give a new file name"
+            )
         self.url = await self.fake.start(self.page.web_app(), self.host, self.port)
         await self._start_bot()
         return self.url
@@ -210,6 +223,8 @@ async def seed(demo: Demo) -> None:
     """A café with a catalog, weeks of regulars' visits, a running offer and a barista,
     written the way people would: by messages to the bot."""
     services = demo.services
+    async with services.db.transaction() as tx:
+        await meta.put(tx, DEMO_MARKER, "yes")
     for title, cost in REWARDS:
         await services.catalog.add(OWNER.id, title, cost)
     await demo.user(OWNER).send("/start")

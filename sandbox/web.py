@@ -167,8 +167,8 @@ class Page:
                 if event is None:
                     break
                 await _write_event(response, event)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the page was closed
         finally:
             self.clients.discard(queue)
         return response

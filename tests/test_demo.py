@@ -17,6 +17,7 @@ import aiohttp
 import pytest_asyncio
 
 from sandbox.demo import BARISTA, CUSTOMER, DEMO_TOKEN, OWNER, REGULARS, REWARDS, Demo
+from storage import Database
 from tests.test_process import ROOT, command
 
 Message = dict[str, Any]
@@ -394,6 +395,26 @@ async def test_a_taken_port_is_one_line_naming_the_fix(tmp_path: Path) -> None:
         f"Configuration error: --port: 127.0.0.1:{port} is taken or not allowed: stop what"
         f" uses it, or pick another port, e.g. --port {port + 1}\n"
     )
+
+
+async def test_a_real_cafes_database_is_never_opened(tmp_path: Path) -> None:
+    real = tmp_path / "loyalty.db"
+    database = Database(real)
+    await database.open()
+    await database.close()
+    before = real.read_bytes()
+    process = await asyncio.create_subprocess_exec(
+        *command(), "demo", "--db", str(real), "--port", "0", cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert err.decode() == (
+        f"Configuration error: --db: {real} is not a database the demo made, and the demo"
+        " never opens (or resets) a café's real data: give a new file name\n"
+    )
+    assert real.read_bytes() == before
 
 
 async def test_db_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
