@@ -265,6 +265,8 @@ function buildPhone(info) {
   title.textContent = info.name;
   el.querySelector(".role").textContent = info.role;
   el.querySelector(".chat").setAttribute("aria-label", `${info.name}'s chat with the bot`);
+  el.querySelector(".menu").id = `menu-${info.id}`;
+  el.querySelector(".menu-button").setAttribute("aria-controls", `menu-${info.id}`);
   const input = el.querySelector(".text-input");
   input.id = `input-${info.id}`;
   input.setAttribute("aria-label", `Message from ${info.name}`);
