@@ -313,11 +313,13 @@ class FakeTelegram:
         self.listeners: list[Listener] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # File and query ids stay unique across resets: a page never sees an old file
+        # under a new file's id.
+        self.ids = itertools.count(1)
         self.reset()
 
     def reset(self) -> None:
         """Forget every chat, message, file and update, as a brand-new Telegram."""
-        self.ids = itertools.count(1)
         self.updates: list[dict[str, Any]] = []
         self._update_added = asyncio.Event()
         self._next_update_id = 1

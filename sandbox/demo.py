@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.app import App, build_application
 from bot.clock import Clock
+from bot.domain import NewOffer
 from bot.qr import decode
 from bot.services.container import Services
 from bot.settings import Settings
@@ -29,7 +30,6 @@ from sandbox.botapi import FakeTelegram, FakeUser
 from sandbox.running import start_polling, stop_polling
 from sandbox.web import Page
 from storage import meta
-from storage.offers import NewOffer
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class Demo:
         async with self.busy:
             await self._stop_bot()
             self.fake.reset()
-            self.page.rejections.clear()
+            self.page.forget()
             for suffix in ("", "-wal", "-shm"):
                 self.db_path.with_name(self.db_path.name + suffix).unlink(missing_ok=True)
             self.phones = [CUSTOMER, BARISTA, OWNER]

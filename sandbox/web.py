@@ -104,8 +104,15 @@ class Page:
             queue.put_nowait(event)
 
     def publish_snapshot(self) -> None:
-        self.rejections = [r for r in self.rejections if self.demo.phone(r["phone"] or 0)]
+        self.rejections = [
+            r for r in self.rejections if r["phone"] is None or self.demo.phone(r["phone"])
+        ]
         self.publish(self.snapshot())
+
+    def forget(self) -> None:
+        """After a reset: no old rejections, no old files' codes."""
+        self.rejections.clear()
+        self._qr.clear()
 
     def _on_telegram(self, event: str, data: dict[str, Any]) -> None:
         """Turn what the local Bot API did into what the open pages show."""

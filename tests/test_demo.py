@@ -316,9 +316,11 @@ async def test_reset_restores_the_demo_cafe(demo: Demo, browser: Browser) -> Non
     assert len(await demo.services.catalog.list()) == len(REWARDS)
     priya = await demo.services.members.find(4002)
     assert priya is not None and priya.balance == 6 * 51 - 150
-    # The café works after a reset.
+    # The café works after a reset, and no picture is mistaken for one from before it.
     await browser.do(CUSTOMER.id, "text", text="/start")
     await browser.wait_for(CUSTOMER.id, "Welcome to Demo Café, Anna")
+    receipt = await buy(browser, CUSTOMER.id, "3.00")
+    assert "New balance: 40 points." in flat(receipt["nodes"])
 
 
 async def test_the_default_database_lives_in_a_temporary_folder() -> None:
