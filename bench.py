@@ -21,13 +21,13 @@ from typing import Any
 
 import bench_production
 from bench_production import RealTimeClock
+from bot.domain import EntryKind
 from bot.periods import parse_period
 from bot.services.membership import Profile
 from sandbox.botapi import FakeTelegram
 from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
-from storage.ledger import EntryKind
 from storage.seed import seed_history
 from tests.conftest import make_settings, start_bot, stop_bot
 from tests.helpers import qr_payload, show_card

@@ -13,6 +13,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.domain import Member
 from bot.inputs import parse_int
 from bot.money import format_money
 from bot.observability import Metrics
@@ -21,7 +22,6 @@ from bot.services.issuing import Actor
 from bot.services.roles import Role
 from handlers.broadcaster import Broadcaster
 from handlers.texts import t
-from storage.members import Member
 
 logger = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.domain import EntryKind, LedgerEntry, Member
 from bot.qr import render_png
 from bot.services.membership import Card
 from bot.services.roles import Role
@@ -19,8 +20,6 @@ from handlers.common import (
     say,
 )
 from handlers.texts import Html
-from storage.ledger import EntryKind, LedgerEntry
-from storage.members import Member
 
 
 @member_only

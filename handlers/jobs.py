@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.domain import Offer
 from handlers.common import Context, get_broadcaster, get_services, notify, say
 from handlers.rewards import retire_coupon_messages
-from storage.offers import Offer
 
 logger = logging.getLogger(__name__)
 

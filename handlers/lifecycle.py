@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 
+from bot.domain import Member
 from bot.inputs import parse_int
 from bot.services.feedback import Answered, FeedbackUnknown
 from bot.services.lifecycle import WinBack
@@ -33,7 +34,6 @@ from handlers.common import (
 from handlers.outbox import DATE, nps_buttons
 from handlers.profile import profile_of
 from handlers.texts import Html
-from storage.members import Member
 
 logger = logging.getLogger(__name__)
 

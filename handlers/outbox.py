@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain import Outgoing
 from bot.settings import Settings
 from handlers.texts import Html, t
-from storage.outbox import Outgoing
 
 NPS = "nps"
 DATE = "%d %b %Y"

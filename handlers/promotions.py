@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.domain import Member, NewOffer, Offer
 from bot.inputs import parse_int
 from bot.offers import parse_audience, parse_local_datetime, parse_window
 from bot.services.membership import BirthdayLocked
@@ -40,8 +41,6 @@ from handlers.common import (
     requires,
     say,
 )
-from storage.members import Member
-from storage.offers import NewOffer, Offer
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.domain import Coupon, CouponState, Member
 from bot.inputs import parse_int
 from bot.qr import render_png, render_void_png
 from bot.services import errors
@@ -29,8 +30,6 @@ from handlers.common import (
     requires,
     say,
 )
-from storage.coupons import Coupon, CouponState
-from storage.members import Member
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.domain import LedgerEntry
 from bot.inputs import parse_int
 from bot.money import example_amount, format_reading
 from bot.services import errors
@@ -41,7 +42,6 @@ from handlers.common import (
     send_receipt,
 )
 from handlers.texts import Html
-from storage.ledger import LedgerEntry
 
 logger = logging.getLogger(__name__)
 

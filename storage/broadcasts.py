@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
+from bot.domain import Broadcast, Counts, Recipient
 from storage.timeutil import from_db, from_db_optional, to_db
-
-
-@dataclass(frozen=True, slots=True)
-class Broadcast:
-    id: int
-    created_by: int
-    created_at: datetime
-    text: str
-    photo_file_id: str | None
-    audience: str
-    offer_id: int | None
-    state: str
-    total: int
-    finished_at: datetime | None
-    progress_chat_id: int | None
-    progress_message_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    broadcast_id: int
-    member_id: int
-    chat_id: int
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    pending: int = 0
-    sent: int = 0
-    failed: int = 0
-    blocked: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.pending + self.sent + self.failed + self.blocked
 
 
 def _broadcast(row: aiosqlite.Row) -> Broadcast:

@@ -2,39 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import aiosqlite
 
+from bot.domain import Coupon, CouponState
 from storage.timeutil import from_db, from_db_optional, to_db
-
-
-class CouponState(StrEnum):
-    ISSUED = "issued"
-    REDEEMED = "redeemed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-
-
-@dataclass(frozen=True, slots=True)
-class Coupon:
-    id: int
-    token: str
-    code: str
-    member_id: int
-    reward_id: int
-    title: str
-    cost: int
-    state: CouponState
-    issued_at: datetime
-    expires_at: datetime
-    closed_at: datetime | None
-    closed_by: int | None
-    closed_by_name: str | None
-    debit_entry_id: int | None
-    refund_entry_id: int | None
 
 
 def _coupon(row: aiosqlite.Row) -> Coupon:

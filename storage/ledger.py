@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import aiosqlite
 
+from bot.domain import EntryKind, LedgerEntry
 from storage.timeutil import from_db, to_db
-
-
-class EntryKind(StrEnum):
-    EARN = "earn"
-    REVERSAL = "reversal"
-    REDEEM = "redeem"
-    REFUND = "refund"
-    BONUS = "bonus"  # a manual grant
-    EXPIRE = "expire"
-    BIRTHDAY = "birthday"
-    REFERRAL = "referral"
-    WINBACK = "winback"
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    id: int
-    member_id: int
-    points: int
-    kind: EntryKind
-    reason: str
-    actor_id: int | None
-    amount_minor: int | None
-    category: str | None
-    reverses_id: int | None
-    idempotency_key: str
-    created_at: datetime
 
 
 class Overdraft(Exception):

@@ -7,21 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.domain import Member
 from storage.timeutil import from_db, from_db_optional, to_db
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    id: int
-    tg_user_id: int
-    chat_id: int
-    first_name: str
-    username: str | None
-    language: str | None
-    balance: int
-    created_at: datetime
-    last_visit_at: datetime
-
 
 _COLUMNS = (
     "id, tg_user_id, chat_id, first_name, username, language, balance, created_at, last_visit_at"

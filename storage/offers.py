@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import aiosqlite
 
+from bot.domain import NewOffer, Offer
 from storage.timeutil import from_db, from_db_optional, to_db
-
-
-@dataclass(frozen=True, slots=True)
-class Offer:
-    id: int
-    title: str
-    description: str
-    kind: str  # 'multiplier' | 'bonus' | 'coupon'
-    multiplier: Decimal | None
-    bonus_points: int | None
-    reward_id: int | None
-    starts_at: datetime
-    ends_at: datetime
-    window: str | None
-    audience: str
-    announce: bool
-    started_at: datetime | None
-    ended_at: datetime | None
-    created_by: int
-
-    def is_over(self, now: datetime) -> bool:
-        return self.ended_at is not None or now >= self.ends_at
-
-
-@dataclass(frozen=True, slots=True)
-class NewOffer:
-    title: str
-    description: str
-    kind: str
-    multiplier: Decimal | None
-    bonus_points: int | None
-    reward_id: int | None
-    starts_at: datetime
-    ends_at: datetime
-    window: str | None
-    audience: str
-    announce: bool
 
 
 def _offer(row: aiosqlite.Row) -> Offer:

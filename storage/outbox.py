@@ -8,31 +8,13 @@ bulk sender renders and delivers them, paced and outside quiet hours.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
+from bot.domain import Outgoing
 from storage.timeutil import from_db, from_db_optional, to_db
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    id: int
-    member_id: int
-    chat_id: int
-    first_name: str
-    kind: str
-    params: dict[str, Any]
-    service: bool  # about the member's own points: the service switch, not promotions
-    visit_at: datetime | None  # still relevant only while the last visit is this one
-    attempts: int
-    # What the member allows and whether they can be reached, read with the message:
-    promotions_ok: bool
-    service_ok: bool
-    reachable: bool
-    last_visit_at: datetime
 
 
 async def enqueue(

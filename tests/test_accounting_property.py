@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from bot.accounting import deferred_micro, ssp_micro
 from bot.clock import Clock
+from bot.domain import EntryKind
 from bot.periods import Period
 from bot.services.reports import ReportService
 from bot.settings import Settings
@@ -29,7 +30,7 @@ from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import reports as report_store
-from storage.ledger import EntryKind, Overdraft
+from storage.ledger import Overdraft
 
 UTC_ZONE = ZoneInfo("UTC")
 DAY0 = date(2026, 1, 1)

@@ -8,12 +8,12 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.domain import EntryKind
 from sandbox.botapi import TOKEN
 from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage.backup import backup, prune, verify
-from storage.ledger import EntryKind
 from tests.conftest import BotFactory
 from tests.test_process import ROOT, command
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain import Offer
 from bot.offers import (
     NO_OFFER,
     Audience,
@@ -26,7 +27,6 @@ from bot.offers import (
 )
 from bot.tiers import parse_tiers
 from storage.members import AudienceFacts
-from storage.offers import Offer
 
 ZONES = [ZoneInfo("UTC"), ZoneInfo("Pacific/Auckland"), ZoneInfo("Pacific/Honolulu")]
 TIERS = parse_tiers("Bronze:0:1, Silver:500:1.25, Gold:1500:1.5")

@@ -11,10 +11,10 @@ from decimal import Decimal
 
 import pytest
 
+from bot.domain import NewOffer
 from bot.offers import Audience
 from bot.services.membership import Profile
 from sandbox.botapi import FakeUser, SentMessage
-from storage.offers import NewOffer
 from tests.conftest import OWNER_ID, START, BotFactory, BotHarness
 
 BARISTA_ID = 3001

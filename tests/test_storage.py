@@ -11,10 +11,11 @@ import aiosqlite
 import pytest
 import pytest_asyncio
 
+from bot.domain import EntryKind
 from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
-from storage.ledger import EntryKind, Overdraft
+from storage.ledger import Overdraft
 from storage.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

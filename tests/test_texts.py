@@ -6,12 +6,12 @@ import re
 import string
 from pathlib import Path
 
+from bot.domain import EntryKind
 from bot.money import AmountProblem
 from bot.services.roles import Role
 from handlers.common import split_text
 from handlers.menus import commands_for
 from handlers.texts import EN, MESSAGES, Html, button_texts, t
-from storage.ledger import EntryKind
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot.domain import NewOffer
 from sandbox.botapi import FakeUser
-from storage.offers import NewOffer
 from tests.conftest import OWNER_ID, START, BotFactory
 
 AUCKLAND = ZoneInfo("Pacific/Auckland")

@@ -7,13 +7,13 @@ from datetime import datetime
 import aiosqlite
 
 from bot.clock import Clock
+from bot.domain import Broadcast, Counts, Recipient
 from bot.offers import parse_audience
 from bot.services.audience import AudienceService
 from storage import Database
 from storage import audit as audit_store
 from storage import broadcasts as broadcast_store
 from storage import members as member_store
-from storage.broadcasts import Broadcast, Counts, Recipient
 
 
 class BroadcastService:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.clock import Clock
+from bot.domain import Coupon, CouponState, EntryKind, Member, Offer
 from bot.services.errors import (
     CouponClosed,
     CouponMalformed,
@@ -29,10 +30,7 @@ from storage import coupons as coupon_store
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import rewards as reward_store
-from storage.coupons import Coupon, CouponState
-from storage.ledger import EntryKind, Overdraft
-from storage.members import Member
-from storage.offers import Offer
+from storage.ledger import Overdraft
 from storage.rewards import Reward
 
 COUPON_CODE_LENGTH = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from storage.coupons import Coupon
+from bot.domain import Coupon
 
 
 class ServiceError(Exception):

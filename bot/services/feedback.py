@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.clock import Clock
+from bot.domain import LedgerEntry, Member
 from bot.services.errors import ServiceError
 from bot.settings import Settings
 from storage import Database
 from storage import feedback as feedback_store
 from storage import outbox as outbox_store
 from storage.feedback import Feedback
-from storage.ledger import LedgerEntry
-from storage.members import Member
 
 ASK_AT_MOST_EVERY = timedelta(days=90)
 COMMENT_WINDOW = timedelta(minutes=30)

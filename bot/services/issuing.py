@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot.accounting import deferred_micro, rate_ppm, ssp_micro
 from bot.clock import Clock
+from bot.domain import EntryKind, LedgerEntry, Member, Offer
 from bot.earning import ONE, Category, points_for_purchase
 from bot.money import AmountError, parse_amount
 from bot.offers import OfferEffect
@@ -44,9 +45,7 @@ from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import reports as report_store
 from storage import scans as scan_store
-from storage.ledger import EntryKind, LedgerEntry, Overdraft
-from storage.members import Member
-from storage.offers import Offer
+from storage.ledger import Overdraft
 from storage.scans import Scan
 
 SCAN_VALIDITY = timedelta(minutes=10)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.clock import Clock
+from bot.domain import EntryKind, Member
 from bot.lifecycle import birthdays_due, expiry_cutoff, points_expire_at
 from bot.services.coupons import CouponService
 from bot.services.roles import Role, RoleService
@@ -27,8 +28,6 @@ from storage import members as member_store
 from storage import meta as meta_store
 from storage import outbox as outbox_store
 from storage import rewards as reward_store
-from storage.ledger import EntryKind
-from storage.members import Member
 from storage.rewards import Reward
 from storage.timeutil import to_db
 

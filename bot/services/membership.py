@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.clock import Clock
+from bot.domain import LedgerEntry, Member
 from bot.money import points_worth
 from bot.offers import parse_birthday
 from bot.services.errors import CardExpired, CardInvalid, ServiceError
@@ -16,8 +17,7 @@ from bot.tokens import TokenError, TokenExpired, make_card_token, read_card_toke
 from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
-from storage.ledger import LedgerEntry
-from storage.members import Member, Preferences
+from storage.members import Preferences
 
 # A typed code stands in for a failed scan, so it lives at least this long even on
 # static cards (validity 0), where the QR itself never expires.

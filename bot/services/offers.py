@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.clock import Clock
+from bot.domain import Member, NewOffer, Offer
 from bot.offers import NO_OFFER, OfferEffect, combine, is_open, parse_audience
 from bot.services.audience import AudienceService
 from bot.services.broadcasts import BroadcastService
@@ -18,8 +19,6 @@ from bot.settings import Settings
 from storage import Database
 from storage import audit as audit_store
 from storage import offers as offer_store
-from storage.members import Member
-from storage.offers import NewOffer, Offer
 
 logger = logging.getLogger(__name__)
 

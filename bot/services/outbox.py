@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import Clock
+from bot.domain import Outgoing
 from storage import Database
 from storage import members as member_store
 from storage import outbox as outbox_store
-from storage.outbox import Outgoing
 
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))

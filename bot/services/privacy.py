@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.clock import Clock
+from bot.domain import Member
 from bot.services.coupons import CouponService
 from storage import Database
 from storage import audit as audit_store
@@ -21,7 +22,6 @@ from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import outbox as outbox_store
 from storage import referrals as referral_store
-from storage.members import Member
 from storage.timeutil import to_db
 
 

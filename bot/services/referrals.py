@@ -16,6 +16,7 @@ from enum import StrEnum
 import aiosqlite
 
 from bot.clock import Clock
+from bot.domain import EntryKind, Member
 from bot.lifecycle import month_start
 from bot.services.membership import Profile, upsert_profile
 from bot.services.roles import Role, RoleService
@@ -27,8 +28,6 @@ from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import outbox as outbox_store
 from storage import referrals as referral_store
-from storage.ledger import EntryKind
-from storage.members import Member
 from storage.referrals import ReferrerRow
 
 CODE_BYTES = 9  # 12 characters of base64: the payload is 13, far below 64
