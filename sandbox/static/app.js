@@ -100,6 +100,11 @@ function renderMessage(phoneId, view) {
   if (view.photo) {
     const img = document.createElement("img");
     img.src = view.photo;
+    // A picture gets its height only once loaded: keep the newest message in view.
+    img.addEventListener("load", () => {
+      const chat = li.parentElement;
+      if (chat && li === chat.lastElementChild) chat.scrollTop = chat.scrollHeight;
+    });
     if (view.scannable) {
       img.alt = "QR code";
       const button = document.createElement("button");
