@@ -34,7 +34,7 @@ from bot.services.reports import AccountingReport, ReportService
 from bot.settings import Settings, describe_validation_error
 from bot.startup import StartupError, check_local, explain, fetch_bot_username
 from handlers.texts import MESSAGES
-from sandbox.demo import DEFAULT_PORT, Demo, NotADemoDatabase, serve
+from sandbox.demo import DEFAULT_PORT, Demo, NotADemoDatabase, demo_settings, serve
 from storage import Database, StorageError
 from storage.backup import backup, verify
 
@@ -268,12 +268,16 @@ def demo_command(args: argparse.Namespace) -> int:
     ]
     if ignored:
         sys.stdout.write(
-            f"Ignoring {' and '.join(ignored)} from the environment and .env: the demo runs its"
+            f"Ignoring {' and '.join(ignored)} from the environment or .env: the demo runs its"
             " own local Telegram and never contacts the real one.\n"
         )
     database = Path(args.db) if args.db else None
     if database is not None and not database.parent.is_dir():
         raise ConfigurationError(f"--db: the folder {database.parent} does not exist")
+    try:  # other settings (LOCALE, TIMEZONE…) do apply: check them before starting
+        demo_settings(f"http://{args.host}:{args.port}", database or Path("demo.db"))
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc)) from None
 
     def announce(line: str) -> None:
         sys.stdout.write(line + "\n")

@@ -364,7 +364,10 @@ async def test_the_command_ignores_real_settings_and_stops_on_ctrl_c(tmp_path: P
     try:
         first = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
         second = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
-        assert first.startswith("Ignoring BOT_TOKEN and TELEGRAM_API_URL from the environment")
+        assert first == (
+            "Ignoring BOT_TOKEN and TELEGRAM_API_URL from the environment or .env: the demo"
+            " runs its own local Telegram and never contacts the real one.\n"
+        )
         assert second.startswith("Demo café running at http://127.0.0.1:")
         url = second.split()[4]
         async with aiohttp.ClientSession() as http, http.get(f"{url}/api/state") as response:
@@ -417,6 +420,18 @@ async def test_a_real_cafes_database_is_never_opened(tmp_path: Path) -> None:
         " never opens (or resets) a café's real data: give a new file name\n"
     )
     assert real.read_bytes() == before
+
+
+async def test_a_bad_setting_from_the_environment_is_one_line(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *command(), "demo", "--port", "0", cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ROOT, "TIMEZONE": "Mars/Olympus"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert (process.returncode, out) == (1, b"")
+    lines = err.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Configuration error: TIMEZONE:"), lines
 
 
 async def test_db_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
