@@ -93,6 +93,8 @@ def describe_entry(context: Context, entry: LedgerEntry) -> str:
     if entry.kind is EntryKind.EARN and entry.amount_minor is not None:
         amount = money(context, entry.amount_minor)
         return say(context, "reason_earn", amount=amount)
+    if entry.kind is EntryKind.REFERRAL and entry.points < 0:
+        return say(context, "reason_referral_taken_back")
     return say(context, f"reason_{entry.kind.value}", reason=entry.reason)
 
 

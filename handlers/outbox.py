@@ -60,6 +60,8 @@ def render(message: Outgoing, settings: Settings) -> tuple[str, InlineKeyboardMa
         return say_("referral_joined", friend=p["friend"], terms=Html(terms)), None
     if message.kind == "referral_rewarded":
         return say_("referral_rewarded", friend=p["friend"], points=p["points"]), None
+    if message.kind == "referral_taken_back":
+        return say_("referral_taken_back", friend=p["friend"], points=p["points"]), None
     if message.kind == "referral_capped":
         return say_("referral_capped", friend=p["friend"], limit=p["limit"]), None
     if message.kind == "nps":

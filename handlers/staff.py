@@ -262,6 +262,8 @@ async def explain(update: Update, context: Context, error: errors.ServiceError) 
                 for value in error.readings
             ),
         )
+    elif isinstance(error, errors.ReferralBonusSpent):
+        text = say(context, "undo_referral_spent", name=error.referrer_name)
     elif isinstance(error, errors.AmountReplaced):
         text = say(
             context,
@@ -450,7 +452,8 @@ async def show_reversed(update: Update, context: Context, result: Reversed) -> N
             name=result.member.first_name,
             entry=result.original.id,
             balance=result.member.balance,
-        ),
+        )
+        + ("\n" + say(context, "undo_referral") if result.referral_taken_back else ""),
     )
     await notify(
         context,
@@ -461,6 +464,11 @@ async def show_reversed(update: Update, context: Context, result: Reversed) -> N
             details=purchase_details(context, result.original),
             points=result.original.points,
             balance=result.member.balance,
+        )
+        + (
+            "\n" + say(context, "undo_referral_notice")
+            if result.referral_taken_back.get("friend")
+            else ""
         ),
     )
 

@@ -80,6 +80,7 @@ EN: Final[dict[str, str]] = {
     "reason_expire": "Points expired",
     "reason_birthday": "Birthday treat 🎂",
     "reason_referral": "Referral bonus 🤝",
+    "reason_referral_taken_back": "Referral bonus taken back (purchase corrected)",
     "reason_winback": "Welcome-back bonus",
     # Help.
     "help": (
@@ -178,6 +179,10 @@ EN: Final[dict[str, str]] = {
     "limit_name_purchase": "limit per purchase",
     "limit_name_daily": "daily limit per staff member",
     "undo_done": "↩️ Undone: −{points} points for {name} (#{entry}). Balance {balance}.",
+    "undo_referral": "The referral bonus this purchase paid was taken back too.",
+    "undo_referral_notice": (
+        "Your referral welcome bonus is taken back too: you get it with your next purchase."
+    ),
     "undo_already": "That entry (#{entry}) was already undone.",
     "undo_notice": (
         "↩️ Correction: your purchase of {details} (+{points} points) was undone. "
@@ -189,6 +194,10 @@ EN: Final[dict[str, str]] = {
     "undo_not_undoable": "Only purchase entries can be undone.",
     "undo_spent": (
         "Can't undo: the customer has already spent those points. Ask the owner to sort it out."
+    ),
+    "undo_referral_spent": (
+        "Can't undo: this purchase paid {name} a referral bonus that they have already spent."
+        " Ask the owner to sort it out."
     ),
     "undo_usage": "Use /undo for your last entry, or /undo NUMBER for entry #NUMBER.",
     "photo_no_qr": (
@@ -510,6 +519,10 @@ EN: Final[dict[str, str]] = {
     "referral_joined": "🤝 {friend} joined with your invite. {terms}",
     "referral_joined_terms": "You get <b>{points}</b> points after their first purchase.",
     "referral_rewarded": "🎉 {friend} made their first purchase: <b>+{points}</b> points for you!",
+    "referral_taken_back": (
+        "↩️ {friend}'s first purchase was corrected at the counter, so the <b>{points}</b>"
+        " referral points are taken back. You get them again with their next purchase."
+    ),
     "referral_capped": (
         "🤝 {friend} made their first purchase, but you've already had {limit} referral "
         "bonuses this month, so no bonus this time. Thank you for spreading the word!"

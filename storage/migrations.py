@@ -425,6 +425,13 @@ _V10_OUTBOX_RETRIES: tuple[str, ...] = (
     "ALTER TABLE outbox ADD COLUMN next_try_at TEXT",
 )
 
+_V11_REFERRAL_SETTLED_BY: tuple[str, ...] = (
+    # The purchase that settled a referral: undoing it takes the bonus back.
+    "ALTER TABLE referrals ADD COLUMN settled_entry_id INTEGER REFERENCES ledger (id)",
+    "CREATE INDEX referrals_settled_entry ON referrals (settled_entry_id)"
+    " WHERE settled_entry_id IS NOT NULL",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -436,4 +443,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (8, _V8_ACCOUNTING),
     (9, _V9_HOT_PATHS),
     (10, _V10_OUTBOX_RETRIES),
+    (11, _V11_REFERRAL_SETTLED_BY),
 )

@@ -18,6 +18,7 @@ class Referral:
     state: str  # 'pending' | 'rewarded' | 'refused'
     reason: str | None
     settled_at: datetime | None
+    settled_entry_id: int | None  # the purchase that settled it
 
 
 def _referral(row: aiosqlite.Row) -> Referral:
@@ -28,6 +29,7 @@ def _referral(row: aiosqlite.Row) -> Referral:
         state=row["state"],
         reason=row["reason"],
         settled_at=from_db_optional(row["settled_at"]),
+        settled_entry_id=row["settled_entry_id"],
     )
 
 
@@ -47,14 +49,37 @@ async def of_referred(conn: aiosqlite.Connection, referred_id: int) -> Referral 
 
 
 async def settle(
-    tx: aiosqlite.Connection, referred_id: int, state: str, reason: str | None, now: datetime
+    tx: aiosqlite.Connection,
+    referred_id: int,
+    state: str,
+    reason: str | None,
+    now: datetime,
+    entry_id: int | None = None,
 ) -> bool:
     cur = await tx.execute(
-        "UPDATE referrals SET state = ?, reason = ?, settled_at = ?"
+        "UPDATE referrals SET state = ?, reason = ?, settled_at = ?, settled_entry_id = ?"
         " WHERE referred_id = ? AND state = 'pending'",
-        (state, reason, to_db(now), referred_id),
+        (state, reason, to_db(now), entry_id, referred_id),
     )
     return cur.rowcount == 1
+
+
+async def settled_by(conn: aiosqlite.Connection, entry_id: int) -> Referral | None:
+    """The referral the purchase ``entry_id`` settled, if any."""
+    async with conn.execute(
+        "SELECT * FROM referrals WHERE settled_entry_id = ?", (entry_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return _referral(row) if row else None
+
+
+async def reopen(tx: aiosqlite.Connection, referred_id: int) -> None:
+    """Waiting again for a first qualifying purchase (the one that settled it was undone)."""
+    await tx.execute(
+        "UPDATE referrals SET state = 'pending', reason = NULL, settled_at = NULL,"
+        " settled_entry_id = NULL WHERE referred_id = ?",
+        (referred_id,),
+    )
 
 
 async def rewarded_since(conn: aiosqlite.Connection, referrer_id: int, since: datetime) -> int:

@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.periods import month
 from sandbox.botapi import FakeUser, SentMessage
 from tests.conftest import OWNER_ID, BotFactory, BotHarness, stop_bot
 from tests.helpers import first_link, link_payload
@@ -335,6 +336,86 @@ async def test_referral_bonus_once_and_every_refusal(bot_factory: BotFactory) ->
     assert "Alice (#2): 1 rewarded, 0 waiting, 1 refused" in top.body
     (denied,) = await alice.send("/referrals")
     assert "not available for your account" in denied.body
+
+
+async def test_undoing_the_purchase_that_paid_a_referral_takes_both_bonuses_back(
+    bot_factory: BotFactory,
+) -> None:
+    bot = await bot_factory(referral_bonus_points=50, referral_friend_bonus_points=25, **QUIET_OFF)
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    (invite,) = await alice.send("/invite")
+    carol = bot.user(2003, "Carol")
+    await carol.send(f"/start {link_payload(first_link(invite))}")
+    await bot.scan(barista, carol)
+    (confirmation,) = await barista.send("10")  # a typo: Carol paid 1.00
+    assert "Referral bonus included" in carol.last.body
+
+    (undone,) = await barista.press(confirmation, "Undo")
+    assert undone.body == (
+        "↩️ Undone: −10 points for Carol (#1). Balance 0.\n"
+        "The referral bonus this purchase paid was taken back too."
+    )
+    assert carol.last.body.endswith(
+        "Your referral welcome bonus is taken back too: you get it with your next purchase."
+    )
+    await delivered(bot)
+    assert bodies(alice, "taken back") == [
+        "↩️ Carol's first purchase was corrected at the counter, so the 50 referral points"
+        " are taken back. You get them again with their next purchase."
+    ]
+    entries = await rows(
+        bot,
+        "SELECT m.first_name, l.kind, l.points, l.reverses_id IS NOT NULL, l.actor_id"
+        " FROM ledger l JOIN members m ON m.id = l.member_id WHERE l.kind = 'referral'"
+        " ORDER BY l.id",
+    )
+    assert entries == [
+        ("Alice", "referral", 50, 0, None),
+        ("Carol", "referral", 25, 0, None),
+        ("Alice", "referral", -50, 1, BARISTA_ID),
+        ("Carol", "referral", -25, 1, BARISTA_ID),
+    ]
+    assert await rows(bot, "SELECT state, settled_entry_id FROM referrals") == [("pending", None)]
+    (history,) = await alice.send("/history")
+    assert "-50  Referral bonus taken back (purchase corrected)" in history.body
+
+    # The real first purchase pays the referral again, once.
+    bot.clock.advance(minutes=3)
+    await buy(bot, barista, carol, "1")
+    await delivered(bot)
+    balances = await rows(
+        bot, "SELECT first_name, balance FROM members WHERE first_name IN ('Alice', 'Carol')"
+    )
+    assert sorted(balances) == [("Alice", 50), ("Carol", 26)]
+    # The books: the referral line nets the bonus given and taken back.
+    report = await bot.services.reports.report(month(2026, 11, bot.services.settings.tz))
+    assert report.roll.issued["referral"] == 75 and report.bonus_issued == 75
+
+
+async def test_a_referral_bonus_already_spent_keeps_the_purchase(
+    bot_factory: BotFactory,
+) -> None:
+    bot = await bot_factory(referral_bonus_points=50, referral_friend_bonus_points=0, **QUIET_OFF)
+    await bot.services.catalog.add(OWNER_ID, "Espresso", 40)
+    barista = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    (invite,) = await alice.send("/invite")
+    carol = bot.user(2003, "Carol")
+    await carol.send(f"/start {link_payload(first_link(invite))}")
+    await bot.scan(barista, carol)
+    (confirmation,) = await barista.send("10")
+    await delivered(bot)  # Alice hears of her bonus
+    (listing,) = await alice.send("🎁 Rewards")
+    await alice.press(listing, "Redeem Espresso")  # Alice spends her bonus at once
+
+    (refused,) = await barista.press(confirmation, "Undo")
+    assert refused.body == (
+        "Can't undo: this purchase paid Alice a referral bonus that they have already spent."
+        " Ask the owner to sort it out."
+    )
+    assert await rows(bot, "SELECT COUNT(*) FROM ledger WHERE kind = 'reversal'") == [(0,)]
+    assert await rows(bot, "SELECT state FROM referrals") == [("rewarded",)]
 
 
 # -- feedback (NPS) --------------------------------------------------------------------------

@@ -96,6 +96,14 @@ class PointsAlreadySpent(ServiceError):
     """Reversing would take the balance below zero."""
 
 
+class ReferralBonusSpent(ServiceError):
+    """The purchase paid a referral bonus that the member who invited has spent since."""
+
+    def __init__(self, referrer_name: str) -> None:
+        super().__init__(referrer_name)
+        self.referrer_name = referrer_name
+
+
 class RewardUnavailable(ServiceError):
     """The reward does not exist or was deactivated."""
 

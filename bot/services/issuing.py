@@ -8,7 +8,7 @@ so a double tap, a re-delivered update or two racing messages all land on one en
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -93,6 +93,9 @@ class Reversed:
     reversal: LedgerEntry
     member: Member
     created: bool
+    # Referral bonuses the purchase had paid, taken back with it: by side, the member who
+    # invited ("referrer") and this customer ("friend").
+    referral_taken_back: dict[str, int] = field(default_factory=dict)
 
 
 class DuplicateSuspected(ServiceError):
@@ -126,8 +129,12 @@ class OfferRules(Protocol):
 
 class ReferralRules(Protocol):
     async def settle_on_purchase(
-        self, tx: aiosqlite.Connection, member: Member, amount_minor: int, now: datetime
+        self, tx: aiosqlite.Connection, member: Member, purchase: LedgerEntry, now: datetime
     ) -> bool: ...
+
+    async def take_back(
+        self, tx: aiosqlite.Connection, purchase: LedgerEntry, actor_id: int, now: datetime
+    ) -> dict[str, int]: ...
 
 
 class IssuingService:
@@ -310,7 +317,7 @@ class IssuingService:
                 if created:
                     await self._allocate(tx, entry, offer_points=points - earned(ONE), now=now)
                 referral_paid = created and await self._referrals.settle_on_purchase(
-                    tx, member, amount, now
+                    tx, member, entry, now
                 )
                 await audit_store.record(
                     tx,
@@ -433,6 +440,7 @@ class IssuingService:
                     minutes=self._settings.undo_window_minutes
                 ):
                     raise UndoWindowPassed
+            referral_taken_back: dict[str, int] = {}
             try:
                 reversal, created = await ledger_store.append(
                     tx,
@@ -447,6 +455,10 @@ class IssuingService:
                     category=original.category,
                     reverses_id=original.id,
                 )
+                if created:
+                    referral_taken_back = await self._referrals.take_back(
+                        tx, original, actor.tg_user_id, now
+                    )
             except Overdraft as exc:
                 raise PointsAlreadySpent from exc
             except aiosqlite.IntegrityError:
@@ -465,4 +477,4 @@ class IssuingService:
                 )
             member = await member_store.by_id(tx, original.member_id)
         assert member is not None
-        return Reversed(original, reversal, member, created)
+        return Reversed(original, reversal, member, created, referral_taken_back)

@@ -1,5 +1,6 @@
 """Referrals: a member's personal link, a friend who joins through it, and the bonus both
-get on the friend's first qualifying purchase, once.
+get on the friend's first qualifying purchase, once. Undoing that purchase takes both
+bonuses back and the referral waits for a qualifying purchase again.
 
 Refused, with the reason shown to whoever can act on it: opening one's own link; a
 staff or owner account on either side; someone who was a member already (which also
@@ -16,8 +17,9 @@ from enum import StrEnum
 import aiosqlite
 
 from bot.clock import Clock
-from bot.domain import EntryKind, Member
+from bot.domain import EntryKind, LedgerEntry, Member
 from bot.lifecycle import month_start
+from bot.services.errors import ReferralBonusSpent
 from bot.services.membership import Profile, upsert_profile
 from bot.services.roles import Role, RoleService
 from bot.settings import Settings
@@ -28,9 +30,16 @@ from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import outbox as outbox_store
 from storage import referrals as referral_store
+from storage.ledger import Overdraft
 from storage.referrals import ReferrerRow
 
 CODE_BYTES = 9  # 12 characters of base64: the payload is 13, far below 64
+
+
+def bonus_key(referred_id: int, side: str, purchase_id: int) -> str:
+    """One bonus per side per settling purchase: a referral settled again after an undo
+    pays again, under new keys."""
+    return f"referral:{referred_id}:{side}:{purchase_id}"
 
 
 class Refusal(StrEnum):
@@ -102,19 +111,19 @@ class ReferralService:
         return Joined(member, referrer if refusal is None else None, refusal)
 
     async def settle_on_purchase(
-        self, tx: aiosqlite.Connection, member: Member, amount_minor: int, now: datetime
+        self, tx: aiosqlite.Connection, member: Member, purchase: LedgerEntry, now: datetime
     ) -> bool:
         """Inside the purchase's transaction: pay both sides on the referred member's first
         purchase of at least ``REFERRAL_MIN_PURCHASE``, once. True when it paid."""
         referral = await referral_store.of_referred(tx, member.id)
         if referral is None or referral.state != "pending":
             return False
-        if amount_minor < self._settings.referral_min_minor:
+        if (purchase.amount_minor or 0) < self._settings.referral_min_minor:
             return False
         month = month_start(now, self._settings.tz)
         cap = self._settings.referral_max_per_month
         if await referral_store.rewarded_since(tx, referral.referrer_id, month) >= cap:
-            await referral_store.settle(tx, member.id, "refused", "monthly limit", now)
+            await referral_store.settle(tx, member.id, "refused", "monthly limit", now, purchase.id)
             await outbox_store.enqueue(
                 tx,
                 member_id=referral.referrer_id,
@@ -137,10 +146,10 @@ class ReferralService:
                     points=points,
                     kind=EntryKind.REFERRAL,
                     reason=f"referral of member {member.id}",
-                    idempotency_key=f"referral:{member.id}:{side}",
+                    idempotency_key=bonus_key(member.id, side, purchase.id),
                     now=now,
                 )
-        await referral_store.settle(tx, member.id, "rewarded", None, now)
+        await referral_store.settle(tx, member.id, "rewarded", None, now, purchase.id)
         await audit_store.record(
             tx,
             actor_id=0,
@@ -159,6 +168,65 @@ class ReferralService:
             now=now,
         )
         return True
+
+    async def take_back(
+        self, tx: aiosqlite.Connection, purchase: LedgerEntry, actor_id: int, now: datetime
+    ) -> dict[str, int]:
+        """Inside the undo's transaction: if ``purchase`` settled a referral, take back the
+        bonuses it paid (raising ``Overdraft`` if they were spent) and let the referral wait
+        for a qualifying purchase again. Returns the points taken back, by side."""
+        referral = await referral_store.settled_by(tx, purchase.id)
+        if referral is None:
+            return {}
+        taken: dict[str, int] = {}
+        for side, whom in (("referrer", referral.referrer_id), ("friend", referral.referred_id)):
+            bonus = await ledger_store.by_key(
+                tx, bonus_key(referral.referred_id, side, purchase.id)
+            )
+            if bonus is None:
+                continue
+            try:
+                await ledger_store.append(
+                    tx,
+                    member_id=whom,
+                    points=-bonus.points,
+                    kind=EntryKind.REFERRAL,
+                    reason=f"taken back: purchase {purchase.id} undone",
+                    idempotency_key=f"unreferral:{bonus.id}",
+                    now=now,
+                    actor_id=actor_id,
+                    reverses_id=bonus.id,
+                )
+            except Overdraft:
+                if side == "friend":
+                    raise  # the customer spent it: like the purchase's own points
+                referrer = await member_store.by_id(tx, whom)
+                raise ReferralBonusSpent(referrer.first_name if referrer else "") from None
+            taken[side] = bonus.points
+        await referral_store.reopen(tx, referral.referred_id)
+        await audit_store.record(
+            tx,
+            actor_id=actor_id,
+            action="referral.reopen",
+            member_id=referral.referred_id,
+            now=now,
+            detail=f"purchase {purchase.id} undone; bonuses taken back: {taken or 'none'}",
+        )
+        if "referrer" in taken:
+            friend = await member_store.by_id(tx, referral.referred_id)
+            await outbox_store.enqueue(
+                tx,
+                member_id=referral.referrer_id,
+                kind="referral_taken_back",
+                dedup_key=f"referral-taken-back:{purchase.id}",
+                params={
+                    "friend": friend.first_name if friend else "",
+                    "points": taken["referrer"],
+                },
+                service=True,
+                now=now,
+            )
+        return taken
 
     async def top(self, limit: int = 10) -> list[ReferrerRow]:
         return await referral_store.top_referrers(self._db.reader, limit)
