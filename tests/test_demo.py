@@ -384,19 +384,24 @@ async def test_the_command_ignores_real_settings_and_stops_on_ctrl_c(tmp_path: P
     assert out.count("\n") == 2  # nothing more than those two lines
 
 
+async def refused_demo(tmp_path: Path, *args: str, **env: str) -> str:
+    """Run ``loyalty-bot demo`` expecting it to refuse: its stderr (stdout stays empty)."""
+    process = await asyncio.create_subprocess_exec(
+        *command(), "demo", *args, cwd=tmp_path, env={**os.environ, "PYTHONPATH": ROOT, **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert (process.returncode, out) == (1, b""), err
+    return err.decode()
+
+
 async def test_a_taken_port_is_one_line_naming_the_fix(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        process = await asyncio.create_subprocess_exec(
-            *command(), "demo", "--port", str(port), cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": ROOT},
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        _, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 1
-    assert err.decode() == (
+        err = await refused_demo(tmp_path, "--port", str(port))
+    assert err == (
         f"Configuration error: --port: 127.0.0.1:{port} is taken or not allowed: stop what"
         f" uses it, or pick another port, e.g. --port {port + 1}\n"
     )
@@ -408,14 +413,8 @@ async def test_a_real_cafes_database_is_never_opened(tmp_path: Path) -> None:
     await database.open()
     await database.close()
     before = real.read_bytes()
-    process = await asyncio.create_subprocess_exec(
-        *command(), "demo", "--db", str(real), "--port", "0", cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": ROOT},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    _, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 1
-    assert err.decode() == (
+    err = await refused_demo(tmp_path, "--db", str(real), "--port", "0")
+    assert err == (
         f"Configuration error: --db: {real} is not a database the demo made, and the demo"
         " never opens (or resets) a café's real data: give a new file name\n"
     )
@@ -423,26 +422,12 @@ async def test_a_real_cafes_database_is_never_opened(tmp_path: Path) -> None:
 
 
 async def test_a_bad_setting_from_the_environment_is_one_line(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        *command(), "demo", "--port", "0", cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": ROOT, "TIMEZONE": "Mars/Olympus"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert (process.returncode, out) == (1, b"")
-    lines = err.decode().splitlines()
+    err = await refused_demo(tmp_path, "--port", "0", TIMEZONE="Mars/Olympus")
+    lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Configuration error: TIMEZONE:"), lines
 
 
 async def test_db_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "demo.db"
-    process = await asyncio.create_subprocess_exec(
-        *command(), "demo", "--db", str(missing), "--port", "0", cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": ROOT},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert (process.returncode, out) == (1, b"")
-    assert (
-        err.decode() == f"Configuration error: --db: the folder {missing.parent} does not exist\n"
-    )
+    err = await refused_demo(tmp_path, "--db", str(missing), "--port", "0")
+    assert err == f"Configuration error: --db: the folder {missing.parent} does not exist\n"

@@ -338,15 +338,21 @@ async def test_referral_bonus_once_and_every_refusal(bot_factory: BotFactory) ->
     assert "not available for your account" in denied.body
 
 
-async def test_undoing_the_purchase_that_paid_a_referral_takes_both_bonuses_back(
-    bot_factory: BotFactory,
-) -> None:
-    bot = await bot_factory(referral_bonus_points=50, referral_friend_bonus_points=25, **QUIET_OFF)
+async def alice_invites_carol(bot: BotHarness) -> tuple[FakeUser, FakeUser, FakeUser]:
+    """A barista, Alice, and Carol who joined with Alice's invite: (barista, Alice, Carol)."""
     barista = await bot.hire(BARISTA_ID, "Anna")
     alice = await bot.customer(2001, "Alice")
     (invite,) = await alice.send("/invite")
     carol = bot.user(2003, "Carol")
     await carol.send(f"/start {link_payload(first_link(invite))}")
+    return barista, alice, carol
+
+
+async def test_undoing_the_purchase_that_paid_a_referral_takes_both_bonuses_back(
+    bot_factory: BotFactory,
+) -> None:
+    bot = await bot_factory(referral_bonus_points=50, referral_friend_bonus_points=25, **QUIET_OFF)
+    barista, alice, carol = await alice_invites_carol(bot)
     await bot.scan(barista, carol)
     (confirmation,) = await barista.send("10")  # a typo: Carol paid 1.00
     assert "Referral bonus included" in carol.last.body
@@ -398,11 +404,7 @@ async def test_a_referral_bonus_already_spent_keeps_the_purchase(
 ) -> None:
     bot = await bot_factory(referral_bonus_points=50, referral_friend_bonus_points=0, **QUIET_OFF)
     await bot.services.catalog.add(OWNER_ID, "Espresso", 40)
-    barista = await bot.hire(BARISTA_ID, "Anna")
-    alice = await bot.customer(2001, "Alice")
-    (invite,) = await alice.send("/invite")
-    carol = bot.user(2003, "Carol")
-    await carol.send(f"/start {link_payload(first_link(invite))}")
+    barista, alice, carol = await alice_invites_carol(bot)
     await bot.scan(barista, carol)
     (confirmation,) = await barista.send("10")
     await delivered(bot)  # Alice hears of her bonus
