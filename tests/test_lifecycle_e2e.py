@@ -394,9 +394,10 @@ async def test_undoing_the_purchase_that_paid_a_referral_takes_both_bonuses_back
         bot, "SELECT first_name, balance FROM members WHERE first_name IN ('Alice', 'Carol')"
     )
     assert sorted(balances) == [("Alice", 50), ("Carol", 26)]
-    assert bodies(alice, "made their first purchase") == [
-        "🎉 Carol made their first purchase: +50 points for you!"
-    ] * 2  # told again when it is paid again
+    assert (
+        bodies(alice, "made their first purchase")
+        == ["🎉 Carol made their first purchase: +50 points for you!"] * 2
+    )  # told again when it is paid again
     # The books: the referral line nets the bonus given and taken back.
     report = await bot.services.reports.report(month(2026, 11, bot.services.settings.tz))
     assert report.roll.issued["referral"] == 75 and report.bonus_issued == 75
