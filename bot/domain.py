@@ -117,6 +117,18 @@ class NewOffer:
 
 
 @dataclass(frozen=True, slots=True)
+class AudienceFacts:
+    """What audience rules look at, for one reachable member who accepts promotions."""
+
+    member_id: int
+    chat_id: int
+    created_at: datetime
+    birthday: str | None
+    last_purchase_at: datetime | None
+    earned_recently: int
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     id: int
     member_id: int

@@ -8,10 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from bot.domain import Offer
+from bot.domain import AudienceFacts, Offer
 from bot.inputs import parse_int
 from bot.tiers import Tier, tier_for
-from storage.members import AudienceFacts
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.domain import Member
+from bot.domain import AudienceFacts, Member
 from storage.timeutil import from_db, from_db_optional, to_db
 
 _COLUMNS = (
@@ -97,18 +97,6 @@ async def take_card_code(tx: aiosqlite.Connection, code: str, now: datetime) -> 
     if row is None or from_db(row["expires_at"]) <= now:
         return None
     return int(row["member_id"])
-
-
-@dataclass(frozen=True, slots=True)
-class AudienceFacts:
-    """What audience rules look at, for one reachable member who accepts promotions."""
-
-    member_id: int
-    chat_id: int
-    created_at: datetime
-    birthday: str | None
-    last_purchase_at: datetime | None
-    earned_recently: int
 
 
 async def audience_facts(

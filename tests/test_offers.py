@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain import Offer
+from bot.domain import AudienceFacts, Offer
 from bot.offers import (
     NO_OFFER,
     Audience,
@@ -26,7 +26,6 @@ from bot.offers import (
     parse_window,
 )
 from bot.tiers import parse_tiers
-from storage.members import AudienceFacts
 
 ZONES = [ZoneInfo("UTC"), ZoneInfo("Pacific/Auckland"), ZoneInfo("Pacific/Honolulu")]
 TIERS = parse_tiers("Bronze:0:1, Silver:500:1.25, Gold:1500:1.5")

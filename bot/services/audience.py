@@ -7,12 +7,13 @@ from datetime import timedelta
 import aiosqlite
 
 from bot.clock import Clock
+from bot.domain import AudienceFacts
 from bot.offers import Audience, in_audience
 from bot.settings import Settings
 from bot.tiers import TIER_PERIOD
 from storage import Database
 from storage import members as member_store
-from storage.members import AudienceFacts, AudienceFilter
+from storage.members import AudienceFilter
 
 AUDIENCE_PAGE = 1000
 
