@@ -16,7 +16,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.observability import Metrics
 from bot.services.container import Services
-from storage import broadcasts as broadcast_store
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ class MonitoringServer:
         try:
             async with services.db.reader.execute("SELECT 1") as cur:
                 await cur.fetchone()
-            queued = await broadcast_store.queue_length(services.db.reader)
+            queued = await services.broadcasts.queue_length()
             outbox = await services.outbox.count_pending()
             database = "ok"
         except Exception as exc:  # any failure means: not healthy

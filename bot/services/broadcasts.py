@@ -98,6 +98,10 @@ class BroadcastService:
     async def counts(self, broadcast_id: int) -> Counts:
         return await broadcast_store.counts(self._db.reader, broadcast_id)
 
+    async def queue_length(self) -> int:
+        """Messages still to send for broadcasts under way (for /healthz)."""
+        return await broadcast_store.queue_length(self._db.reader)
+
     async def sent(self, recipient: Recipient) -> None:
         async with self._db.transaction() as tx:
             await broadcast_store.mark(tx, recipient, "sent", self._clock.now())
