@@ -21,15 +21,15 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
-from bot.concurrency import ChatOrderedProcessor
 from bot.monitoring import MonitoringServer
 from bot.observability import Metrics, observed
-from bot.pacing import SendBudget
-from bot.retry import RetryOnce
 from bot.services.container import Services
 from bot.services.health import HEARTBEAT_EVERY
 from bot.services.roles import Role
 from bot.settings import Settings
+from bot.telegram.concurrency import ChatOrderedProcessor
+from bot.telegram.pacing import SendBudget
+from bot.telegram.retry import RetryOnce
 from handlers import (
     customer,
     errors,

@@ -19,10 +19,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.domain import Broadcast, Counts, Recipient
-from bot.pacing import Pacer, SendBudget
-from bot.retry import retry_seconds
 from bot.services.container import Services
 from bot.services.outbox import RECEIPTS, why_not
+from bot.telegram.pacing import Pacer, SendBudget
+from bot.telegram.retry import retry_seconds
 from handlers.outbox import render
 from handlers.texts import t
 

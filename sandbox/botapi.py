@@ -26,7 +26,7 @@ from typing import Any
 from aiohttp import web
 from telegram import Update
 
-from bot.concurrency import ChatOrderedProcessor
+from bot.telegram.concurrency import ChatOrderedProcessor
 
 TOKEN = "123456:TEST-token-never-logged"
 BOT_ID = 123456

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.pacing import Pacer, SendBudget
+from bot.telegram.pacing import Pacer, SendBudget
 from tests.conftest import FakeClock
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

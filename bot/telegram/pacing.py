@@ -68,7 +68,7 @@ class SendBudget:
     quiet, else a burst of two plus twice the rate of its last few seconds. A quiet
     counter leaves the broadcast 29 of the 30; a busy one gets room before the broadcast
     takes it. (A first burst of several replies after a quiet spell can still meet a full
-    second; it is retried once, for that reply alone, see ``bot.retry``.)"""
+    second; it is retried once, for that reply alone, see ``bot.telegram.retry``.)"""
 
     WINDOW = 1.0
     INTERACTIVE_MEMORY = 3.0

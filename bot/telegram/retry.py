@@ -18,7 +18,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.clock import Clock
-from bot.pacing import SendBudget
+from bot.telegram.pacing import SendBudget
 
 logger = logging.getLogger(__name__)
 
