@@ -432,6 +432,30 @@ _V11_REFERRAL_SETTLED_BY: tuple[str, ...] = (
     " WHERE settled_entry_id IS NOT NULL",
 )
 
+_V12_CONVERSATIONS: tuple[str, ...] = (
+    # Where each person is in a multi-step conversation (the /offer and /broadcast
+    # wizards), so a restart resumes it. ``conv_key`` is the Telegram key of the
+    # conversation (chat and user ids) as canonical JSON text; a finished one has no row.
+    """
+    CREATE TABLE conversation_states (
+        name        TEXT    NOT NULL,
+        conv_key    TEXT    NOT NULL,
+        state       INTEGER NOT NULL,
+        updated_at  TEXT    NOT NULL,
+        PRIMARY KEY (name, conv_key)
+    )
+    """,
+    # What a person has typed so far in those conversations (the drafts), as JSON. Only
+    # people with something to keep have a row: a customer's empty data has none.
+    """
+    CREATE TABLE conversation_user_data (
+        tg_user_id  INTEGER PRIMARY KEY,
+        data        TEXT    NOT NULL,
+        updated_at  TEXT    NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -444,4 +468,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (9, _V9_HOT_PATHS),
     (10, _V10_OUTBOX_RETRIES),
     (11, _V11_REFERRAL_SETTLED_BY),
+    (12, _V12_CONVERSATIONS),
 )

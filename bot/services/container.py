@@ -10,6 +10,7 @@ from bot.observability import Metrics
 from bot.services.audience import AudienceService
 from bot.services.broadcasts import BroadcastService
 from bot.services.catalog import CatalogService
+from bot.services.conversations import ConversationService
 from bot.services.coupons import CouponService
 from bot.services.exports import ExportService
 from bot.services.feedback import FeedbackService
@@ -56,6 +57,7 @@ class Services:
     exports: ExportService
     stats: StatsService
     backups: BackupService
+    conversations: ConversationService
     metrics: Metrics | None = None
 
     @classmethod
@@ -108,6 +110,7 @@ class Services:
             exports=ExportService(db, settings),
             stats=StatsService(db, clock, settings),
             backups=BackupService(settings, clock),
+            conversations=ConversationService(db, clock),
         )
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)
