@@ -120,7 +120,7 @@ async def main(members: int, scans: int, think: float) -> None:
 
         sent_before = len(fake.send_log)
         started = time.perf_counter()
-        harness.app.bot_data["broadcaster"].wake()
+        harness.app.bot_data.broadcaster.wake()
         await fake.wait_for(lambda: len(fake.send_log) > sent_before + 50, timeout=30)
         busy = await scan_latencies(harness, barista, customers, scans, think)
         busy_while_sending = not reported()

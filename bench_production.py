@@ -254,7 +254,7 @@ async def production() -> str:
                 tx, created_by=owner.id, text="Ten thousand", photo_file_id=None,
                 audience="all", recipients=recipients, now=datetime.now(UTC),
             )  # fmt: skip
-        bot.app.bot_data["broadcaster"].wake()
+        bot.app.bot_data.broadcaster.wake()
         await asyncio.sleep(5)
         _, busy_scans = await scans(bot, baristas[:4], customers, 6, pause=1.1)
         await fake.wait_for(

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeAlias
+from typing import Any
 
 from telegram import Bot, Update
+from telegram.constants import ChatType, ParseMode
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     BaseHandler,
     BaseUpdateProcessor,
     CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
     ConversationHandler,
+    Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
@@ -23,42 +24,48 @@ from telegram.request import HTTPXRequest
 from bot.clock import Clock
 from bot.monitoring import MonitoringServer
 from bot.observability import Metrics, observed
-from bot.services.container import Services
+from bot.services.conversations import ConversationService
 from bot.services.health import HEARTBEAT_EVERY
 from bot.services.roles import Role
 from bot.settings import Settings
 from bot.telegram.concurrency import ChatOrderedProcessor
 from bot.telegram.pacing import SendBudget
+from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.retry import RetryOnce
 from handlers import (
-    customer,
+    account,
+    broadcasts,
+    catalog,
+    coupons,
     errors,
+    feedback,
+    help,
+    issuing,
     jobs,
-    lifecycle,
     menus,
-    owner,
-    promotions,
+    offers,
+    preferences,
+    privacy,
+    referrals,
     reports,
-    rewards,
     staff,
     start,
+    stats,
+    undo,
+    winback,
 )
 from handlers.broadcaster import Broadcaster
-from handlers.common import BROADCASTER_KEY, SERVICES_KEY, Callback, button_expired
-from handlers.outbox import NPS
-from handlers.texts import button_texts
+from handlers.common import Context, button_expired
+from handlers.context import CONTEXT_TYPES, App, UserData
 
 logger = logging.getLogger(__name__)
 
-App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+__all__ = ["ALLOWED_UPDATES", "App", "build_application"]
 
 # Different chats' updates run side by side (one chat's in order); storage serialises writes.
 MAX_CONCURRENT_UPDATES = 32
-SETTINGS_KEY = "settings"
-CLOCK_KEY = "clock"
-BUDGET_KEY = "send_budget"
-METRICS_KEY = "metrics"
-MONITOR_KEY = "monitor"
+# Every text the bot sends is HTML; said once here instead of at every send.
+DEFAULTS = Defaults(parse_mode=ParseMode.HTML)
 
 
 def build_application(
@@ -76,11 +83,19 @@ def build_application(
     # Every message the bot sends counts against Telegram's ~30 a second: replies record
     # themselves here, and the broadcaster leaves them room.
     budget = SendBudget(clock)
-    application = (
+
+    async def conversation_store() -> ConversationService:
+        # PTB reads the stored conversations inside initialize(), before post_init.
+        return (await application.bot_data.open_services()).conversations
+
+    application: App = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value())
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_file_base_url)
+        .context_types(CONTEXT_TYPES)
+        .defaults(DEFAULTS)
+        .persistence(DatabasePersistence(conversation_store, UserData))
         .concurrent_updates(processor)
         # Interactive replies only: a 429 is retried for that one request. Broadcasts have
         # their own Bot and pacing (see on_startup), so they never slow these.
@@ -90,109 +105,75 @@ def build_application(
         .post_shutdown(on_shutdown)
         .build()
     )
-    application.bot_data[SETTINGS_KEY] = settings
-    application.bot_data[CLOCK_KEY] = clock
-    application.bot_data[BUDGET_KEY] = budget
-    application.bot_data[METRICS_KEY] = metrics
+    shared = application.bot_data
+    shared.settings, shared.clock, shared.budget, shared.metrics = settings, clock, budget, metrics
     register_handlers(application)
+    schedule_jobs(application)
     return application
+
+
+async def private_chats_only(update: Update, context: Context) -> None:
+    """The bot talks to people one to one: messages and buttons from groups stop here,
+    so no handler below needs its own private-chat filter."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE and update.my_chat_member is None:
+        raise ApplicationHandlerStop
+
+
+async def free_text(update: Update, context: Context) -> None:
+    """What a person types that no command or keyboard button took, in this order: a
+    barista's amount for the open scan, a member's comment to the score just given, else a
+    pointer to the buttons (unknown commands, stickers and files end here too)."""
+    if await issuing.take_amount(update, context):
+        return
+    if await feedback.take_comment(update, context):
+        return
+    await help.unknown_text(update, context)
+
+
+FEATURES = (
+    start,
+    account,
+    help,
+    catalog,
+    coupons,
+    issuing,
+    undo,
+    staff,
+    offers,
+    broadcasts,
+    preferences,
+    feedback,
+    referrals,
+    winback,
+    privacy,
+    reports,
+    stats,
+)
 
 
 def register_handlers(application: App) -> None:
     """Every handler, in the order Telegram updates are matched against them."""
-    private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, private_chats_only), group=-1)
     # First: while an owner is in a conversation, their text belongs to it, not to the
-    # amount handler at the end.
-    for conversation in promotions.conversations():
-        application.add_handler(conversation)
-    application.add_handler(CommandHandler("start", start.start, filters=private))
-    application.add_handler(CommandHandler("card", customer.card, filters=private))
-    application.add_handler(CommandHandler("balance", customer.balance, filters=private))
-    application.add_handler(CommandHandler("history", customer.history, filters=private))
-    application.add_handler(CommandHandler("help", customer.help_command, filters=private))
-    application.add_handler(CommandHandler("rewards", rewards.rewards_command, filters=private))
-    application.add_handler(CommandHandler("coupons", rewards.coupons_command, filters=private))
-    application.add_handler(CommandHandler("redeem", rewards.redeem_command, filters=private))
-    application.add_handler(CommandHandler("catalog", rewards.catalog_command, filters=private))
-    application.add_handler(CommandHandler("scan", staff.scan_command, filters=private))
-    application.add_handler(CommandHandler("undo", staff.undo_command, filters=private))
-    application.add_handler(CommandHandler("staff", owner.staff_command, filters=private))
-    application.add_handler(CommandHandler("offers", promotions.offers_command, filters=private))
-    application.add_handler(
-        CommandHandler("broadcasts", promotions.broadcasts_command, filters=private)
-    )
-    application.add_handler(
-        CommandHandler("settings", promotions.settings_command, filters=private)
-    )
-    application.add_handler(
-        CommandHandler("birthday", promotions.birthday_command, filters=private)
-    )
-    application.add_handler(CommandHandler("invite", lifecycle.invite_command, filters=private))
-    application.add_handler(CommandHandler("mydata", lifecycle.mydata_command, filters=private))
-    application.add_handler(CommandHandler("forget", lifecycle.forget_command, filters=private))
-    application.add_handler(CommandHandler("winback", lifecycle.winback_command, filters=private))
-    application.add_handler(
-        CommandHandler("referrals", lifecycle.referrals_command, filters=private)
-    )
-    application.add_handler(CommandHandler("report", reports.report_command, filters=private))
-    application.add_handler(CommandHandler("export", reports.export_command, filters=private))
-    application.add_handler(CommandHandler("stats", reports.stats_command, filters=private))
-    application.add_handler(CommandHandler("audit", reports.audit_command, filters=private))
-    application.add_handler(
-        CommandHandler("redemptionrate", reports.redemption_rate_command, filters=private)
-    )
-    application.add_handler(
-        ChatMemberHandler(promotions.bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER)
-    )
-
-    # Buttons: callback data is "<prefix>" or "<prefix>:<args>", one handler per prefix.
-    buttons: tuple[tuple[str, Callback], ...] = (
-        (staff.CATEGORY, staff.category_pressed),
-        (staff.AGAIN, staff.issue_again_pressed),
-        (staff.CANCEL, staff.cancel_pressed),
-        (staff.UNDO, staff.undo_pressed),
-        (owner.INVITE, owner.invite_pressed),
-        (owner.REMOVE, owner.remove_pressed),
-        (rewards.REDEEM, rewards.redeem_pressed),
-        (rewards.SHOW, rewards.show_pressed),
-        (rewards.CANCEL_ASK, rewards.cancel_asked),
-        (rewards.CANCEL_YES, rewards.cancel_confirmed),
-        (rewards.CANCEL_KEEP, rewards.cancel_kept),
-        (rewards.CONFIRM, rewards.confirm_pressed),
-        (promotions.END_OFFER, promotions.end_offer_pressed),
-        (promotions.PROMOTIONS, promotions.promotions_pressed),
-        (NPS, lifecycle.nps_pressed),
-        (lifecycle.FORGET, lifecycle.forget_pressed),
-    )
-    for prefix, callback in buttons:
-        application.add_handler(CallbackQueryHandler(callback, pattern=rf"^{prefix}(:|$)"))
+    # free-text route at the end.
+    application.add_handler(offers.offer_conversation())
+    application.add_handler(broadcasts.broadcast_conversation())
+    # Each feature's commands, buttons (by callback-data prefix) and keyboard buttons; no
+    # two of them match the same update, so their order does not matter.
+    for feature in FEATURES:
+        application.add_handlers(feature.handlers())
     # After every button handler: a press nothing else takes (a finished conversation's
     # buttons, old or forged data) is still answered, so no button is left spinning.
     application.add_handler(CallbackQueryHandler(button_expired))
-
-    def button(key: str) -> filters.BaseFilter:
-        return private & filters.Text(button_texts(key))
-
-    application.add_handler(MessageHandler(button("btn_card"), customer.card))
-    application.add_handler(MessageHandler(button("btn_balance"), customer.balance))
-    application.add_handler(MessageHandler(button("btn_history"), customer.history))
-    application.add_handler(MessageHandler(button("btn_help"), customer.help_command))
-    application.add_handler(MessageHandler(button("btn_rewards"), rewards.rewards_command))
-    application.add_handler(MessageHandler(button("btn_coupons"), rewards.coupons_command))
-    application.add_handler(MessageHandler(button("btn_offers"), promotions.offers_command))
-    application.add_handler(MessageHandler(button("btn_settings"), promotions.settings_command))
-
-    application.add_handler(MessageHandler(private & filters.PHOTO, start.qr_photo))
-    # Last: free text is an amount from staff; anything else gets a pointer to the buttons.
-    # Commands we do not know fall through to the same reply.
-    application.add_handler(MessageHandler(private & filters.TEXT, staff.amount_message))
-    # Stickers, voice notes, files…: a pointer to the buttons rather than silence.
-    application.add_handler(
-        MessageHandler(private & ~filters.StatusUpdate.ALL, customer.unknown_text)
-    )
+    # Last: everything else a person sends.
+    application.add_handler(MessageHandler(~filters.StatusUpdate.ALL, free_text))
     application.add_error_handler(errors.on_error)
     name_handlers(application)
 
+
+def schedule_jobs(application: App) -> None:
+    """The bot's repeating work (see handlers/jobs.py)."""
     job_queue = application.job_queue
     assert job_queue is not None, "install python-telegram-bot[job-queue]"
     job_queue.run_repeating(
@@ -247,12 +228,10 @@ def name_handlers(application: App) -> None:
 
 
 async def on_startup(application: App) -> None:
-    """Open storage and services, then install the command menus."""
-    settings: Settings = application.bot_data[SETTINGS_KEY]
-    services = await Services.open(
-        settings, application.bot_data[CLOCK_KEY], application.bot_data[METRICS_KEY]
-    )
-    application.bot_data[SERVICES_KEY] = services
+    """Open storage and services, start the bulk sender, then install the command menus."""
+    shared = application.bot_data
+    services = await shared.open_services()
+    settings = services.settings
     # Bulk sending gets a Bot of its own: its own connections, no rate limiter shared
     # with the replies people at the counter are waiting for.
     bulk_bot = Bot(
@@ -262,9 +241,9 @@ async def on_startup(application: App) -> None:
         request=HTTPXRequest(connection_pool_size=2),
     )
     await bulk_bot.initialize()
-    broadcaster = Broadcaster(bulk_bot, services, application.bot_data[BUDGET_KEY])
-    application.bot_data[BROADCASTER_KEY] = broadcaster
-    broadcaster.start()  # resumes any broadcast a restart interrupted
+    assert shared.budget is not None
+    shared.broadcaster = Broadcaster(bulk_bot, services, shared.budget)
+    shared.broadcaster.start()  # resumes any broadcast a restart interrupted
     await menus.install_default_menu(application.bot, settings.language)
     for owner_id in await services.roles.owner_ids():
         await menus.install_menu(application.bot, owner_id, Role.OWNER, settings.language)
@@ -277,30 +256,28 @@ async def on_startup(application: App) -> None:
             application.bot.username,
             claim,
         )
-    metrics = application.bot_data[METRICS_KEY]
-    if settings.metrics_port:
-        monitor = MonitoringServer(services, metrics, settings.metrics_host, settings.metrics_port)
-        await monitor.start()
-        application.bot_data[MONITOR_KEY] = monitor
+    if settings.metrics_port and shared.metrics is not None:
+        shared.monitor = MonitoringServer(
+            services, shared.metrics, settings.metrics_host, settings.metrics_port
+        )
+        await shared.monitor.start()
     logger.info("Bot @%s is ready", application.bot.username)
 
 
 async def on_stop(application: App) -> None:
     """Stop the broadcast worker while the bot can still send; the queue keeps the rest."""
-    broadcaster: Broadcaster | None = application.bot_data.pop(BROADCASTER_KEY, None)
+    broadcaster, application.bot_data.broadcaster = application.bot_data.broadcaster, None
     if broadcaster is not None:
         await broadcaster.stop()
         await broadcaster.bot.shutdown()
 
 
 async def on_shutdown(application: App) -> None:
-    """Close storage cleanly."""
-    monitor: MonitoringServer | None = application.bot_data.pop(MONITOR_KEY, None)
+    """Close storage cleanly (PTB has written the conversations by now)."""
+    monitor, application.bot_data.monitor = application.bot_data.monitor, None
     if monitor is not None:
         await monitor.stop()
-    services: Services | None = application.bot_data.pop(SERVICES_KEY, None)
-    if services is not None:
-        await services.close()
+    await application.bot_data.close_services()
 
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]

@@ -6,50 +6,47 @@ import functools
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from telegram import Message, ReplyKeyboardMarkup, Update
-from telegram.constants import MessageLimit, ParseMode
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.domain import Member
 from bot.inputs import parse_int
 from bot.money import format_money
 from bot.observability import Metrics
-from bot.services.container import Services
 from bot.services.issuing import Actor
 from bot.services.roles import Role
-from handlers.broadcaster import Broadcaster
-from handlers.texts import t
+from handlers.context import BotContext
+from handlers.texts import button_texts, t
 
 logger = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+Context = BotContext
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 R = TypeVar("R")
 MemberCallback = Callable[[Update, Context, Member], Coroutine[Any, Any, None]]
 
-SERVICES_KEY = "services"
-BROADCASTER_KEY = "broadcaster"
-
-
-def get_services(context: Context) -> Services:
-    return cast(Services, context.bot_data[SERVICES_KEY])
-
-
-def get_broadcaster(context: Context) -> Broadcaster:
-    """The one bulk sender (broadcasts and the outbox)."""
-    return cast(Broadcaster, context.bot_data[BROADCASTER_KEY])
-
 
 def lang(context: Context) -> str:
-    return get_services(context).settings.language
+    return context.services.settings.language
 
 
 def say(context: Context, key: str, /, **values: object) -> str:
     """A text in the café's language."""
     return t(lang(context), key, **values)
+
+
+def on_button(prefix: str, callback: Callback) -> CallbackQueryHandler[Any, Any]:
+    """The handler of one kind of inline button: its data is "<prefix>" or "<prefix>:<args>"."""
+    return CallbackQueryHandler(callback, pattern=rf"^{prefix}(:|$)")
+
+
+def on_keyboard(key: str, callback: Callback) -> MessageHandler[Any, Any]:
+    """The handler of one main-keyboard button: its label in any language we speak."""
+    return MessageHandler(filters.Text(button_texts(key)), callback)
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -77,10 +74,9 @@ async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
     chat = update.effective_chat
     if chat is None:
         return None
-    kwargs.setdefault("parse_mode", ParseMode.HTML)
     *first, last = split_text(text)
     for part in first:
-        await chat.send_message(part, parse_mode=kwargs["parse_mode"])
+        await chat.send_message(part)
     return await chat.send_message(last, **kwargs)
 
 
@@ -102,6 +98,14 @@ def main_keyboard(context: Context) -> ReplyKeyboardMarkup:
     )
 
 
+async def at_least(update: Update, context: Context, role: Role) -> bool:
+    """The one permission check: does the sender hold ``role`` or a higher one?"""
+    user = update.effective_user
+    if user is None:
+        return False
+    return await context.services.roles.role_of(user.id) >= role
+
+
 def requires(
     role: Role, *, otherwise: Callback | None = None
 ) -> Callable[[Callable[[Update, Context], Coroutine[Any, Any, R]]], Callable[..., Any]]:
@@ -119,14 +123,12 @@ def requires(
             user = update.effective_user
             if user is None:
                 return None
-            actual = await get_services(context).roles.role_of(user.id)
-            if actual < role and otherwise is not None:
+            allowed = await at_least(update, context, role)
+            if not allowed and otherwise is not None:
                 await otherwise(update, context)
                 return None
-            if actual < role:
-                logger.info(
-                    "Refused %s to user %s (role %s)", callback.__name__, user.id, actual.name
-                )
+            if not allowed:
+                logger.info("Refused %s to user %s", callback.__name__, user.id)
                 if update.callback_query:
                     await update.callback_query.answer(say(context, "not_allowed"), show_alert=True)
                 else:
@@ -143,13 +145,12 @@ async def actor_of(update: Update, context: Context) -> Actor:
     """The staff member or owner behind an update that passed the gate."""
     user = update.effective_user
     assert user is not None
-    role = await get_services(context).roles.role_of(user.id)
+    role = await context.services.roles.role_of(user.id)
     return Actor(tg_user_id=user.id, first_name=user.first_name, role=role)
 
 
 async def notify(context: Context, chat_id: int, text: str, **kwargs: Any) -> bool:
     """Message someone other than the sender; a blocked or unknown chat is logged, not fatal."""
-    kwargs.setdefault("parse_mode", ParseMode.HTML)
     try:
         await context.bot.send_message(chat_id, text, **kwargs)
     except (Forbidden, BadRequest) as exc:
@@ -162,20 +163,20 @@ async def send_receipt(context: Context, member_id: int, chat_id: int, key: str,
     """A receipt reaches the customer even when Telegram fails just now (5xx, a timeout, a
     dropped connection): it then goes to the outbox and is retried with back-off."""
     try:
-        await context.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        await context.bot.send_message(chat_id, text)
     except (Forbidden, BadRequest) as exc:
         logger.info("Could not send receipt %s: %s", key, exc)
     except TelegramError as exc:
         logger.warning("Receipt %s queued for later: %s", key, type(exc).__name__)
-        services = get_services(context)
+        services = context.services
         if await services.outbox.queue_receipt(member_id, key, text):
-            get_broadcaster(context).wake()
+            context.broadcaster.wake()
 
 
 async def notify_owners(context: Context, text: str) -> None:
     """Tell every owner. During quiet hours the message arrives silently: it is there in
     the morning without waking anyone."""
-    services = get_services(context)
+    services = context.services
     settings = services.settings
     silent = settings.quiet_hours.contains(services.clock.now(), settings.tz)
     for owner_id in await services.roles.owner_ids():
@@ -183,12 +184,12 @@ async def notify_owners(context: Context, text: str) -> None:
 
 
 def money(context: Context, minor: int) -> str:
-    settings = get_services(context).settings
+    settings = context.services.settings
     return format_money(minor, settings.currency, settings.currency_exponent, settings.locale)
 
 
 def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> str:
-    return moment.astimezone(get_services(context).settings.tz).strftime(pattern)
+    return moment.astimezone(context.services.settings.tz).strftime(pattern)
 
 
 async def button_args(
@@ -230,7 +231,6 @@ async def edit_text(update: Update, text: str, **kwargs: Any) -> None:
     query = update.callback_query
     if query is None:
         return
-    kwargs.setdefault("parse_mode", ParseMode.HTML)
     try:
         await query.edit_message_text(text, **kwargs)
     except BadRequest as exc:
@@ -259,7 +259,7 @@ def member_only(callback: MemberCallback) -> Callback:
         user = update.effective_user
         if user is None:
             return
-        member = await get_services(context).members.find(user.id)
+        member = await context.services.members.find(user.id)
         if member is None:
             if update.callback_query is not None:
                 await update.callback_query.answer(say(context, "not_a_member"), show_alert=True)
@@ -273,6 +273,6 @@ def member_only(callback: MemberCallback) -> Callback:
 
 def count(context: Context, bump: Callable[[Metrics], object]) -> None:
     """Move a metric, when the bot keeps metrics (tests may run without)."""
-    metrics = get_services(context).metrics
+    metrics = context.services.metrics
     if metrics is not None:
         bump(metrics)

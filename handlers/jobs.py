@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from bot.domain import Offer
-from handlers.common import Context, get_broadcaster, get_services, notify, say
-from handlers.rewards import retire_coupon_messages
+from handlers.common import Context, notify, say
+from handlers.coupons import retire_coupon_messages
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ BACKUP_EVERY_SECONDS = 3600  # checks hourly; writes one backup a café day
 
 async def daily_backup(context: Context) -> None:
     """The day's backup into BACKUP_DIR, if it is set and today's is not there yet."""
-    await get_services(context).backups.daily()
+    await context.services.backups.daily()
 
 
 LIFECYCLE_EVERY_SECONDS = 15 * 60
@@ -32,7 +32,7 @@ LIFECYCLE_FIRST_SECONDS = 30
 async def lifecycle(context: Context) -> None:
     """Points expiry and its reminders, win-back, birthday treats: each idempotent, so a
     run after a restart catches up on what fell due and repeats nothing."""
-    services = get_services(context).lifecycle
+    services = context.services.lifecycle
     reminded = await services.remind_expiring()
     expired = await services.expire_lapsed()
     won_back = await services.win_back_dormant()
@@ -45,17 +45,17 @@ async def lifecycle(context: Context) -> None:
             won_back,
             treated,
         )
-        get_broadcaster(context).wake()
+        context.broadcaster.wake()
 
 
 async def heartbeat(context: Context) -> None:
     """Record that the bot is alive, for ``loyalty-bot health`` (the Docker HEALTHCHECK)."""
-    await get_services(context).health.beat()
+    await context.services.health.beat()
 
 
 async def expire_coupons(context: Context) -> None:
     """Expire unused coupons past their date, refund them, and tell each customer."""
-    expired = await get_services(context).coupons.expire_due()
+    expired = await context.services.coupons.expire_due()
     for view in expired:
         await notify(
             context,
@@ -75,7 +75,7 @@ async def expire_coupons(context: Context) -> None:
 
 async def start_offers(context: Context) -> None:
     """Offers whose start has come: hand out gift coupons, queue their announcements."""
-    services = get_services(context)
+    services = context.services
     rewards = {reward.id: reward.title for reward in await services.catalog.list()}
 
     def announcement(offer: Offer) -> str:
@@ -89,4 +89,4 @@ async def start_offers(context: Context) -> None:
 
     started = await services.offers.start_due(announcement)
     if any(offer.broadcast_id for offer in started):
-        get_broadcaster(context).wake()
+        context.broadcaster.wake()

@@ -1,512 +1,165 @@
-"""What staff do at the counter: scan cards, enter amounts, undo mistakes."""
+"""The café's team: the owner's /staff with invite and remove buttons, a staff invite opened,
+and the one-time owner claim link."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-
-from bot.domain import LedgerEntry
-from bot.inputs import parse_int
-from bot.money import example_amount, format_reading
-from bot.services import errors
-from bot.services.issuing import (
-    Actor,
-    AmountResult,
-    DuplicateSuspected,
-    Issued,
-    LimitExceeded,
-    NeedsCategory,
-    Reversed,
-    ScanView,
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
 )
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.services import errors
 from bot.services.roles import Role
-from bot.tokens import normalise_code
-from handlers import customer
+from handlers import menus
 from handlers.common import (
     Context,
-    actor_of,
     button_args,
-    count,
-    get_broadcaster,
-    get_services,
+    deep_link,
+    edit_text,
     local_time,
-    money,
+    main_keyboard,
     notify,
-    notify_owners,
-    remove_buttons,
+    on_button,
     reply,
     requires,
     say,
-    send_receipt,
 )
-from handlers.texts import Html
+from handlers.profile import profile_of
 
 logger = logging.getLogger(__name__)
 
-# Callback data prefixes; every payload stays far below Telegram's 64 bytes.
-CATEGORY = "cat"
-AGAIN = "dup"
-CANCEL = "cx"
-UNDO = "undo"
+
+INVITE = "sinv"
 
 
-# -- presenting results --------------------------------------------------------------------
+REMOVE = "srm"
 
 
-def purchase_details(context: Context, entry: LedgerEntry) -> str:
-    details = money(context, entry.amount_minor or 0)
-    return f"{details} ({entry.category})" if entry.category else details
-
-
-def undo_button(context: Context, entry: LedgerEntry) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(say(context, "btn_undo"), callback_data=f"{UNDO}:{entry.id}")]]
-    )
-
-
-async def show_scan(update: Update, context: Context, view: ScanView) -> None:
-    count(context, lambda m: m.scans.inc())
-    await reply(
-        update,
-        say(
-            context,
-            "scan_ok",
-            name=view.member.first_name,
-            tier=view.tier.name,
-            points=view.member.balance,
-        ),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        say(context, "btn_cancel"), callback_data=f"{CANCEL}:{view.scan.id}"
-                    )
-                ]
-            ]
-        ),
-    )
-
-
-async def show_issued(update: Update, context: Context, actor: Actor, issued: Issued) -> None:
-    """Confirm to the barista; on a new entry, send the customer their receipt."""
-    entry, member = issued.entry, issued.member
-    if not issued.created:
-        await reply(
-            update,
-            say(
-                context,
-                "already_issued",
-                points=entry.points,
-                name=member.first_name,
-                entry=entry.id,
-            ),
-        )
-        return
-    count(context, lambda m: m.ledger_entries.labels("earn").inc())
-    details = purchase_details(context, entry)
-    try:
-        await reply(
-            update,
-            say(
-                context,
-                "issued",
-                points=entry.points,
-                name=member.first_name,
-                balance=member.balance,
-                details=details,
-                entry=entry.id,
-            ),
-            reply_markup=undo_button(context, entry),
-        )
-    finally:
-        # The entry is written: the customer gets their receipt even if the barista's
-        # confirmation could not be delivered (the barista's retry is caught as a duplicate).
-        await send_customer_side(context, actor, issued, details)
-
-
-async def send_customer_side(context: Context, actor: Actor, issued: Issued, details: str) -> None:
-    """The receipt (queued when Telegram fails now), the feedback question, a new tier."""
-    entry, member = issued.entry, issued.member
-    settings = get_services(context).settings
-    await send_receipt(
-        context,
-        member.id,
-        member.chat_id,
-        f"entry:{entry.id}",
-        say(
-            context,
-            "receipt",
-            points=entry.points,
-            details=details,
-            cafe=settings.cafe_name,
-            staff=actor.first_name,
-            balance=member.balance,
-            offers=Html(
-                (
-                    say(context, "receipt_offers", titles=", ".join(o.title for o in issued.offers))
-                    if issued.offers
-                    else ""
-                )
-                + ("\n" + say(context, "referral_receipt") if issued.referral_paid else "")
-            ),
-        ),
-    )
-    services = get_services(context)
-    visits = await services.issuing.visits_of(member)
-    asked = await services.feedback.after_purchase(member, entry, visits)
-    if asked or issued.referral_paid:
-        get_broadcaster(context).wake()  # the feedback question, the referral notice
-    if issued.promoted_to is not None:
-        tier = issued.promoted_to
-        await notify(
-            context,
-            member.chat_id,
-            say(context, "tier_up", tier=tier.name, multiplier=tier.multiplier.normalize()),
-        )
-
-
-async def show_needs_category(update: Update, context: Context, needed: NeedsCategory) -> None:
-    buttons = [
-        InlineKeyboardButton(
-            f"{category.name} ×{category.multiplier.normalize()}"
-            if category.multiplier != 1
-            else category.name,
-            callback_data=f"{CATEGORY}:{needed.scan.id}:{index}:{needed.amount_minor}",
-        )
-        for index, category in enumerate(needed.categories)
-    ]
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append(
+async def staff_overview(context: Context) -> tuple[str, InlineKeyboardMarkup]:
+    staff = await context.services.staff.list()
+    lines = [say(context, "staff_list_title")]
+    if not staff:
+        lines.append(say(context, "staff_list_empty"))
+    for person in staff:
+        date = local_time(context, person.added_at, "%d %b %Y")
+        lines.append(say(context, "staff_list_line", name=person.first_name, date=date))
+    rows = [
         [
             InlineKeyboardButton(
-                say(context, "btn_cancel"), callback_data=f"{CANCEL}:{needed.scan.id}"
+                say(context, "btn_remove", name=person.first_name[:30]),
+                callback_data=f"{REMOVE}:{person.tg_user_id}",
             )
         ]
-    )
-    await reply(
-        update,
-        say(
-            context,
-            "pick_category",
-            name=needed.member.first_name,
-            amount=money(context, needed.amount_minor),
-        ),
-        reply_markup=InlineKeyboardMarkup(rows),
-    )
+        for person in staff
+    ]
+    rows.append([InlineKeyboardButton(say(context, "btn_invite"), callback_data=INVITE)])
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-async def show_duplicate(
-    update: Update, context: Context, suspected: DuplicateSuspected, category_index: int | None
-) -> None:
-    previous = suspected.previous
-    index = "" if category_index is None else category_index
-    again = f"{AGAIN}:{suspected.scan.id}:{index}:{suspected.amount_minor}"
-    await reply(
-        update,
-        say(
-            context,
-            "duplicate",
-            name=suspected.member.first_name,
-            points=previous.points,
-            amount=money(context, previous.amount_minor or 0),
-            time=local_time(context, previous.created_at),
-        ),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(say(context, "btn_issue_again"), callback_data=again),
-                    InlineKeyboardButton(
-                        say(context, "btn_cancel"), callback_data=f"{CANCEL}:{suspected.scan.id}"
-                    ),
-                ]
-            ]
-        ),
-    )
+@requires(Role.OWNER)
+async def staff_command(update: Update, context: Context) -> None:
+    """/staff: the team, with a remove button each and an invite button."""
+    text, markup = await staff_overview(context)
+    await reply(update, text, reply_markup=markup)
 
 
-async def report_limit(
-    update: Update, context: Context, actor: Actor, refused: LimitExceeded
-) -> None:
-    await reply(
-        update,
-        say(context, f"limit_{refused.limit_kind}", points=refused.points, limit=refused.limit),
-    )
-    await notify_owners(
-        context,
-        say(
-            context,
-            "owner_limit_alert",
-            staff=actor.first_name,
-            points=refused.points,
-            name=refused.member.first_name,
-            limit_name=say(context, f"limit_name_{refused.limit_kind}"),
-            limit=refused.limit,
-        ),
-    )
-
-
-async def explain(update: Update, context: Context, error: errors.ServiceError) -> None:
-    """One friendly sentence for each expected failure at the counter."""
-    settings = get_services(context).settings
-    if isinstance(error, errors.AmountInvalid):
-        text = say(
-            context,
-            f"amount_{error.problem}",
-            text=error.text[:40],
-            max=money(context, settings.max_purchase_minor),
-            example=example_amount(settings.currency_exponent, settings.locale),
-            readings=" or ".join(
-                format_reading(value, settings.currency, settings.locale)
-                for value in error.readings
-            ),
-        )
-    elif isinstance(error, errors.ReferralBonusSpent):
-        text = say(context, "undo_referral_spent", name=error.referrer_name)
-    elif isinstance(error, errors.AmountReplaced):
-        text = say(
-            context,
-            "amount_replaced",
-            shown=money(context, error.shown_minor),
-            current=money(context, error.current_minor or 0),
-        )
-    else:
-        key = {
-            errors.CardExpired: "scan_expired",
-            errors.CardInvalid: "scan_invalid",
-            errors.SelfIssue: "scan_self",
-            errors.NoOpenScan: "no_open_scan",
-            errors.ScanClosed: "scan_closed",
-            errors.EntryNotFound: "undo_not_found",
-            errors.NotYourEntry: "undo_not_yours",
-            errors.UndoWindowPassed: "undo_too_late",
-            errors.NotUndoable: "undo_not_undoable",
-            errors.PointsAlreadySpent: "undo_spent",
-        }.get(type(error), "error")
-        text = say(context, key, minutes=settings.undo_window_minutes)
-    await reply(update, text)
-
-
-async def settle(
-    update: Update,
-    context: Context,
-    actor: Actor,
-    work: Awaitable[AmountResult],
-    category_index: int | None = None,
-) -> None:
-    """Run an issuing step and present whatever it produced."""
-    try:
-        result = await work
-    except DuplicateSuspected as suspected:
-        await show_duplicate(update, context, suspected, category_index)
-    except LimitExceeded as refused:
-        await report_limit(update, context, actor, refused)
-    except errors.ZeroPoints as zero:
-        await explain_zero(update, context, zero.amount_minor)
-    except errors.ServiceError as error:
-        await explain(update, context, error)
-    else:
-        if isinstance(result, NeedsCategory):
-            await show_needs_category(update, context, result)
-        else:
-            await show_issued(update, context, actor, result)
-
-
-async def explain_zero(update: Update, context: Context, amount_minor: int) -> None:
-    settings = get_services(context).settings
-    await reply(
-        update,
-        say(
-            context,
-            "zero_points",
-            amount=money(context, amount_minor),
-            rate=f"{settings.points_per_unit.normalize()}",
-            unit=money(context, 10**settings.currency_exponent),
-        ),
-    )
-
-
-# -- scanning ------------------------------------------------------------------------------
-
-
-async def scan_card(update: Update, context: Context) -> None:
-    """A member card link opened by staff: show the member and ask for the amount."""
-    actor = await actor_of(update, context)
-    payload = context.args[0] if context.args else ""
-    try:
-        view = await get_services(context).issuing.scan_card(actor, payload)
-    except errors.ServiceError as error:
-        await explain(update, context, error)
-        return
-    await show_scan(update, context, view)
-
-
-card_link = requires(Role.STAFF, otherwise=customer.card_link_refused)(scan_card)
-
-
-@requires(Role.STAFF)
-async def scan_command(update: Update, context: Context) -> None:
-    """/scan CODE AMOUNT: the typed fallback when the camera can't read the card."""
-    args = context.args or []
-    message = update.effective_message
-    if len(args) not in (1, 2) or message is None:
-        await reply(update, say(context, "scan_usage"))
-        return
-    actor = await actor_of(update, context)
-    services = get_services(context)
-    message_key = f"msg:{message.chat_id}:{message.message_id}"
-    try:
-        view = await services.issuing.scan_code(actor, normalise_code(args[0]), message_key)
-    except errors.CardInvalid:
-        await reply(update, say(context, "code_invalid"))
-        return
-    except errors.ServiceError as error:
-        await explain(update, context, error)
-        return
-    if len(args) == 1:
-        await show_scan(update, context, view)
-        return
-    await settle(
-        update, context, actor, services.issuing.enter_amount(actor, args[1], view.scan.id)
-    )
-
-
-@requires(Role.STAFF, otherwise=customer.unknown_text)
-async def amount_message(update: Update, context: Context) -> None:
-    """A barista's text: the amount for their open scan."""
-    message = update.effective_message
-    if message is None or message.text is None:
-        return
-    actor = await actor_of(update, context)
-    issuing = get_services(context).issuing
-    if await issuing.open_scan_of(actor) is None and not any(ch.isdigit() for ch in message.text):
-        await customer.unknown_text(update, context)
-        return
-    await settle(update, context, actor, issuing.enter_amount(actor, message.text))
-
-
-# -- buttons -------------------------------------------------------------------------------
-
-
-@requires(Role.STAFF)
-async def category_pressed(update: Update, context: Context) -> None:
-    """The barista picked the category: issue the points."""
-    parsed = await button_args(update, context, 3, numeric=(1, 2))
-    if parsed is None:
-        return
-    await remove_buttons(update)
-    actor = await actor_of(update, context)
-    scan_id, index, amount = parsed[0], int(parsed[1]), int(parsed[2])
-    issuing = get_services(context).issuing
-    await settle(update, context, actor, issuing.issue(actor, scan_id, index, amount=amount), index)
-
-
-@requires(Role.STAFF)
-async def issue_again_pressed(update: Update, context: Context) -> None:
-    """The barista confirmed that a suspected duplicate is a real second purchase."""
-    parsed = await button_args(update, context, 3, numeric=(2,))
-    if parsed is None or (parsed[1] and parse_int(parsed[1]) is None):
-        return
-    await remove_buttons(update)
-    actor = await actor_of(update, context)
-    index = int(parsed[1]) if parsed[1] else None
-    # The amount on the duplicate warning is the one the barista confirms by pressing.
-    issue = get_services(context).issuing.issue(
-        actor, parsed[0], index, amount=int(parsed[2]), typed=True, force=True
-    )
-    await settle(update, context, actor, issue, index)
-
-
-@requires(Role.STAFF)
-async def cancel_pressed(update: Update, context: Context) -> None:
-    """Abandon a scan; nothing is recorded."""
+@requires(Role.OWNER)
+async def invite_pressed(update: Update, context: Context) -> None:
+    """Create a one-time staff invite link."""
     query = update.callback_query
-    parsed = await button_args(update, context, 1)
+    if await button_args(update, context, 0) is None or query is None:
+        return
+    invite = await context.services.staff.create_invite(query.from_user.id)
+    await reply(
+        update,
+        say(
+            context,
+            "invite_created",
+            time=local_time(context, invite.expires_at, "%d %b %H:%M"),
+            link=deep_link(context, invite.payload),
+        ),
+    )
+
+
+@requires(Role.OWNER)
+async def remove_pressed(update: Update, context: Context) -> None:
+    """Remove a staff member; their access ends with this tap."""
+    query = update.callback_query
+    parsed = await button_args(update, context, 1, numeric=(0,))
     if query is None or parsed is None:
         return
-    actor = await actor_of(update, context)
-    try:
-        await get_services(context).issuing.cancel_scan(actor, parsed[0])
-    except errors.ServiceError as error:
-        await explain(update, context, error)
+    services = context.services
+    removed = await services.staff.remove(query.from_user.id, int(parsed[0]))
+    if removed is None:
+        await reply(update, say(context, "staff_not_found"))
         return
-    await remove_buttons(update)
-    await reply(update, say(context, "scan_cancelled"))
-
-
-# -- undo ----------------------------------------------------------------------------------
-
-
-async def show_reversed(update: Update, context: Context, result: Reversed) -> None:
-    if not result.created:
-        await reply(update, say(context, "undo_already", entry=result.original.id))
-        return
-    count(context, lambda m: m.ledger_entries.labels("reversal").inc())
-    await reply(
-        update,
-        say(
-            context,
-            "undo_done",
-            points=result.original.points,
-            name=result.member.first_name,
-            entry=result.original.id,
-            balance=result.member.balance,
-        )
-        + ("\n" + say(context, "undo_referral") if result.referral_taken_back else ""),
+    await menus.install_menu(
+        context.bot, removed.chat_id, Role.CUSTOMER, services.settings.language
     )
+    text, markup = await staff_overview(context)
+    await edit_text(update, text, reply_markup=markup)
+    await reply(update, say(context, "staff_removed", name=removed.first_name))
     await notify(
         context,
-        result.member.chat_id,
-        say(
-            context,
-            "undo_notice",
-            details=purchase_details(context, result.original),
-            points=result.original.points,
-            balance=result.member.balance,
-        )
-        + (
-            "\n" + say(context, "undo_referral_notice")
-            if result.referral_taken_back.get("friend")
-            else ""
-        ),
+        removed.chat_id,
+        say(context, "staff_removed_notice", cafe=services.settings.cafe_name),
     )
 
 
-async def undo_entry(update: Update, context: Context, actor: Actor, entry_id: int) -> None:
+async def invite_link(update: Update, context: Context) -> None:
+    """Someone opened a staff invite: make them staff and tell the owner who invited them."""
+    profile = profile_of(update)
+    if profile is None or not context.args:
+        return
+    services = context.services
     try:
-        result = await get_services(context).issuing.undo(actor, entry_id)
+        joined = await services.staff.accept_invite(context.args[0], profile)
     except errors.ServiceError as error:
-        await explain(update, context, error)
+        key = {
+            errors.InviteExpired: "invite_expired",
+            errors.InviteUsed: "invite_used",
+            errors.AlreadyStaff: "invite_already_staff",
+        }.get(type(error), "invite_invalid")
+        await reply(update, say(context, key))
         return
-    await show_reversed(update, context, result)
+    await menus.install_menu(context.bot, profile.chat_id, Role.STAFF, services.settings.language)
+    await reply(
+        update,
+        say(context, "invite_welcome", cafe=services.settings.cafe_name, name=profile.first_name),
+    )
+    await notify(
+        context, joined.invited_by, say(context, "invite_owner_notice", name=profile.first_name)
+    )
 
 
-@requires(Role.STAFF)
-async def undo_pressed(update: Update, context: Context) -> None:
-    """The Undo button under a confirmation."""
-    parsed = await button_args(update, context, 1, numeric=(0,))
-    if parsed is None:
+async def owner_claim_link(update: Update, context: Context) -> None:
+    """The one-time owner link from the start-up log: its first opener owns the bot."""
+    profile = profile_of(update)
+    if profile is None or not context.args:
         return
-    actor = await actor_of(update, context)
-    await undo_entry(update, context, actor, int(parsed[0]))
-    await remove_buttons(update)
+    services = context.services
+    if not await services.roles.claim_owner(context.args[0], profile.tg_user_id):
+        await reply(update, say(context, "owner_claim_invalid"))
+        return
+    logger.warning("User %s claimed the bot as its owner", profile.tg_user_id)
+    await services.members.join(profile)
+    await menus.install_menu(context.bot, profile.chat_id, Role.OWNER, services.settings.language)
+    await reply(
+        update,
+        say(context, "owner_claimed", cafe=services.settings.cafe_name, name=profile.first_name),
+        reply_markup=main_keyboard(context),
+    )
 
 
-@requires(Role.STAFF)
-async def undo_command(update: Update, context: Context) -> None:
-    """/undo: the barista's last purchase entry; /undo N: entry #N."""
-    actor = await actor_of(update, context)
-    args = context.args or []
-    entry_id = parse_int(args[0]) if len(args) == 1 else None
-    if len(args) > 1 or (args and entry_id is None):
-        await reply(update, say(context, "undo_usage"))
-        return
-    if entry_id is not None:
-        await undo_entry(update, context, actor, entry_id)
-        return
-    latest = await get_services(context).issuing.latest_undoable(actor)
-    if latest is None:
-        await reply(update, say(context, "undo_not_found"))
-        return
-    await undo_entry(update, context, actor, latest.id)
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/staff with its invite and remove buttons (the links are opened through /start)."""
+    return [
+        CommandHandler("staff", staff_command),
+        on_button(INVITE, invite_pressed),
+        on_button(REMOVE, remove_pressed),
+    ]

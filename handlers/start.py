@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from telegram import Update
 from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot import qr
 from bot.services.roles import Role
 from bot.tokens import LinkKind, link_kind
-from handlers import customer, lifecycle, menus, owner, rewards, staff
-from handlers.common import Callback, Context, get_services, main_keyboard, reply, requires, say
+from handlers import coupons, help, issuing, menus, referrals, staff
+from handlers.common import Callback, Context, main_keyboard, reply, requires, say
 from handlers.profile import profile_of
 
 logger = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ async def join(update: Update, context: Context) -> None:
     profile = profile_of(update)
     if profile is None:
         return
-    services = get_services(context)
+    services = context.services
     member, created = await services.members.join(profile)
     role = await services.roles.role_of(profile.tg_user_id)
     if role is not Role.CUSTOMER:
@@ -39,11 +41,11 @@ async def join(update: Update, context: Context) -> None:
 
 # Each handler reads its payload from context.args[0].
 DEEP_LINKS: dict[LinkKind, Callback] = {
-    LinkKind.CARD: staff.card_link,
-    LinkKind.COUPON: rewards.coupon_link,
-    LinkKind.STAFF_INVITE: owner.invite_link,
-    LinkKind.REFERRAL: lifecycle.referral_link,
-    LinkKind.OWNER_CLAIM: owner.owner_claim_link,
+    LinkKind.CARD: issuing.card_link,
+    LinkKind.COUPON: coupons.coupon_link,
+    LinkKind.STAFF_INVITE: staff.invite_link,
+    LinkKind.REFERRAL: referrals.referral_link,
+    LinkKind.OWNER_CLAIM: staff.owner_claim_link,
 }
 
 
@@ -75,7 +77,7 @@ def payload_from_qr(text: str) -> str | None:
     return values[0] if values else None
 
 
-@requires(Role.STAFF, otherwise=customer.photo_from_customer)
+@requires(Role.STAFF, otherwise=help.photo_from_customer)
 async def qr_photo(update: Update, context: Context) -> None:
     """A photo of a QR code: decode it on the server and open its link, like a camera scan."""
     message = update.effective_message
@@ -97,3 +99,8 @@ async def qr_photo(update: Update, context: Context) -> None:
         await reply(update, say(context, "photo_not_ours"))
         return
     await dispatch(update, context, payload)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/start (with or without a deep-link payload) and photos of QR codes."""
+    return [CommandHandler("start", start), MessageHandler(filters.PHOTO, qr_photo)]

@@ -400,6 +400,9 @@ EN: Final[dict[str, str]] = {
     "btn_save": "✅ Save",
     "offer_saved": "Offer #{id} saved. It runs from {start} to {end}.",
     "conversation_cancelled": "Cancelled. Nothing was saved.",
+    "offer_draft_lost": (
+        "This offer draft is incomplete, so nothing was saved. Start again with /offer."
+    ),
     "offer_announcement": "🎉 <b>{title}</b>",
     "offer_announcement_description": "{text}",
     "offer_gift_announcement": "🎁 Your free {title} is waiting in <b>My coupons</b>.",

@@ -25,7 +25,6 @@ from bot.qr import decode
 from bot.services.container import Services
 from bot.settings import Settings
 from bot.startup import StartupError
-from handlers.common import SERVICES_KEY
 from sandbox.botapi import FakeTelegram, FakeUser
 from sandbox.running import start_polling, stop_polling
 from sandbox.web import Page
@@ -37,7 +36,6 @@ logger = logging.getLogger(__name__)
 DEMO_TOKEN = "100000:DEMO-local-sandbox-never-a-real-token"
 DEMO_BOT = "CafeDemoBot"
 CAFE_NAME = "Demo Café"
-DEFAULT_PORT = 8080
 # Set in every database the demo seeds: the demo opens (and Reset deletes) no other.
 DEMO_MARKER = "demo_cafe"
 
@@ -136,9 +134,7 @@ def demo_settings(api_url: str, database: Path) -> Settings:
 class Demo:
     """The demo café: start, reset, add a phone, stop."""
 
-    def __init__(
-        self, *, db_path: Path | None = None, host: str = "127.0.0.1", port: int = DEFAULT_PORT
-    ) -> None:
+    def __init__(self, *, port: int, db_path: Path | None = None, host: str = "127.0.0.1") -> None:
         self.host, self.port = host, port
         self._folder = None if db_path else tempfile.TemporaryDirectory(prefix="loyalty-demo-")
         self.db_path = db_path or Path(self._folder.name) / "demo.db"  # type: ignore[union-attr]
@@ -153,7 +149,7 @@ class Demo:
     @property
     def services(self) -> Services:
         assert self.app is not None
-        services: Services = self.app.bot_data[SERVICES_KEY]
+        services: Services = self.app.bot_data.services
         return services
 
     def phone(self, phone_id: int) -> Phone | None:

@@ -16,7 +16,6 @@ from bot.app import build_application
 from bot.clock import Clock
 from bot.services.container import Services
 from bot.settings import Settings
-from handlers.common import SERVICES_KEY
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser, SentMessage
 from sandbox.running import start_polling, stop_polling
 from tests.helpers import first_link, link_payload, qr_payload, show_card
@@ -79,7 +78,7 @@ class BotHarness:
 
     @property
     def services(self) -> Services:
-        services: Services = self.app.bot_data[SERVICES_KEY]
+        services: Services = self.app.bot_data.services
         return services
 
     def user(self, user_id: int, first_name: str, username: str | None = None) -> FakeUser:

@@ -16,7 +16,7 @@ async def outbox_empty(bot: BotHarness) -> bool:
 
 async def deliver(bot: BotHarness) -> None:
     for _ in range(400):
-        bot.app.bot_data["broadcaster"].wake()
+        bot.app.bot_data.broadcaster.wake()
         if await outbox_empty(bot):
             return
         await asyncio.sleep(0.01)

@@ -34,7 +34,7 @@ async def pending_outbox(bot: BotHarness) -> int:
 async def delivered(bot: BotHarness) -> None:
     """Wait until nothing is pending in the outbox (or it is being held for quiet hours)."""
     for _ in range(500):
-        bot.app.bot_data["broadcaster"].wake()
+        bot.app.bot_data.broadcaster.wake()
         if await pending_outbox(bot) == 0:
             return
         await asyncio.sleep(0.01)
@@ -481,7 +481,7 @@ async def test_quiet_hours_defer_and_then_send(bot_factory: BotFactory) -> None:
     await alice.send("/birthday 24.11")
     bot.clock.current = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)  # quiet until 09:00
     await run_job(bot)
-    bot.app.bot_data["broadcaster"].wake()
+    bot.app.bot_data.broadcaster.wake()
     await asyncio.sleep(0.2)  # the sender looks, and holds it back
     assert await pending_outbox(bot) == 1 and bodies(alice, "Happy birthday") == []
     assert (await bot.services.members.find(2001)).balance == 10  # type: ignore[union-attr]

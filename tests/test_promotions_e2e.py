@@ -176,7 +176,7 @@ async def test_a_429_on_a_broadcast_never_delays_a_scan(
     question = await start_broadcast(bot, "Weekend brunch")
     bot.fake.inject_429(retry_after=30, chat_id=people[5].chat_id)
     await bot.owner().press(question, "Send")
-    broadcaster = bot.app.bot_data["broadcaster"]
+    broadcaster = bot.app.bot_data.broadcaster
     while not broadcaster.paused_for:  # the broadcast reaches people[5] and is told to wait
         bot.clock.advance(seconds=0.1)
         await asyncio.sleep(0.01)

@@ -1,16 +1,23 @@
-"""Rewards and coupons: customers redeem, staff hand rewards over, owners edit the catalog."""
+"""Coupons: redeeming points for a reward, the customer's /coupons, cancelling one, and staff
+handing the reward over (scanning the coupon or /redeem CODE)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Message, Update
-from telegram.constants import ParseMode
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    Update,
+)
 from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot.domain import Coupon, CouponState, Member
-from bot.inputs import parse_int
 from bot.qr import render_png, render_void_png
 from bot.services import errors
 from bot.services.coupons import CouponView, display_code
@@ -21,10 +28,11 @@ from handlers.common import (
     button_args,
     count,
     deep_link,
-    get_services,
     local_time,
     member_only,
     notify,
+    on_button,
+    on_keyboard,
     remove_buttons,
     reply,
     requires,
@@ -33,46 +41,16 @@ from handlers.common import (
 
 logger = logging.getLogger(__name__)
 
+
 REDEEM = "rdm"
 SHOW = "cshow"
 CANCEL_ASK = "ccx"
 CANCEL_YES = "ccy"
 CANCEL_KEEP = "ckp"
 CONFIRM = "cok"
+
+
 DATE = "%d %b %Y"
-
-
-# -- customers -----------------------------------------------------------------------------
-
-
-@member_only
-async def rewards_command(update: Update, context: Context, member: Member) -> None:
-    """The catalog, with what the customer can afford and a Redeem button for those."""
-    rewards = await get_services(context).catalog.list(active_only=True)
-    if not rewards:
-        await reply(update, say(context, "rewards_empty"))
-        return
-    lines = [say(context, "rewards_title", points=member.balance)]
-    buttons = []
-    for reward in rewards:
-        if reward.cost <= member.balance:
-            lines.append(say(context, "rewards_line_ok", title=reward.title, cost=reward.cost))
-            label = say(context, "btn_redeem", title=reward.title)
-            buttons.append([InlineKeyboardButton(label, callback_data=f"{REDEEM}:{reward.id}")])
-        else:
-            missing = reward.cost - member.balance
-            lines.append(
-                say(
-                    context,
-                    "rewards_line_missing",
-                    title=reward.title,
-                    cost=reward.cost,
-                    missing=missing,
-                )
-            )
-    await reply(
-        update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(buttons) if buttons else None
-    )
 
 
 async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
@@ -90,7 +68,6 @@ async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
         chat_id,
         render_png(deep_link(context, coupon.token)),
         caption=caption,
-        parse_mode="HTML",
         reply_markup=InlineKeyboardMarkup(
             [
                 [
@@ -101,7 +78,7 @@ async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
             ]
         ),
     )
-    await get_services(context).coupons.remember_message(coupon, chat_id, message.message_id)
+    await context.services.coupons.remember_message(coupon, chat_id, message.message_id)
 
 
 async def retire_coupon_messages(context: Context, coupon: Coupon) -> None:
@@ -115,8 +92,8 @@ async def retire_coupon_messages(context: Context, coupon: Coupon) -> None:
     )
     image = await asyncio.to_thread(render_void_png, deep_link(context, coupon.token))
     file_id: str | None = None
-    for chat_id, message_id in await get_services(context).coupons.messages_of(coupon):
-        media = InputMediaPhoto(file_id or image, caption=caption, parse_mode=ParseMode.HTML)
+    for chat_id, message_id in await context.services.coupons.messages_of(coupon):
+        media = InputMediaPhoto(file_id or image, caption=caption)
         try:
             edited = await context.bot.edit_message_media(
                 media, chat_id=chat_id, message_id=message_id, reply_markup=None
@@ -135,7 +112,7 @@ async def redeem_pressed(update: Update, context: Context) -> None:
     if parsed is None or query is None or query.message is None or user is None:
         return
     reward_id, message_id = int(parsed[0]), query.message.message_id
-    services = get_services(context)
+    services = context.services
     member = await services.members.find(user.id)
     if member is None:
         await query.answer()
@@ -164,7 +141,7 @@ async def redeem_pressed(update: Update, context: Context) -> None:
 @member_only
 async def coupons_command(update: Update, context: Context, member: Member) -> None:
     """The customer's open coupons, each with a button to show it again."""
-    coupons = await get_services(context).coupons.open_coupons(member)
+    coupons = await context.services.coupons.open_coupons(member)
     if not coupons:
         await reply(update, say(context, "coupons_empty"))
         return
@@ -183,7 +160,7 @@ async def _own_coupon(update: Update, context: Context) -> tuple[Member, Coupon]
     user = update.effective_user
     if parsed is None or user is None:
         return None
-    services = get_services(context)
+    services = context.services
     member = await services.members.find(user.id)
     if member is None:
         return None
@@ -244,7 +221,7 @@ async def cancel_confirmed(update: Update, context: Context) -> None:
     if query is not None:
         await remove_buttons(update)
     try:
-        view = await get_services(context).coupons.cancel(member, coupon.id)
+        view = await context.services.coupons.cancel(member, coupon.id)
     except errors.CouponClosed as closed:
         await reply(update, closed_text(context, closed.coupon))
         return
@@ -265,13 +242,10 @@ async def cancel_kept(update: Update, context: Context) -> None:
     await reply(update, say(context, "coupon_kept"))
 
 
-# -- staff ---------------------------------------------------------------------------------
-
-
 def closed_text(context: Context, coupon: Coupon) -> str:
     """Why a coupon cannot be used any more, in the barista's words."""
     if coupon.state is CouponState.REDEEMED and coupon.closed_at is not None:
-        today = local_time(context, get_services(context).clock.now(), DATE)
+        today = local_time(context, context.services.clock.now(), DATE)
         when = local_time(context, coupon.closed_at, DATE)
         pattern = "%H:%M" if when == today else "%d %b %H:%M"
         return say(
@@ -293,7 +267,7 @@ def closed_text(context: Context, coupon: Coupon) -> str:
 
 
 async def show_coupon_to_staff(update: Update, context: Context, text: str) -> None:
-    services = get_services(context)
+    services = context.services
     try:
         view = await services.coupons.lookup(text)
     except errors.CouponMalformed:
@@ -330,7 +304,7 @@ async def show_coupon_to_staff(update: Update, context: Context, text: str) -> N
 async def coupon_link_for_customer(update: Update, context: Context) -> None:
     """A coupon link opened by a customer: their own coupon comes again; others reveal nothing."""
     user = update.effective_user
-    services = get_services(context)
+    services = context.services
     member = await services.members.find(user.id) if user else None
     payload = context.args[0] if context.args else ""
     try:
@@ -370,7 +344,7 @@ async def confirm_pressed(update: Update, context: Context) -> None:
         return
     actor = await actor_of(update, context)
     try:
-        view = await get_services(context).coupons.confirm(actor, int(parsed[0]))
+        view = await context.services.coupons.confirm(actor, int(parsed[0]))
     except errors.CouponClosed as closed:
         await reply(update, closed_text(context, closed.coupon))
         return
@@ -385,72 +359,16 @@ async def confirm_pressed(update: Update, context: Context) -> None:
     await retire_coupon_messages(context, view.coupon)
 
 
-# -- owners: the catalog -------------------------------------------------------------------
-
-
-@requires(Role.OWNER)
-async def catalog_command(update: Update, context: Context) -> None:
-    """/catalog — list; /catalog add COST TITLE | cost ID COST | off ID | on ID."""
-    args = context.args or []
-    user = update.effective_user
-    assert user is not None
-    catalog = get_services(context).catalog
-    try:
-        if args and args[0] == "add" and len(args) >= 3:
-            reward = await catalog.add(user.id, " ".join(args[2:]), args[1])
-            await reply(
-                update,
-                say(context, "catalog_added", id=reward.id, title=reward.title, cost=reward.cost),
-            )
-            return
-        change_cost = len(args) == 3 and args[0] == "cost"
-        switch = len(args) == 2 and args[0] in ("on", "off")
-        reward_id = parse_int(args[1]) if change_cost or switch else None
-        if reward_id is not None:
-            reward = await catalog.change(
-                user.id,
-                reward_id,
-                cost=args[2] if change_cost else None,
-                active=(args[0] == "on") if switch else None,
-            )
-            state = say(context, "catalog_state_on" if reward.active else "catalog_state_off")
-            await reply(
-                update,
-                say(
-                    context,
-                    "catalog_changed",
-                    id=reward.id,
-                    title=reward.title,
-                    cost=reward.cost,
-                    state=state,
-                ),
-            )
-            return
-    except errors.RewardInvalid as invalid:
-        await reply(update, say(context, f"catalog_bad_{invalid.reason}"))
-        return
-    except errors.RewardUnavailable:
-        await reply(update, say(context, "catalog_not_found"))
-        return
-    await reply(update, await catalog_overview(context))
-
-
-async def catalog_overview(context: Context) -> str:
-    rewards = await get_services(context).catalog.list()
-    lines = [say(context, "catalog_title")]
-    if not rewards:
-        lines.append(say(context, "catalog_empty"))
-    for reward in rewards:
-        inactive = "" if reward.active else say(context, "catalog_inactive")
-        lines.append(
-            say(
-                context,
-                "catalog_line",
-                id=reward.id,
-                title=reward.title,
-                cost=reward.cost,
-                inactive=inactive,
-            )
-        )
-    lines += ["", say(context, "catalog_help")]
-    return "\n".join(lines)
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/coupons (and its keyboard button), /redeem, and every coupon button."""
+    return [
+        CommandHandler("coupons", coupons_command),
+        on_keyboard("btn_coupons", coupons_command),
+        CommandHandler("redeem", redeem_command),
+        on_button(REDEEM, redeem_pressed),
+        on_button(SHOW, show_pressed),
+        on_button(CANCEL_ASK, cancel_asked),
+        on_button(CANCEL_YES, cancel_confirmed),
+        on_button(CANCEL_KEEP, cancel_kept),
+        on_button(CONFIRM, confirm_pressed),
+    ]

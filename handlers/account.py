@@ -1,31 +1,40 @@
-"""What a customer does in their own chat: card, balance, history, help."""
+"""A member's own account: the QR card, /balance with tier and next reward, /history."""
 
 from __future__ import annotations
 
-from telegram import Update
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import (
+    Update,
+)
+from telegram.ext import BaseHandler, CommandHandler
 
 from bot.domain import EntryKind, LedgerEntry, Member
 from bot.qr import render_png
 from bot.services.membership import Card
-from bot.services.roles import Role
-from handlers import lifecycle
 from handlers.common import (
     Context,
     deep_link,
-    get_services,
+    local_time,
     main_keyboard,
     member_only,
     money,
+    on_keyboard,
     reply,
     say,
 )
+from handlers.outbox import DATE
 from handlers.texts import Html
+
+logger = logging.getLogger(__name__)
 
 
 @member_only
 async def card(update: Update, context: Context, member: Member) -> None:
     """Send a fresh QR member card with the typed fallback code."""
-    services = get_services(context)
+    services = context.services
     issued: Card = await services.members.issue_card(member)
     if issued.expires_at is None:
         validity = say(context, "card_static")
@@ -45,7 +54,6 @@ async def card(update: Update, context: Context, member: Member) -> None:
         await chat.send_photo(
             render_png(deep_link(context, issued.payload)),
             caption=caption,
-            parse_mode="HTML",
             reply_markup=main_keyboard(context),
         )
 
@@ -53,7 +61,7 @@ async def card(update: Update, context: Context, member: Member) -> None:
 @member_only
 async def balance(update: Update, context: Context, member: Member) -> None:
     """Show points and what they are worth."""
-    services = get_services(context)
+    services = context.services
     view = services.members.balance(member)
     lines = [say(context, "balance", points=view.points, worth=money(context, view.worth_minor))]
     tier, upcoming, needed = await services.issuing.tier_progress(view.member)
@@ -78,7 +86,7 @@ async def balance(update: Update, context: Context, member: Member) -> None:
                 bar=progress_bar(view.points, cheapest.cost),
             )
         )
-    expiry = lifecycle.expiry_line(context, services.lifecycle.expires_at(view.member))
+    expiry = expiry_line(context, services.lifecycle.expires_at(view.member))
     if expiry is not None:
         lines.append(expiry)
     await reply(update, "\n".join(lines))
@@ -101,7 +109,7 @@ def describe_entry(context: Context, entry: LedgerEntry) -> str:
 @member_only
 async def history(update: Update, context: Context, member: Member) -> None:
     """The last ten ledger entries, newest first."""
-    services = get_services(context)
+    services = context.services
     entries = await services.members.history(member, limit=10)
     if not entries:
         await reply(update, say(context, "history_empty"))
@@ -121,41 +129,20 @@ async def history(update: Update, context: Context, member: Member) -> None:
     await reply(update, "\n".join(lines))
 
 
-async def help_command(update: Update, context: Context) -> None:
-    """Explain how to earn and redeem."""
-    settings = get_services(context).settings
-    per_unit = settings.points_per_unit
-    rate = (
-        say(context, "points_rate_one")
-        if per_unit == 1
-        else say(context, "points_rate_many", count=per_unit.normalize())
-    )
-    unit = money(context, 10**settings.currency_exponent)
-    text = say(context, "help", rate=rate, unit=unit)
-    user = update.effective_user
-    if user and await get_services(context).roles.role_of(user.id) >= Role.STAFF:
-        text += say(context, "staff_help", minutes=settings.undo_window_minutes)
-    await reply(update, text)
+def expiry_line(context: Context, expires_at: datetime | None) -> str | None:
+    if expires_at is None:
+        return None
+    last_day = local_time(context, expires_at - timedelta(seconds=1), DATE)
+    return say(context, "balance_expires", date=last_day)
 
 
-async def card_link_refused(update: Update, context: Context) -> None:
-    """A member card opened by someone who may not scan cards: reveal nothing."""
-    await reply(update, say(context, "card_scan_not_staff"))
-
-
-async def photo_from_customer(update: Update, context: Context) -> None:
-    """Customers have no use for photos here."""
-    await reply(update, say(context, "photo_customer"))
-
-
-async def unknown_text(update: Update, context: Context) -> None:
-    """Anything we do not understand gets a pointer to the buttons, unless it is the
-    comment to a feedback score just given."""
-    message, user = update.effective_message, update.effective_user
-    if message is not None and message.text and user is not None:
-        member = await get_services(context).members.find(user.id)
-        if member is not None and await lifecycle.take_comment(
-            update, context, member, message.text
-        ):
-            return
-    await reply(update, say(context, "unknown_text"))
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The card, balance and history, as commands and as main-keyboard buttons."""
+    return [
+        CommandHandler("card", card),
+        on_keyboard("btn_card", card),
+        CommandHandler("balance", balance),
+        on_keyboard("btn_balance", balance),
+        CommandHandler("history", history),
+        on_keyboard("btn_history", history),
+    ]

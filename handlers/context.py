@@ -1,0 +1,122 @@
+"""The context every handler gets: typed services, the bulk sender and the owner's drafts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
+
+from bot.clock import Clock
+from bot.observability import Metrics
+from bot.services.container import Services
+from bot.settings import Settings
+from bot.telegram.pacing import SendBudget
+
+if TYPE_CHECKING:
+    from bot.monitoring import MonitoringServer
+    from handlers.broadcaster import Broadcaster
+
+
+class OfferDraft(BaseModel):
+    """An /offer being written, one step at a time."""
+
+    title: str = ""
+    description: str = ""
+    kind: str = ""
+    multiplier: Decimal | None = None
+    bonus: int | None = None
+    reward_id: int | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    window: str | None = None
+    audience: str = ""
+    announce: bool = False
+
+
+class BroadcastDraft(BaseModel):
+    """A /broadcast being written."""
+
+    text: str = ""
+    photo: str | None = None
+    audience: str = ""
+
+
+class UserData(BaseModel):
+    """What the bot keeps for one person between their updates: only the drafts of the
+    owner's conversations. Kept in the database, so a restart loses no draft."""
+
+    offer: OfferDraft | None = None
+    broadcast: BroadcastDraft | None = None
+
+
+class ServicesNotOpen(RuntimeError):
+    """A handler ran before post_init opened the services (or after shutdown)."""
+
+
+class BotData:
+    """What every update of one running bot shares. The factory sets the parts it builds;
+    the services open on first use: in post_init, or earlier when the persistence asks
+    for the conversations while the Application initialises."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self.clock: Clock = Clock()
+        self.metrics: Metrics | None = None
+        self.budget: SendBudget | None = None
+        self.broadcaster: Broadcaster | None = None
+        self.monitor: MonitoringServer | None = None
+        self._services: Services | None = None
+        self._opening = asyncio.Lock()
+
+    async def open_services(self) -> Services:
+        """Open the services once; later calls return the same ones."""
+        async with self._opening:
+            if self._services is None:
+                if self.settings is None:
+                    raise ServicesNotOpen("the bot has no settings yet")
+                self._services = await Services.open(self.settings, self.clock, self.metrics)
+            return self._services
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise ServicesNotOpen("the services are not open")
+        return self._services
+
+    async def close_services(self) -> None:
+        services, self._services = self._services, None
+        if services is not None:
+            await services.close()
+
+
+class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData]):
+    """PTB's context with the bot's own parts as typed attributes."""
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data.services
+
+    @property
+    def broadcaster(self) -> Broadcaster:
+        """The one bulk sender (broadcasts and the outbox)."""
+        broadcaster = self.bot_data.broadcaster
+        if broadcaster is None:
+            raise ServicesNotOpen("the broadcaster is not running")
+        return broadcaster
+
+    @property
+    def drafts(self) -> UserData:
+        """The sender's drafts (every handler here serves a person, so there is one)."""
+        if self.user_data is None:
+            raise RuntimeError("this update has no user")
+        return self.user_data
+
+
+CONTEXT_TYPES = ContextTypes(context=BotContext, bot_data=BotData, user_data=UserData)
+
+# The job queue's own type parameter is PTB's default context; its jobs get a BotContext.
+App = Application[ExtBot[None], BotContext, UserData, dict[Any, Any], BotData, JobQueue[Any]]
