@@ -34,13 +34,13 @@ from bot.services.reports import AccountingReport, ReportService
 from bot.settings import Settings, describe_validation_error
 from bot.startup import StartupError, check_local, explain, fetch_bot_username
 from handlers.texts import MESSAGES
-from sandbox.demo import DEFAULT_PORT, Demo, NotADemoDatabase, demo_settings, serve
 from storage import Database, StorageError
 from storage.backup import backup, verify
 
 logger = logging.getLogger(__name__)
 
 SECRET_VARIABLES = ("BOT_TOKEN", "CARD_SECRET")
+DEMO_PORT = 8080
 
 
 class ConfigurationError(StartupError):
@@ -260,6 +260,9 @@ def restore_command(settings: Settings, source: Path) -> int:
 
 def demo_command(args: argparse.Namespace) -> int:
     """The real bot, a demo café and a local Telegram, in the browser."""
+    # Imported here only: the other commands (``run`` above all) never load the fake Bot API.
+    from sandbox.demo import Demo, NotADemoDatabase, demo_settings, serve
+
     from_file = dotenv_values(".env") if Path(".env").is_file() else {}
     ignored = [
         name
@@ -315,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="try the bot in the browser: a demo café with a local Telegram, no token needed",
         parents=[common],
     )
-    demo.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: %(default)s")
+    demo.add_argument("--port", type=int, default=DEMO_PORT, help="default: %(default)s")
     demo.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
     demo.add_argument("--db", help="keep the demo database in this file (default: a temp folder)")
     running = commands.add_parser("run", help="start the bot (long polling)", parents=[common])

@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,3 +100,16 @@ async def test_health_fails_with_one_line_when_no_bot_runs(
     assert process.returncode == 1
     database = tmp_path / "db" / "loyalty.db"
     assert stderr.decode() == f"Unhealthy: no heartbeat in {database} yet: is the bot running?\n"
+
+
+def test_the_command_loads_the_fake_bot_api_only_for_the_demo() -> None:
+    """``loyalty-bot run`` never imports the sandbox: only ``demo`` does, when it starts."""
+    check = (
+        "import sys, bot.cli; print(sorted(m for m in sys.modules if m.split('.')[0] == 'sandbox'))"
+    )
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    result = subprocess.run(
+        [sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (0, "[]\n"), result.stderr
