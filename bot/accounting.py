@@ -40,6 +40,24 @@ def deferred_micro(amount_minor: int, ssp: int) -> int:
     return round(Fraction(price * ssp, price + ssp))
 
 
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """A sale's price split between the goods and its points (IFRS 15), in millionths of
+    a minor unit; fixed once, when the sale is made, with the rate in force then."""
+
+    ssp_micro: int  # stand-alone selling price of the points
+    deferred_micro: int  # the part of the price allocated to the points
+
+
+def allocate(
+    amount_minor: int, points: int, point_value: Decimal, rate: int, exponent: int
+) -> Allocation:
+    """Allocate a sale of ``amount_minor`` that earned ``points`` (relative stand-alone
+    selling prices, expected redemption ``rate`` in ppm)."""
+    ssp = ssp_micro(points, point_value, rate, exponent)
+    return Allocation(ssp_micro=ssp, deferred_micro=deferred_micro(amount_minor, ssp))
+
+
 def to_minor(micro: Fraction | int) -> int:
     """Round exact money to the currency's minor unit, half away from zero (the one
     rounding a report does)."""

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.accounting import deferred_micro, ssp_micro
+from bot.accounting import allocate
 from bot.clock import Clock
 from bot.domain import EntryKind
 from bot.periods import Period
@@ -88,11 +88,11 @@ async def check(db: Database, actions: list[tuple[str, int, int, int]], cuts: li
                         reason="purchase", idempotency_key=f"k{key}", now=now,
                         amount_minor=size,
                     )  # fmt: skip
-                    ssp = ssp_micro(points, settings_.point_value, 800_000, 2)
+                    split = allocate(size, points, settings_.point_value, 800_000, 2)
                     await report_store.record_sale(
                         tx, entry_id=entry.id, amount_minor=size, points=points,
-                        offer_points=size % 3, rate_ppm=800_000, ssp_micro=ssp,
-                        deferred_micro=deferred_micro(size, ssp),
+                        offer_points=size % 3, rate_ppm=800_000, ssp_micro=split.ssp_micro,
+                        deferred_micro=split.deferred_micro,
                     )  # fmt: skip
                     earned[member].append(entry.id)
                 elif kind == "undo" and earned[member]:

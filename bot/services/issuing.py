@@ -15,7 +15,7 @@ from typing import Protocol
 
 import aiosqlite
 
-from bot.accounting import deferred_micro, rate_ppm, ssp_micro
+from bot.accounting import allocate, rate_ppm
 from bot.clock import Clock
 from bot.domain import EntryKind, LedgerEntry, Member, Offer
 from bot.earning import ONE, Category, points_for_purchase
@@ -352,7 +352,9 @@ class IssuingService:
         if rate is None:
             rate = rate_ppm(settings.expected_redemption_rate)
         amount = entry.amount_minor or 0
-        ssp = ssp_micro(entry.points, settings.point_value, rate, settings.currency_exponent)
+        allocation = allocate(
+            amount, entry.points, settings.point_value, rate, settings.currency_exponent
+        )
         await report_store.record_sale(
             tx,
             entry_id=entry.id,
@@ -360,8 +362,8 @@ class IssuingService:
             points=entry.points,
             offer_points=offer_points,
             rate_ppm=rate,
-            ssp_micro=ssp,
-            deferred_micro=deferred_micro(amount, ssp),
+            ssp_micro=allocation.ssp_micro,
+            deferred_micro=allocation.deferred_micro,
         )
 
     def _category(self, index: int | None) -> Category | None:

@@ -13,12 +13,11 @@ from bot.accounting import (
     Deferral,
     PointTotals,
     RollForward,
+    allocate,
     deferral,
-    deferred_micro,
     observed_redemption_rate,
     points_money_micro,
     rate_ppm,
-    ssp_micro,
     to_minor,
 )
 from bot.clock import Clock
@@ -175,15 +174,18 @@ class ReportService:
         settings = self._settings
         if await meta_store.read(self._db.report_reader, BACKFILLED_META):
             return 0  # done once; every later purchase is allocated when it is made
+        exponent = settings.currency_exponent
         done = 0
         while sales := await report_store.unallocated_sales(self._db.report_reader, BACKFILL_BATCH):
             rows: list[tuple[int, ...]] = []
             for sale in sales:
                 rate = await self.rate_at(sale.created_at)
-                ssp = ssp_micro(sale.points, settings.point_value, rate, settings.currency_exponent)
+                split = allocate(
+                    sale.amount_minor, sale.points, settings.point_value, rate, exponent
+                )
                 rows.append(
-                    (sale.entry_id, sale.amount_minor, sale.points, 0, rate, ssp,
-                     deferred_micro(sale.amount_minor, ssp))
+                    (sale.entry_id, sale.amount_minor, sale.points, 0, rate, split.ssp_micro,
+                     split.deferred_micro)
                 )  # fmt: skip
             async with self._db.transaction() as tx:
                 await report_store.record_sales(tx, rows)
