@@ -1,4 +1,5 @@
-"""Helpers every handler uses: the services, the language, the one permission gate."""
+"""Helpers every handler uses: texts in the café's language, replies within Telegram's
+limits, the one permission gate, button data, the main keyboard and notifying people."""
 
 from __future__ import annotations
 

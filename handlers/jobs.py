@@ -1,4 +1,6 @@
-"""Scheduled work: expiring coupons, starting offers."""
+"""Scheduled work, each job idempotent: expiring coupons, starting offers, the member
+lifecycle (points expiry and reminders, win-back, birthday treats), the daily backup and
+the heartbeat. bot/app.py schedules them."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
-"""Aggregates over the ledger for the owner's numbers. Read-only, on the reader connection
-(WAL), so a report never holds the write lock: the counter goes on while it runs.
+"""The owner's numbers: aggregates over the ledger, and the two things the books write.
 
-Every query is an SQL aggregate over indexed columns; exports read the ledger in batches.
+The aggregates run on the reader connections (WAL), so a report never holds the write
+lock and the counter goes on while it runs; each is an SQL aggregate over indexed
+columns, and exports read the ledger in batches. Writes, each in the caller's
+transaction: every sale's IFRS 15 allocation (recorded with the sale, or backfilled) and
+the redemption rates the owner sets.
 """
 
 from __future__ import annotations
