@@ -42,6 +42,12 @@ def bonus_key(referred_id: int, side: str, purchase_id: int) -> str:
     return f"referral:{referred_id}:{side}:{purchase_id}"
 
 
+def settled_key(referred_id: int, purchase_id: int) -> str:
+    """The referrer hears once per settling purchase, whether it paid or hit the monthly
+    limit: a referral settled again after an undo is told again."""
+    return f"referral-settled:{referred_id}:{purchase_id}"
+
+
 class Refusal(StrEnum):
     UNKNOWN = "unknown"
     OWN_LINK = "own_link"
@@ -128,7 +134,7 @@ class ReferralService:
                 tx,
                 member_id=referral.referrer_id,
                 kind="referral_capped",
-                dedup_key=f"referral-settled:{member.id}:{purchase.id}",
+                dedup_key=settled_key(member.id, purchase.id),
                 params={"friend": member.first_name, "limit": cap},
                 service=True,
                 now=now,
@@ -162,7 +168,7 @@ class ReferralService:
             tx,
             member_id=referral.referrer_id,
             kind="referral_rewarded",
-            dedup_key=f"referral-settled:{member.id}:{purchase.id}",
+            dedup_key=settled_key(member.id, purchase.id),
             params={"friend": member.first_name, "points": for_referrer},
             service=True,
             now=now,
