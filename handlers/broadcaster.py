@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.domain import Broadcast, Counts, Recipient
+from bot.domain import Broadcast, Counts, Outgoing, Recipient
 from bot.services.container import Services
 from bot.services.outbox import RECEIPTS, why_not
 from bot.telegram.pacing import Pacer, SendBudget
@@ -144,31 +145,24 @@ class Broadcaster:
             if reason is not None:
                 await outbox.skipped(message, reason)
                 continue
-            text, markup = render(message, settings)
-            await self.pace(message.chat_id)
-            try:
-                await self.bot.send_message(
-                    message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-            except RetryAfter as error:
-                self.counted("429")
-                seconds = retry_seconds(error)
-                logger.warning("Outbox: Telegram asked to wait %s s", seconds)
-                await self._sleep(seconds)
+            if await self._send_outgoing(message) == "429":
                 break  # still pending: sent on the next pass
-            except Forbidden as error:
-                self.counted("blocked")
-                await outbox.blocked(message, str(error))
-            except TelegramError as error:
-                self.counted("failed")
-                logger.info("Outbox message %s failed (%s)", message.id, error)
-                await outbox.failed(message, str(error))
-            else:
-                self.counted("sent")
-                await outbox.sent(message)
-            finally:
-                self.sent_to(message.chat_id)
         return handled
+
+    async def _send_outgoing(self, message: Outgoing) -> str:
+        """Send one outbox message and record the outcome."""
+        outbox = self.services.outbox
+        text, markup = render(message, self.services.settings)
+        return await self._send_one(
+            message.chat_id,
+            lambda: self.bot.send_message(
+                message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            ),
+            about=f"Outbox message {message.id}",
+            sent=lambda: outbox.sent(message),
+            blocked=lambda error: outbox.blocked(message, error),
+            failed=lambda error: outbox.failed(message, str(error)),
+        )
 
     def counted(self, outcome: str) -> None:
         if self.services.metrics is not None:
@@ -188,50 +182,91 @@ class Broadcaster:
     def sent_to(self, chat_id: int) -> None:
         self._pacer.sent(chat_id)
 
+    async def _send_one(
+        self,
+        chat_id: int,
+        send: Callable[[], Awaitable[object]],
+        *,
+        about: str,
+        sent: Callable[[], Awaitable[object]],
+        blocked: Callable[[str], Awaitable[object]],
+        failed: Callable[[TelegramError], Awaitable[object]],
+        pause: Callable[[float], Awaitable[object]] | None = None,
+    ) -> str:
+        """Send one bulk message (an outbox message or a broadcast's), paced, and record what
+        Telegram answered, counted in the metrics by outcome: ``sent``; ``429``, waited out
+        here (``pause``), the message stays pending for the next pass; ``blocked`` (403, the
+        member blocked the bot); any other Telegram error, ``failed``. Returns the outcome."""
+        await self.pace(chat_id)
+        try:
+            await send()
+        except RetryAfter as error:
+            outcome = "429"
+            self.counted(outcome)
+            seconds = retry_seconds(error)
+            logger.warning("%s: Telegram asked to wait %s s", about, seconds)
+            await (pause or self._sleep)(seconds)
+        except Forbidden as error:
+            outcome = "blocked"
+            self.counted(outcome)
+            await blocked(str(error))
+        except TelegramError as error:
+            outcome = "failed"
+            self.counted(outcome)
+            logger.info("%s to chat %s failed (%s)", about, chat_id, error)
+            await failed(error)
+        else:
+            outcome = "sent"
+            self.counted(outcome)
+            await sent()
+        finally:
+            self.sent_to(chat_id)
+        return outcome
+
     async def _send(self, broadcast: Broadcast, recipient: Recipient, progress: Progress) -> None:
-        """Send one message and record the outcome."""
+        """Send one broadcast message and record the outcome."""
         queue = self.services.broadcasts
         key = (broadcast.id, recipient.member_id)
-        await self.pace(recipient.chat_id)
-        try:
+
+        async def send() -> object:
             if broadcast.photo_file_id:
-                await self.bot.send_photo(
+                return await self.bot.send_photo(
                     recipient.chat_id,
                     broadcast.photo_file_id,
                     caption=broadcast.text or None,
                     parse_mode=ParseMode.HTML,
                 )
-            else:
-                await self.bot.send_message(
-                    recipient.chat_id, broadcast.text, parse_mode=ParseMode.HTML
-                )
-        except RetryAfter as error:
-            self.counted("429")
-            seconds = retry_seconds(error)
-            logger.warning("Broadcast %s: Telegram asked to wait %s s", broadcast.id, seconds)
-            self.paused_for = seconds
-            await progress.update(force=True)
-            await self._sleep(seconds)
-            self.paused_for = 0.0
-            return  # still pending: it is sent on the next pass
-        except Forbidden as error:
-            self.counted("blocked")
-            await queue.blocked(recipient, str(error))
-        except TelegramError as error:
+            return await self.bot.send_message(
+                recipient.chat_id, broadcast.text, parse_mode=ParseMode.HTML
+            )
+
+        async def sent() -> None:
+            self._retry_at.pop(key, None)
+            await queue.sent(recipient)
+
+        async def failed(error: TelegramError) -> None:
             attempts = recipient.attempts + 1
             final = attempts >= MAX_ATTEMPTS or isinstance(error, BadRequest)
-            self.counted("failed")
-            logger.info("Broadcast %s to %s failed (%s)", broadcast.id, recipient.chat_id, error)
             await queue.failed(recipient, str(error), final=final)
             if not final:
                 delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
                 self._retry_at[key] = self.now() + delay
-        else:
-            self.counted("sent")
-            self._retry_at.pop(key, None)
-            await queue.sent(recipient)
-        finally:
-            self.sent_to(recipient.chat_id)
+
+        async def pause(seconds: float) -> None:
+            self.paused_for = seconds
+            await progress.update(force=True)
+            await self._sleep(seconds)
+            self.paused_for = 0.0
+
+        await self._send_one(
+            recipient.chat_id,
+            send,
+            about=f"Broadcast {broadcast.id}",
+            sent=sent,
+            blocked=lambda error: queue.blocked(recipient, error),
+            failed=failed,
+            pause=pause,
+        )
 
 
 class Progress:
