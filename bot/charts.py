@@ -11,6 +11,8 @@ from matplotlib.figure import Figure
 from bot.services.stats import ChartData
 
 COLOURS = {"visits": "#6f4e37", "issued": "#2a9d8f", "redeemed": "#e76f51"}
+MAX_WEEK_LABELS = 16  # a long period's weeks are labelled every few weeks
+MAX_COHORT_FIGURES = 8  # a longer cohort grid shows colours only, no figures in its cells
 
 
 def render_stats_chart(data: ChartData, title: str) -> bytes:
@@ -45,7 +47,8 @@ def render_stats_chart(data: ChartData, title: str) -> bytes:
     cohort_ax.set_title("Members still buying, by month joined", fontsize=13, loc="left")
     if months:
         cohort_ax.imshow(grid, cmap="YlOrBr", vmin=0, vmax=1, aspect="auto")
-        for row, (_, _, shares) in enumerate(data.cohorts):
+        figures = len(months) <= MAX_COHORT_FIGURES
+        for row, (_, _, shares) in enumerate(data.cohorts if figures else []):
             for column, value in enumerate(shares):
                 text = "–" if value is None else f"{float(value):.0%}"
                 cohort_ax.text(column, row, text, ha="center", va="center", fontsize=10)
@@ -59,6 +62,8 @@ def render_stats_chart(data: ChartData, title: str) -> bytes:
 
 
 def _weeks_axis(axis: Axes, positions: list[int], labels: list[str]) -> None:
-    axis.set_xticks(positions, labels, rotation=45, ha="right", fontsize=9)
+    step = max(1, -(-len(labels) // MAX_WEEK_LABELS))  # every week, or every few on a long chart
+    shown = positions[::-1][::step][::-1]  # always the last week (the period's end)
+    axis.set_xticks(shown, [labels[p] for p in shown], rotation=45, ha="right", fontsize=9)
     axis.spines[["top", "right"]].set_visible(False)
     axis.tick_params(axis="y", labelsize=10)

@@ -153,7 +153,7 @@ async def stats_command(update: Update, context: Context) -> None:
     services = context.services
     stats = await services.stats.stats(period)
     await reply(update, stats_text(context, stats))
-    data = await services.stats.chart_data()
+    data = await services.stats.chart_data(period)
     title = f"{services.settings.cafe_name} · {period}"
     image = await asyncio.to_thread(render_stats_chart, data, title)
     chat = update.effective_chat

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 import aiosqlite
 
@@ -242,43 +243,59 @@ async def tier_counts(
     return counts
 
 
-async def weekly(
-    conn: aiosqlite.Connection, start: datetime, end: datetime
-) -> tuple[int, int, int]:
-    """(purchases, points issued, points redeemed net of refunds) in [start, end)."""
+def _spans(bounds: list[datetime]) -> tuple[str, list[object]]:
+    """A CTE ``span(i, lo, hi)`` of the consecutive ranges [bounds[i], bounds[i + 1])."""
+    rows = ", ".join("(?, ?, ?)" for _ in bounds[1:])
+    params: list[object] = []
+    for index, (lo, hi) in enumerate(pairwise(bounds)):
+        params += [index, to_db(lo), to_db(hi)]
+    return f"WITH span(i, lo, hi) AS (VALUES {rows})", params
+
+
+async def activity(
+    conn: aiosqlite.Connection, bounds: list[datetime]
+) -> list[tuple[int, int, int]]:
+    """(purchases, points issued, points redeemed net of refunds) in each range
+    [bounds[i], bounds[i + 1]), in one aggregate."""
+    spans, params = _spans(bounds)
     async with conn.execute(
-        f"SELECT COALESCE(SUM(CASE WHEN e.kind = 'earn' AND {STANDING} THEN 1 END), 0),"
+        f"{spans} SELECT s.i,"
+        f" COALESCE(SUM(CASE WHEN e.kind = 'earn' AND {STANDING} THEN 1 END), 0),"
         " COALESCE(SUM(CASE WHEN e.points > 0 AND e.kind NOT IN ('refund') THEN e.points END), 0),"
         " COALESCE(-SUM(CASE WHEN e.kind IN ('redeem', 'refund') THEN e.points END), 0)"
-        " FROM ledger AS e WHERE e.created_at >= ? AND e.created_at < ?",
-        (to_db(start), to_db(end)),
+        " FROM span AS s LEFT JOIN ledger AS e ON e.created_at >= s.lo AND e.created_at < s.hi"
+        " GROUP BY s.i ORDER BY s.i",
+        params,
     ) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), int(row[2])
+        return [(int(r[1]), int(r[2]), int(r[3])) for r in await cur.fetchall()]
+
+
+async def cohort_sizes(conn: aiosqlite.Connection, bounds: list[datetime]) -> list[int]:
+    """How many members joined in each range [bounds[i], bounds[i + 1])."""
+    spans, params = _spans(bounds)
+    async with conn.execute(
+        f"{spans} SELECT s.i, COUNT(m.id) FROM span AS s LEFT JOIN members AS m"
+        " ON m.created_at >= s.lo AND m.created_at < s.hi GROUP BY s.i ORDER BY s.i",
+        params,
+    ) as cur:
+        return [int(r[1]) for r in await cur.fetchall()]
 
 
 async def cohort_active(
-    conn: aiosqlite.Connection,
-    joined_from: datetime,
-    joined_to: datetime,
-    active_from: datetime,
-    active_to: datetime,
-) -> tuple[int, int]:
-    """(members who joined in the first range, of whom made a purchase in the second)."""
-    size = await _one(
-        conn,
-        "SELECT COUNT(*) FROM members WHERE created_at >= ? AND created_at < ?",
-        (to_db(joined_from), to_db(joined_to)),
-    )
-    active = await _one(
-        conn,
-        "SELECT COUNT(DISTINCT e.member_id) FROM members AS m JOIN ledger AS e"
-        " ON e.member_id = m.id AND e.kind = 'earn' AND e.created_at >= ? AND e.created_at < ?"
-        " WHERE m.created_at >= ? AND m.created_at < ?",
-        (to_db(active_from), to_db(active_to), to_db(joined_from), to_db(joined_to)),
-    )
-    return size, active
+    conn: aiosqlite.Connection, bounds: list[datetime]
+) -> dict[tuple[int, int], int]:
+    """{(joined, active): members who joined in range ``joined`` and made a purchase in
+    range ``active``} over the ranges [bounds[i], bounds[i + 1]); pairs with none are left out."""
+    spans, params = _spans(bounds)
+    async with conn.execute(
+        f"{spans} SELECT j.i, a.i, COUNT(DISTINCT m.id) FROM span AS j"
+        " JOIN members AS m ON m.created_at >= j.lo AND m.created_at < j.hi"
+        " JOIN ledger AS e ON e.member_id = m.id AND e.kind = 'earn'"
+        " JOIN span AS a ON e.created_at >= a.lo AND e.created_at < a.hi"
+        " WHERE a.i >= j.i GROUP BY j.i, a.i",
+        params,
+    ) as cur:
+        return {(int(r[0]), int(r[1])): int(r[2]) for r in await cur.fetchall()}
 
 
 async def active_members(conn: aiosqlite.Connection, since: datetime, end: datetime) -> int:

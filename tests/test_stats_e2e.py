@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+import itertools
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 
+import pytest
 from PIL import Image
 
 from bot.charts import render_stats_chart
-from bot.services.stats import nps
+from bot.periods import month
+from bot.services.stats import ChartData, nps
+from handlers import stats as stats_handlers
 from sandbox.botapi import FakeUser
 from storage.stats import NpsCounts
 from tests.conftest import BotFactory, BotHarness
@@ -75,7 +80,8 @@ def test_nps_with_no_answers_all_promoters_and_mixed() -> None:
 
 async def test_the_chart_renders_for_an_empty_and_a_busy_cafe(bot_factory: BotFactory) -> None:
     bot = await bot_factory(quiet_hours="off")
-    empty = await bot.services.stats.chart_data()
+    november = month(2026, 11, UTC)
+    empty = await bot.services.stats.chart_data(november)
     assert sum(empty.visits) == 0
     png = render_stats_chart(empty, "Empty café")
     assert Image.open(io.BytesIO(png)).format == "PNG"
@@ -87,7 +93,7 @@ async def test_the_chart_renders_for_an_empty_and_a_busy_cafe(bot_factory: BotFa
         for person in people[: 1 + week % 4]:
             await buy(bot, anna, person, f"{3 + week}")
     bot.clock.current = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-    busy = await bot.services.stats.chart_data()
+    busy = await bot.services.stats.chart_data(november)
     assert sum(busy.visits) == sum(1 + week % 4 for week in range(6))
     assert len(busy.weeks) == 12 and len(busy.cohorts) == 6
     png = render_stats_chart(busy, "Busy café")
@@ -95,6 +101,71 @@ async def test_the_chart_renders_for_an_empty_and_a_busy_cafe(bot_factory: BotFa
         Image.open(io.BytesIO(png)).size
         == Image.open(io.BytesIO(render_stats_chart(empty, "x"))).size
     )
+
+
+async def test_stats_for_a_past_month_charts_that_month_and_the_one_before(
+    bot_factory: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/stats 2026-03, asked in November: the chart's weeks end with March's last week
+    (cut at 31 March, so 1 April's purchase is not in it) and reach back over February,
+    its comparison month; its cohort months end with March."""
+    drawn: list[ChartData] = []
+
+    def render(data: ChartData, title: str) -> bytes:
+        drawn.append(data)
+        return render_stats_chart(data, title)
+
+    monkeypatch.setattr(stats_handlers, "render_stats_chart", render)
+    bot = await bot_factory(quiet_hours="off")
+    bot.clock.current = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
+    owner = bot.owner()
+    await owner.send("/start")
+    anna = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(2001, "Alice")  # joins in February
+    bot.clock.current = datetime(2026, 2, 16, 10, 0, tzinfo=UTC)
+    await buy(bot, anna, alice, "5")
+    bot.clock.current = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    bob = await bot.customer(2002, "Bob")  # joins in March
+    for moment, person, amount in (
+        (datetime(2026, 3, 3, 10, 0, tzinfo=UTC), alice, "6"),
+        (datetime(2026, 3, 10, 10, 0, tzinfo=UTC), bob, "7"),
+        (datetime(2026, 3, 31, 18, 0, tzinfo=UTC), alice, "4"),
+        (datetime(2026, 4, 1, 10, 0, tzinfo=UTC), bob, "9"),  # after March, same week
+    ):
+        bot.clock.current = moment
+        await buy(bot, anna, person, amount)
+
+    bot.clock.current = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    text, chart = await owner.send("/stats 2026-03")
+    assert "March 2026 (arrows: against February 2026)" in text.body
+    assert chart.method == "sendPhoto" and chart.photo is not None
+    (data,) = drawn
+    assert data.weeks[-1] == date(2026, 3, 30)  # the Monday of 31 March's week
+    assert data.weeks[0] <= date(2026, 2, 1) and len(data.weeks) >= 12
+    assert all(b - a == timedelta(weeks=1) for a, b in itertools.pairwise(data.weeks))
+    visits = {week: n for week, n in zip(data.weeks, data.visits, strict=True) if n}
+    assert visits == {
+        date(2026, 2, 16): 1,
+        date(2026, 3, 2): 1,
+        date(2026, 3, 9): 1,
+        date(2026, 3, 30): 1,
+    }
+    issued = {week: n for week, n in zip(data.weeks, data.issued, strict=True) if n}
+    assert issued == {
+        date(2026, 2, 16): 5,
+        date(2026, 3, 2): 6,
+        date(2026, 3, 9): 7,
+        date(2026, 3, 30): 4,
+    }
+    assert sum(data.redeemed) == 0
+    months = [joined for joined, _, _ in data.cohorts]
+    assert months[-1] == date(2026, 3, 1) and date(2026, 2, 1) in months
+    cohorts = {joined: (size, shares) for joined, size, shares in data.cohorts}
+    assert cohorts[date(2026, 3, 1)] == (1, [1])  # Bob, who bought in March
+    size, (february, march) = cohorts[date(2026, 2, 1)]
+    assert (february, march) == (Fraction(1, size), Fraction(1, size))  # Alice, both months
+    # The service gives the same data for the same period.
+    assert await bot.services.stats.chart_data(month(2026, 3, UTC)) == data
 
 
 async def test_audit_shows_who_did_what(bot: BotHarness) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.lifecycle import add_months
@@ -164,38 +165,49 @@ class StatsService:
             referrals_rewarded=rewarded,
         )
 
-    async def chart_data(self) -> ChartData:
-        """The last 12 café weeks, and the cohorts of the last 6 café months."""
+    async def chart_data(self, period: Period) -> ChartData:
+        """The café weeks and the cohort months that end with the period (or with today,
+        when the period is still running), reaching back over the period it is compared
+        with: at least 12 weeks and 6 months. The last week and month stop where the
+        period does."""
         reader = self._db.report_reader
         tz = self._settings.tz
-        today = self._clock.now().astimezone(tz).date()
-        monday = today - timedelta(days=today.weekday())
-        weeks = [monday - timedelta(weeks=n) for n in range(CHART_WEEKS - 1, -1, -1)]
-        visits, issued, redeemed = [], [], []
-        for first in weeks:
-            start = datetime.combine(first, time(0), tzinfo=tz)
-            counts = await stats_store.weekly(reader, start, start + timedelta(days=7))
-            visits.append(counts[0])
-            issued.append(counts[1])
-            redeemed.append(counts[2])
-        months = [add_months(today.replace(day=1), -n) for n in range(COHORT_MONTHS - 1, -1, -1)]
-        cohorts = []
-        for joined in months:
-            shares: list[Fraction | None] = []
-            size = 0
-            for active in months:
-                if active < joined:
-                    continue
-                size, count = await stats_store.cohort_active(
-                    reader,
-                    _month_start(joined, self._settings),
-                    _month_start(add_months(joined, 1), self._settings),
-                    _month_start(active, self._settings),
-                    _month_start(add_months(active, 1), self._settings),
-                )
-                shares.append(share(count, size))
-            cohorts.append((joined, size, shares))
-        return ChartData(weeks, visits, issued, redeemed, cohorts)
+        last = min(period.last, self._clock.now().astimezone(tz).date())
+        since = period.previous().first
+        last_monday = last - timedelta(days=last.weekday())
+        first_monday = min(
+            last_monday - timedelta(weeks=CHART_WEEKS - 1),
+            since - timedelta(days=since.weekday()),
+        )
+        count = (last_monday - first_monday).days // 7 + 1
+        weeks = [first_monday + timedelta(weeks=n) for n in range(count)]
+        week_bounds = [_day_start(day, tz) for day in weeks]
+        week_bounds.append(min(_day_start(last_monday + timedelta(weeks=1), tz), period.end))
+        activity = await stats_store.activity(reader, week_bounds)
+        last_month = last.replace(day=1)
+        first_month = min(add_months(last_month, 1 - COHORT_MONTHS), since.replace(day=1))
+        months = [first_month]
+        while months[-1] < last_month:
+            months.append(add_months(months[-1], 1))
+        month_bounds = [_day_start(day, tz) for day in months]
+        month_bounds.append(min(_day_start(add_months(last_month, 1), tz), period.end))
+        sizes = await stats_store.cohort_sizes(reader, month_bounds)
+        active = await stats_store.cohort_active(reader, month_bounds)
+        cohorts = [
+            (
+                joined,
+                size,
+                [share(active.get((row, column), 0), size) for column in range(row, len(months))],
+            )
+            for row, (joined, size) in enumerate(zip(months, sizes, strict=True))
+        ]
+        return ChartData(
+            weeks=weeks,
+            visits=[visits for visits, _, _ in activity],
+            issued=[issued for _, issued, _ in activity],
+            redeemed=[redeemed for _, _, redeemed in activity],
+            cohorts=cohorts,
+        )
 
     async def audit(
         self, *, member_id: int | None = None, actor_id: int | None = None
@@ -205,5 +217,6 @@ class StatsService:
         )
 
 
-def _month_start(day: date, settings: Settings) -> datetime:
-    return datetime.combine(day.replace(day=1), time(0), tzinfo=settings.tz)
+def _day_start(day: date, tz: ZoneInfo) -> datetime:
+    """Midnight at the café on ``day``."""
+    return datetime.combine(day, time(0), tzinfo=tz)
