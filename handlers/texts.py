@@ -652,6 +652,20 @@ EN: Final[dict[str, str]] = {
     "not_allowed": "Sorry, that's not available for your account.",
     "unknown_text": "I didn't catch that. Use the buttons below or /help.",
     "error": "Sorry, something went wrong on our side. Please try again in a moment.",
+    # The owners' alert about an unexpected error: what and when, never who.
+    "error_alert": (
+        "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during {doing}. "
+        "The details are in the bot's log. Further {kind} errors in the next {minutes} "
+        "minutes are only logged."
+    ),
+    "error_doing_command": "the command {command}",
+    "error_doing_keyboard": "the “{label}” button",
+    "error_doing_button": "a button press ({prefix})",
+    "error_doing_message": "a message",
+    "error_doing_photo": "a photo",
+    "error_doing_job": "a scheduled job ({job})",
+    "error_doing_background": "the bot's own background work",
+    "error_doing_other": "an update from Telegram",
 }
 
 MESSAGES: Final[dict[str, dict[str, str]]] = {"en": EN}

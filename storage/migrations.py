@@ -456,6 +456,18 @@ _V12_CONVERSATIONS: tuple[str, ...] = (
     """,
 )
 
+_V13_ERROR_ALERTS: tuple[str, ...] = (
+    # When the owners were last alerted about each kind of unexpected error (the
+    # exception's type name): at most one alert a kind per window, however many bot
+    # processes share this database and however often they restart.
+    """
+    CREATE TABLE error_alerts (
+        kind          TEXT PRIMARY KEY,
+        last_sent_at  TEXT NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -469,4 +481,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (10, _V10_OUTBOX_RETRIES),
     (11, _V11_REFERRAL_SETTLED_BY),
     (12, _V12_CONVERSATIONS),
+    (13, _V13_ERROR_ALERTS),
 )

@@ -172,6 +172,7 @@ async def test_unknown_text_points_to_the_buttons(bot: BotHarness) -> None:
 async def test_a_crashing_handler_apologises_without_details(
     bot: BotHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    await bot.owner().send("/start")  # the owner is alerted (tests/test_error_alerts_e2e.py)
     alice: FakeUser = await bot.customer(2001, "Alice")
 
     def broken(*args: object) -> None:

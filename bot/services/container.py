@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.observability import Metrics
+from bot.services.alerts import AlertService
 from bot.services.audience import AudienceService
 from bot.services.broadcasts import BroadcastService
 from bot.services.catalog import CatalogService
@@ -58,6 +59,7 @@ class Services:
     stats: StatsService
     backups: BackupService
     conversations: ConversationService
+    alerts: AlertService
     metrics: Metrics | None = None
 
     @classmethod
@@ -111,6 +113,7 @@ class Services:
             stats=StatsService(db, clock, settings),
             backups=BackupService(settings, clock),
             conversations=ConversationService(db, clock),
+            alerts=AlertService(db, clock),
         )
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)
