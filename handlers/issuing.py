@@ -4,7 +4,6 @@ pick a category, confirm a suspected duplicate."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 from telegram import (
@@ -292,29 +291,31 @@ async def explain(update: Update, context: Context, error: errors.ServiceError) 
     await reply(update, text)
 
 
-async def settle(
+async def show_result(update: Update, context: Context, actor: Actor, result: AmountResult) -> None:
+    """What an issuing step produced: the category question, or the points issued."""
+    if isinstance(result, NeedsCategory):
+        await show_needs_category(update, context, result)
+    else:
+        await show_issued(update, context, actor, result)
+
+
+async def show_refusal(
     update: Update,
     context: Context,
     actor: Actor,
-    work: Awaitable[AmountResult],
+    error: errors.ServiceError,
     category_index: int | None = None,
 ) -> None:
-    """Run an issuing step and present whatever it produced."""
-    try:
-        result = await work
-    except DuplicateSuspected as suspected:
-        await show_duplicate(update, context, suspected, category_index)
-    except LimitExceeded as refused:
-        await report_limit(update, context, actor, refused)
-    except errors.ZeroPoints as zero:
-        await explain_zero(update, context, zero.amount_minor)
-    except errors.ServiceError as error:
-        await explain(update, context, error)
+    """Why an issuing step recorded nothing: a suspected duplicate to confirm, a limit
+    (the owners are told), a purchase too small for a point, or one friendly sentence."""
+    if isinstance(error, DuplicateSuspected):
+        await show_duplicate(update, context, error, category_index)
+    elif isinstance(error, LimitExceeded):
+        await report_limit(update, context, actor, error)
+    elif isinstance(error, errors.ZeroPoints):
+        await explain_zero(update, context, error.amount_minor)
     else:
-        if isinstance(result, NeedsCategory):
-            await show_needs_category(update, context, result)
-        else:
-            await show_issued(update, context, actor, result)
+        await explain(update, context, error)
 
 
 async def explain_zero(update: Update, context: Context, amount_minor: int) -> None:
@@ -368,9 +369,12 @@ async def scan_command(update: Update, context: Context) -> None:
     if len(args) == 1:
         await show_scan(update, context, view)
         return
-    await settle(
-        update, context, actor, services.issuing.enter_amount(actor, args[1], view.scan.id)
-    )
+    try:
+        result = await services.issuing.enter_amount(actor, args[1], view.scan.id)
+    except errors.ServiceError as error:
+        await show_refusal(update, context, actor, error)
+        return
+    await show_result(update, context, actor, result)
 
 
 async def take_amount(update: Update, context: Context) -> bool:
@@ -383,7 +387,12 @@ async def take_amount(update: Update, context: Context) -> bool:
     issuing = context.services.issuing
     if await issuing.open_scan_of(actor) is None and not any(ch.isdigit() for ch in message.text):
         return False
-    await settle(update, context, actor, issuing.enter_amount(actor, message.text))
+    try:
+        result = await issuing.enter_amount(actor, message.text)
+    except errors.ServiceError as error:
+        await show_refusal(update, context, actor, error)
+        return True
+    await show_result(update, context, actor, result)
     return True
 
 
@@ -396,8 +405,12 @@ async def category_pressed(update: Update, context: Context) -> None:
     await remove_buttons(update)
     actor = await actor_of(update, context)
     scan_id, index, amount = parsed[0], int(parsed[1]), int(parsed[2])
-    issuing = context.services.issuing
-    await settle(update, context, actor, issuing.issue(actor, scan_id, index, amount=amount), index)
+    try:
+        result = await context.services.issuing.issue(actor, scan_id, index, amount=amount)
+    except errors.ServiceError as error:
+        await show_refusal(update, context, actor, error, index)
+        return
+    await show_result(update, context, actor, result)
 
 
 @requires(Role.STAFF)
@@ -409,11 +422,15 @@ async def issue_again_pressed(update: Update, context: Context) -> None:
     await remove_buttons(update)
     actor = await actor_of(update, context)
     index = int(parsed[1]) if parsed[1] else None
-    # The amount on the duplicate warning is the one the barista confirms by pressing.
-    issue = context.services.issuing.issue(
-        actor, parsed[0], index, amount=int(parsed[2]), typed=True, force=True
-    )
-    await settle(update, context, actor, issue, index)
+    try:
+        # The amount on the duplicate warning is the one the barista confirms by pressing.
+        result = await context.services.issuing.issue(
+            actor, parsed[0], index, amount=int(parsed[2]), typed=True, force=True
+        )
+    except errors.ServiceError as error:
+        await show_refusal(update, context, actor, error, index)
+        return
+    await show_result(update, context, actor, result)
 
 
 @requires(Role.STAFF)

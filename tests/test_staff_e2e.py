@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -304,6 +307,58 @@ async def test_same_amount_twice_within_two_minutes_asks_first(bot: BotHarness) 
     await bot.scan(anna, alice)
     (later,) = await anna.send("4.50")
     assert later.body.startswith("✅ +4 points")
+
+
+async def test_every_issuing_step_is_awaited_where_the_handler_asks_for_it(
+    bot_factory: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each counter handler awaits the issuing step it calls, right there, so the step's
+    refusals are caught where it was asked for: no coroutine is handed to another
+    function to run. Through every path: a typed amount, /scan CODE AMOUNT, a category
+    button, Issue again, and a refused amount."""
+    bot = await bot_factory(categories="coffee, food")
+    issuing = bot.services.issuing
+    asked_in: set[str] = set()
+    handed_over: list[str] = []
+
+    def watch(name: str) -> None:
+        method = getattr(issuing, name)
+
+        def call(*args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
+            asker = sys._getframe(1).f_code
+            asked_in.add(asker.co_name)
+
+            async def step() -> Any:
+                awaiter = sys._getframe(1).f_code
+                if awaiter is not asker:
+                    handed_over.append(f"{name} asked in {asker.co_name}, run in {awaiter.co_name}")
+                return await method(*args, **kwargs)
+
+            return step()
+
+        monkeypatch.setattr(issuing, name, call)
+
+    watch("enter_amount")
+    watch("issue")
+    anna = await bot.hire(BARISTA_ID, "Anna")
+    alice = await bot.customer(CUSTOMER_ID, "Alice")
+    await bot.scan(anna, alice)
+    (question,) = await anna.send("5")
+    (confirmation,) = await anna.press(question, "coffee")
+    assert confirmation.body.startswith("✅ +5 points for Alice")
+    await bot.scan(anna, alice)
+    (question,) = await anna.send("5")
+    (duplicate,) = await anna.press(question, "coffee")
+    assert "Looks like a duplicate" in duplicate.body
+    (confirmation,) = await anna.press(duplicate, "Issue again")
+    assert confirmation.body.startswith("✅ +5 points for Alice — balance 10")
+    code = card_code(await show_card(alice))
+    (question,) = await anna.send(f"/scan {code} 3")
+    assert [b.text for b in question.buttons][:2] == ["coffee", "food"]
+    (refused,) = await anna.send("0")
+    assert refused.body.startswith("The amount must be more than zero"), refused.body
+    assert asked_in == {"take_amount", "scan_command", "category_pressed", "issue_again_pressed"}
+    assert handed_over == []
 
 
 async def test_expired_and_forged_cards_are_refused_at_the_counter(bot: BotHarness) -> None:
