@@ -25,14 +25,14 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import Clock
-from bot.money import format_money
 from bot.periods import Period, parse_period
 from bot.redaction import Redactor, install_logging
 from bot.services.exports import ExportService
 from bot.services.health import heartbeat_problem
-from bot.services.reports import AccountingReport, ReportService
+from bot.services.reports import ReportService
 from bot.settings import Settings, describe_validation_error
 from bot.startup import StartupError, check_local, explain, fetch_bot_username
+from handlers.report_text import plain, render
 from handlers.texts import MESSAGES
 from storage import Database, StorageError
 from storage.backup import backup, verify
@@ -150,39 +150,6 @@ async def open_books(settings: Settings) -> tuple[Database, ReportService, Expor
     return db, ReportService(db, Clock(), settings), ExportService(db, settings)
 
 
-def report_lines(report: AccountingReport, settings: Settings) -> list[str]:
-    def money(minor: int) -> str:
-        return format_money(minor, settings.currency, settings.currency_exponent, settings.locale)
-
-    roll, d = report.roll, report.deferral
-    lines = [f"Points and revenue: {report.period}", "", "Points roll-forward"]
-    lines.append(f"  opening balance                 {roll.opening:>12}")
-    for kind, points in roll.issued.items():
-        lines.append(f"  issued: {kind.replace('_', ' '):<23} {points:>+12}")
-    for label, points in (
-        ("reversed (undo)", roll.reversed),
-        ("redeemed", roll.redeemed),
-        ("refunded", roll.refunded),
-        ("expired", roll.expired),
-    ):
-        lines.append(f"  {label:<31} {points:>+12}")
-    lines.append(f"  closing balance                 {roll.closing:>12}")
-    rate = report.rate_at_end / 10_000
-    lines += [
-        "",
-        f"Liability: {money(report.liability_face)} at face value,"
-        f" {money(report.liability_expected)} at the expected redemption rate of {rate:g}%",
-        "",
-        "Revenue (IFRS 15)",
-        f"  deferred in the period          {money(d.deferred_in_period):>12}",
-        f"  recognised in the period        {money(d.recognised_in_period):>12}",
-        f"  contract liability at the end   {money(d.contract_liability):>12}",
-        f"  bonus points given without a sale: {report.bonus_issued},"
-        f" marketing cost {money(report.bonus_cost)}",
-    ]
-    return lines
-
-
 async def report_command(args: argparse.Namespace, settings: Settings) -> int:
     period = cli_period(args, settings)
     db, reports, _ = await open_books(settings)
@@ -190,7 +157,7 @@ async def report_command(args: argparse.Namespace, settings: Settings) -> int:
         report = await reports.report(period)
     finally:
         await db.close()
-    sys.stdout.write("\n".join(report_lines(report, settings)) + "\n")
+    sys.stdout.write(render(report, plain(settings)) + "\n")
     return 0
 
 
