@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -193,30 +194,76 @@ def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> st
     return moment.astimezone(context.services.settings.tz).strftime(pattern)
 
 
+@dataclass(frozen=True, slots=True)
+class ButtonArgs:
+    """A pressed button's arguments, checked: ``args[i]`` is the text at position i, and
+    ``args.number(i)`` the whole number at a numeric position, parsed once by the one
+    strict parser (``parse_int``), so no handler parses button text again. The text at a
+    numeric position is that number's plain digits ("#31" and " 31" read "31")."""
+
+    texts: tuple[str, ...]
+    numbers: dict[int, int | None]  # position: value (None: an empty optional one)
+
+    def __getitem__(self, index: int) -> str:
+        return self.texts[index]
+
+    def number(self, index: int) -> int:
+        """The number at a position given as ``numeric``."""
+        value = self.numbers[index]
+        if value is None:
+            raise ValueError(f"button argument {index} is empty")
+        return value
+
+    def number_or_none(self, index: int) -> int | None:
+        """The number at a position given as ``optional``: None when it is empty."""
+        return self.numbers[index]
+
+
 async def button_args(
     update: Update,
     context: Context,
     parts: int,
     *,
     numeric: tuple[int, ...] = (),
+    optional: tuple[int, ...] = (),
     answer: bool = True,
-) -> list[str] | None:
+) -> ButtonArgs | None:
     """Answer a button press (stopping the client's spinner) and return its arguments.
 
     Callback data is ``prefix:arg1:…``. Data without ``parts`` arguments, or whose
     arguments at the ``numeric`` positions are not strict whole numbers (``parse_int``),
-    is answered "This button has expired" and gives None: old, forged or garbled.
-    ``answer=False`` leaves a valid press for the caller to answer, with a text of its own."""
+    or at the ``optional`` positions neither empty nor one, is answered "This button has
+    expired" and gives None: old, forged or garbled. ``answer=False`` leaves a valid press
+    for the caller to answer, with a text of its own."""
     query = update.callback_query
     if query is None:
         return None
-    pieces = (query.data or "").split(":")[1:]
-    if len(pieces) != parts or any(parse_int(pieces[i]) is None for i in numeric):
+    texts = (query.data or "").split(":")[1:]
+    numbers = _button_numbers(texts, numeric, optional) if len(texts) == parts else None
+    if numbers is None:
         await button_expired(update, context)
         return None
+    for index, value in numbers.items():
+        texts[index] = "" if value is None else str(value)
     if answer:
         await query.answer()
-    return pieces
+    return ButtonArgs(tuple(texts), numbers)
+
+
+def _button_numbers(
+    texts: list[str], numeric: tuple[int, ...], optional: tuple[int, ...]
+) -> dict[int, int | None] | None:
+    """The numbers at the given positions, or None when one is no strict whole number."""
+    numbers: dict[int, int | None] = {}
+    for index in (*numeric, *optional):
+        if index in optional and texts[index] == "":
+            numbers[index] = None
+            continue
+        value = parse_int(texts[index])
+        if value is None:
+            return None
+        numbers[index] = value
+    return numbers
 
 
 async def button_expired(update: Update, context: Context) -> None:

@@ -111,7 +111,7 @@ async def redeem_pressed(update: Update, context: Context) -> None:
     query, user = update.callback_query, update.effective_user
     if parsed is None or query is None or query.message is None or user is None:
         return
-    reward_id, message_id = int(parsed[0]), query.message.message_id
+    reward_id, message_id = parsed.number(0), query.message.message_id
     services = context.services
     member = await services.members.find(user.id)
     if member is None:
@@ -165,7 +165,7 @@ async def _own_coupon(update: Update, context: Context) -> tuple[Member, Coupon]
     if member is None:
         return None
     try:
-        return member, await services.coupons.of_member(member, int(parsed[0]))
+        return member, await services.coupons.of_member(member, parsed.number(0))
     except errors.CouponUnknown:
         await reply(update, say(context, "coupon_unknown"))
         return None
@@ -344,7 +344,7 @@ async def confirm_pressed(update: Update, context: Context) -> None:
         return
     actor = await actor_of(update, context)
     try:
-        view = await context.services.coupons.confirm(actor, int(parsed[0]))
+        view = await context.services.coupons.confirm(actor, parsed.number(0))
     except errors.CouponClosed as closed:
         await reply(update, closed_text(context, closed.coupon))
         return

@@ -14,7 +14,6 @@ from telegram import (
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.domain import LedgerEntry
-from bot.inputs import parse_int
 from bot.money import example_amount, format_reading
 from bot.services import errors
 from bot.services.issuing import (
@@ -404,7 +403,7 @@ async def category_pressed(update: Update, context: Context) -> None:
         return
     await remove_buttons(update)
     actor = await actor_of(update, context)
-    scan_id, index, amount = parsed[0], int(parsed[1]), int(parsed[2])
+    scan_id, index, amount = parsed[0], parsed.number(1), parsed.number(2)
     try:
         result = await context.services.issuing.issue(actor, scan_id, index, amount=amount)
     except errors.ServiceError as error:
@@ -416,16 +415,16 @@ async def category_pressed(update: Update, context: Context) -> None:
 @requires(Role.STAFF)
 async def issue_again_pressed(update: Update, context: Context) -> None:
     """The barista confirmed that a suspected duplicate is a real second purchase."""
-    parsed = await button_args(update, context, 3, numeric=(2,))
-    if parsed is None or (parsed[1] and parse_int(parsed[1]) is None):
+    parsed = await button_args(update, context, 3, numeric=(2,), optional=(1,))
+    if parsed is None:
         return
     await remove_buttons(update)
     actor = await actor_of(update, context)
-    index = int(parsed[1]) if parsed[1] else None
+    index = parsed.number_or_none(1)
     try:
         # The amount on the duplicate warning is the one the barista confirms by pressing.
         result = await context.services.issuing.issue(
-            actor, parsed[0], index, amount=int(parsed[2]), typed=True, force=True
+            actor, parsed[0], index, amount=parsed.number(2), typed=True, force=True
         )
     except errors.ServiceError as error:
         await show_refusal(update, context, actor, error, index)

@@ -86,7 +86,7 @@ async def undo_pressed(update: Update, context: Context) -> None:
     if parsed is None:
         return
     actor = await actor_of(update, context)
-    await undo_entry(update, context, actor, int(parsed[0]))
+    await undo_entry(update, context, actor, parsed.number(0))
     await remove_buttons(update)
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import string
 from typing import Any
 
 import pytest
+from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
 from bot.qr import render_png
 from sandbox.botapi import FakeUser, SentMessage
@@ -23,7 +25,7 @@ COMMANDS = [
 ]  # fmt: skip
 PREFIXES = [
     "cat", "dup", "cx", "undo", "sinv", "srm", "rdm", "cshow", "ccx", "ccy", "ckp", "cok",
-    "oend", "promo", "offer", "bc", "zz", "", "nps", "fgt",
+    "ofend", "promo", "offer", "bc", "zz", "", "nps", "fgt",
 ]  # fmt: skip
 ODD_ARGS = [
     "", "0", "-1", "1", "12", "#3", "①", "²", "٤", "9" * 30, "4.50", "1,000", "x" * 200,
@@ -31,6 +33,12 @@ ODD_ARGS = [
     "31.04", "30.02", "29.02", "tomorrow 9:00", "ABCD-EFGH", "m" + "A" * 30, "c" * 23,
     "r" + "A" * 12, "text", "bonus", "reward", "yes", "no", "s0", "s1",
 ]  # fmt: skip
+# Numbers int() reads but the one strict parser refuses, or out of SQLite's range: on a
+# button they are forged, and must be refused like any garbled data.
+FORGED_NUMBERS = [
+    "#31", "+5", " 7", "٣", "３", "1e3", "-0", "1_000", str(2**63 - 1), str(2**63), "9" * 40,
+]  # fmt: skip
+ODD_ARGS += FORGED_NUMBERS
 SEEDS = [1, 2, 3]
 ACTIONS_PER_SEED = 400
 
@@ -102,6 +110,72 @@ async def balances_match_ledger(bot: BotHarness) -> None:
     ) as cur:
         for member_id, balance, total in await cur.fetchall():
             assert balance == total >= 0, member_id
+
+
+def button_prefixes(bot: BotHarness) -> set[str]:
+    """The prefix of every inline button the bot handles, conversation steps included."""
+    found: set[str] = set()
+
+    def visit(handler: BaseHandler[Any, Any, Any]) -> None:
+        if isinstance(handler, ConversationHandler):
+            steps = [inner for state in handler.states.values() for inner in state]
+            for inner in [*handler.entry_points, *steps, *handler.fallbacks]:
+                visit(inner)
+        elif isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, re.Pattern):
+            prefix = re.match(r"\^(\w+)", handler.pattern.pattern)
+            if prefix is not None:
+                found.add(prefix.group(1))
+
+    for group in bot.app.handlers.values():
+        for handler in group:
+            visit(handler)
+    return found
+
+
+async def test_forged_numbers_on_every_button_are_refused_without_an_error(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every button prefix, with forged numbers in every argument ("#31", " 7", "٣",
+    "1e3", "-0", 20 digits…), and every real button seen with one argument forged: each
+    press is answered, no handler raises, and the points still add up."""
+    caplog.set_level(logging.WARNING)
+    owner = bot.owner()
+    await owner.send("/start")
+    barista = await bot.hire(3001, "Anna")
+    alice = await bot.customer(2001, "Alice")
+    await bot.services.catalog.add(owner.id, "Espresso", 5)
+    await bot.scan(barista, alice)
+    await barista.send("20")
+    await alice.send("/rewards")
+    await owner.send("/staff")
+    prefixes = button_prefixes(bot)
+    assert {"cat", "dup", "undo", "rdm", "cshow", "cok", "nps", "srm", "ofend"} <= prefixes
+    bot.fake.expected_errors.update({"message is not modified"})
+    presses: list[tuple[FakeUser, SentMessage, str]] = []
+    for person in (owner, alice):  # every gate: the owner passes staff's too
+        last = person.messages[-1]
+        for prefix in sorted(prefixes):
+            for value in FORGED_NUMBERS:
+                presses += [(person, last, ":".join([prefix, *[value] * n])) for n in (1, 2, 3)]
+    for person in (owner, barista, alice):
+        for message in [m for m in person.messages if m.buttons]:
+            for data in [b.callback_data for b in message.buttons if b.callback_data]:
+                head, *args = data.split(":")
+                for index in range(len(args)):
+                    for value in FORGED_NUMBERS:
+                        forged = [*args[:index], value, *args[index + 1 :]]
+                        presses.append((person, message, ":".join([head, *forged])))
+    pressed: list[str] = []
+    for person, message, data in presses:
+        update: dict[str, Any] = {"callback_query": person.callback(message, data[:64])}
+        pressed.append(update["callback_query"]["id"])
+        await person._deliver(update, timeout=10)
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [(r.getMessage(), r.exc_text) for r in errors[:3]]
+    answered = {a["callback_query_id"] for a in bot.fake.callback_answers}
+    assert not [data for data in pressed if data not in answered]
+    await balances_match_ledger(bot)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
