@@ -23,7 +23,7 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
 from bot.monitoring import MonitoringServer
-from bot.observability import Metrics, observed
+from bot.observability import Metrics, handled_by, observed
 from bot.services.conversations import ConversationService
 from bot.services.health import HEARTBEAT_EVERY
 from bot.services.roles import Role
@@ -125,9 +125,12 @@ async def free_text(update: Update, context: Context) -> None:
     barista's amount for the open scan, a member's comment to the score just given, else a
     pointer to the buttons (unknown commands, stickers and files end here too)."""
     if await issuing.take_amount(update, context):
+        handled_by("take_amount")
         return
     if await feedback.take_comment(update, context):
+        handled_by("take_comment")
         return
+    handled_by("unknown_text")
     await help.unknown_text(update, context)
 
 

@@ -88,6 +88,13 @@ def observed(
     return named
 
 
+def handled_by(name: str) -> None:
+    """Name what handled the update, where one callback routes to several (free text)."""
+    record = CURRENT.get()
+    if record is not None:
+        record.handler = name
+
+
 def mark_failed() -> None:
     record = CURRENT.get()
     if record is not None:

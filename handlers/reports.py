@@ -8,27 +8,27 @@ import tempfile
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from babel.numbers import format_decimal, format_percent
 from telegram import (
     InputFile,
     Update,
 )
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.accounting import PPM
 from bot.periods import Period, parse_period
 from bot.services.reports import AccountingReport, RateInvalid
 from bot.services.roles import Role
+from handlers import report_text
 from handlers.common import (
     Context,
-    money,
     reply,
     requires,
     say,
 )
+from handlers.report_text import localized
 
 logger = logging.getLogger(__name__)
 
@@ -42,106 +42,12 @@ def period_of(context: Context, words: list[str]) -> Period | None:
 
 
 def number(context: Context, value: int) -> str:
-    return format_decimal(value, locale=context.services.settings.locale)
-
-
-def signed(context: Context, value: int) -> str:
-    return ("+" if value > 0 else "") + number(context, value)
+    return report_text.number(context.services.settings.locale, value)
 
 
 def percent(context: Context, value: Fraction | int | None) -> str:
     """A share as a percentage with at most one decimal (an ``int`` is parts per million)."""
-    if value is None:
-        return "—"
-    if isinstance(value, Fraction):
-        fraction = Decimal(value.numerator) / Decimal(value.denominator)
-    else:
-        fraction = Decimal(value) / PPM
-    locale = context.services.settings.locale
-    return format_percent(fraction, "#,##0.#%", locale=locale)
-
-
-def report_text(context: Context, report: AccountingReport) -> str:
-    roll, d = report.roll, report.deferral
-    lines = [
-        say(context, "report_title", period=str(report.period)),
-        "",
-        say(context, "report_roll_title"),
-        say(
-            context,
-            "report_line",
-            label=say(context, "report_opening"),
-            value=number(context, roll.opening),
-        ),
-    ]
-    for kind, points in roll.issued.items():
-        lines.append(
-            say(
-                context,
-                "report_line",
-                label=say(context, f"report_issued_{kind}"),
-                value=signed(context, points),
-            )
-        )
-    for key, points in (
-        ("report_reversed", roll.reversed),
-        ("report_redeemed", roll.redeemed),
-        ("report_refunded", roll.refunded),
-        ("report_expired", roll.expired),
-    ):
-        lines.append(
-            say(context, "report_line", label=say(context, key), value=signed(context, points))
-        )
-    lines.append(say(context, "report_closing", value=number(context, roll.closing)))
-    if report.balances_now is not None:
-        key = "report_reconciled" if report.balances_now == roll.closing else "report_unreconciled"
-        lines.append(say(context, key, balances=number(context, report.balances_now)))
-    lines += [
-        "",
-        say(
-            context,
-            "report_liability",
-            points=number(context, roll.closing),
-            face=money(context, report.liability_face),
-            expected=money(context, report.liability_expected),
-            rate=percent(context, report.rate_at_end),
-        ),
-        say(
-            context,
-            "report_rates",
-            rate=percent(context, report.rate_at_end),
-            observed=percent(context, report.observed_rate),
-        ),
-        "",
-        say(context, "report_revenue_title"),
-        say(
-            context,
-            "report_line",
-            label=say(context, "report_deferred"),
-            value=money(context, d.deferred_in_period),
-        ),
-        say(
-            context,
-            "report_line",
-            label=say(context, "report_recognised"),
-            value=money(context, d.recognised_in_period),
-        ),
-        say(
-            context,
-            "report_line",
-            label=say(context, "report_contract_liability"),
-            value=money(context, d.contract_liability),
-        ),
-        say(
-            context,
-            "report_bonus",
-            points=number(context, report.bonus_issued),
-            cost=money(context, report.bonus_cost),
-        ),
-        "",
-        say(context, "report_files"),
-    ]
-    return "\n".join(lines)
+    return report_text.percent(context.services.settings.locale, value)
 
 
 async def send_files(
@@ -173,7 +79,8 @@ async def report_command(update: Update, context: Context) -> None:
         await reply(update, say(context, "period_usage", command="report"))
         return
     report = await context.services.reports.report(period)
-    await reply(update, report_text(context, report))
+    texts = localized(context.services.settings, partial(say, context))
+    await reply(update, report_text.render(report, texts))
     await send_files(update, context, period, report)
 
 

@@ -83,5 +83,5 @@ async def test_webhook_mode_with_health_metrics_and_json_logs(
     assert lines and all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
     (handled,) = [line for line in lines if line.get("logger") == "bot.updates"]
     assert handled["update_id"] == 1 and handled["kind"] == "text"
-    assert handled["handler"] == "amount_message" and handled["outcome"] == "ok"
+    assert handled["handler"] == "unknown_text" and handled["outcome"] == "ok"
     assert "Alice" not in json.dumps(handled) and "hello" not in json.dumps(handled)
