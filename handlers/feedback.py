@@ -37,7 +37,9 @@ async def nps_pressed(update: Update, context: Context, member: Member) -> None:
     if parsed is None:
         return
     try:
-        answered = await context.services.feedback.answer(member, int(parsed[0]), int(parsed[1]))
+        answered = await context.services.feedback.answer(
+            member, parsed.number(0), parsed.number(1)
+        )
     except FeedbackUnknown:
         await reply(update, say(context, "button_expired"))
         return

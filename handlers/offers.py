@@ -409,7 +409,7 @@ async def end_offer_pressed(update: Update, context: Context) -> None:
     if args is None or user is None:
         return
     try:
-        offer = await context.services.offers.end(user.id, int(args[0]))
+        offer = await context.services.offers.end(user.id, args.number(0))
     except OfferNotFound:
         await reply(update, say(context, "offer_not_found"))
         return

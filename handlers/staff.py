@@ -94,7 +94,7 @@ async def remove_pressed(update: Update, context: Context) -> None:
     if query is None or parsed is None:
         return
     services = context.services
-    removed = await services.staff.remove(query.from_user.id, int(parsed[0]))
+    removed = await services.staff.remove(query.from_user.id, parsed.number(0))
     if removed is None:
         await reply(update, say(context, "staff_not_found"))
         return
