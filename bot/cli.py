@@ -31,7 +31,13 @@ from bot.services.exports import ExportService
 from bot.services.health import heartbeat_problem
 from bot.services.reports import ReportService
 from bot.settings import Settings, describe_validation_error
-from bot.startup import StartupError, check_local, explain, fetch_bot_username
+from bot.startup import (
+    StartupError,
+    check_database,
+    check_local,
+    explain,
+    fetch_bot_username,
+)
 from handlers.report_text import plain, render
 from handlers.texts import MESSAGES
 from storage import Database, StorageError
@@ -39,7 +45,7 @@ from storage.backup import backup, verify
 
 logger = logging.getLogger(__name__)
 
-SECRET_VARIABLES = ("BOT_TOKEN", "CARD_SECRET")
+SECRET_VARIABLES = ("BOT_TOKEN", "CARD_SECRET", "DATABASE_URL")
 DEMO_PORT = 8080
 
 
@@ -56,8 +62,10 @@ def raw_secrets() -> list[str | None]:
 
 
 def secrets_of(settings: Settings) -> list[str | None]:
-    card = settings.card_secret
-    return [settings.bot_token.get_secret_value(), card.get_secret_value() if card else None]
+    return [
+        secret.get_secret_value() if secret else None
+        for secret in (settings.bot_token, settings.card_secret, settings.database_url)
+    ]
 
 
 def load_settings() -> Settings:
@@ -84,6 +92,7 @@ def run(settings: Settings, redactor: Redactor, *, webhook: bool = False) -> int
     # One loop for the check and the bot: PTB's run_polling uses the current one.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    loop.run_until_complete(check_database(settings))
     loop.run_until_complete(fetch_bot_username(settings))
     application = build_application(settings)
     # Both handle Ctrl-C and SIGTERM, then run post_stop and post_shutdown.
@@ -114,7 +123,7 @@ def run(settings: Settings, redactor: Redactor, *, webhook: bool = False) -> int
 def check_config(settings: Settings, *, online: bool) -> int:
     check_offline(settings)
     out = sys.stdout
-    out.write(f"Settings OK: database {settings.database_path}")
+    out.write(f"Settings OK: {asyncio.run(check_database(settings))}")
     out.write(f", rewards file {settings.rewards_file}\n" if settings.rewards_file else "\n")
     if online:
         username = asyncio.run(fetch_bot_username(settings))
@@ -124,7 +133,7 @@ def check_config(settings: Settings, *, online: bool) -> int:
 
 def health(settings: Settings) -> int:
     """Exit 0 while the running bot's heartbeat is fresh (the Docker HEALTHCHECK)."""
-    problem = heartbeat_problem(settings.database_path, datetime.now(UTC))
+    problem = heartbeat_problem(settings.database, datetime.now(UTC))
     if problem is not None:
         raise StartupError(problem)
     sys.stdout.write("Healthy\n")
@@ -145,7 +154,7 @@ def cli_period(args: argparse.Namespace, settings: Settings) -> Period:
 
 async def open_books(settings: Settings) -> tuple[Database, ReportService, ExportService]:
     check_offline(settings)
-    db = Database(settings.database_path)
+    db = Database(settings.database)
     await db.open()
     return db, ReportService(db, Clock(), settings), ExportService(db, settings)
 
@@ -184,7 +193,31 @@ async def export_command(args: argparse.Namespace, settings: Settings, out: Path
     return 0
 
 
+PG_DUMP_ADVICE = (
+    "DATABASE_URL is PostgreSQL, whose own tools do this safely while the bot runs: "
+    'pg_dump --format=custom --file=loyalty.dump "$DATABASE_URL" to back up, '
+    'pg_restore --clean --dbname="$DATABASE_URL" loyalty.dump to restore '
+    "(docs/operations.md, Backups on PostgreSQL)"
+)
+
+
+async def migrate_command(settings: Settings) -> int:
+    """Bring the database's schema to this version and stop (before starting replicas)."""
+    check_offline(settings)
+    await check_database(settings)
+    db = Database(settings.database)
+    await db.open()
+    try:
+        version = await db.version()
+    finally:
+        await db.close()
+    sys.stdout.write(f"Database {db.describe()} is at schema version {version}\n")
+    return 0
+
+
 def backup_command(settings: Settings, target: Path) -> int:
+    if settings.uses_postgresql:
+        raise ConfigurationError(PG_DUMP_ADVICE)
     check_offline(settings)
     if not settings.database_path.exists():
         raise ConfigurationError(f"DATABASE_PATH: {settings.database_path} does not exist yet")
@@ -199,6 +232,8 @@ def backup_command(settings: Settings, target: Path) -> int:
 
 def restore_command(settings: Settings, source: Path) -> int:
     """Put a backup in place of the database, keeping the current one beside it."""
+    if settings.uses_postgresql:
+        raise ConfigurationError(PG_DUMP_ADVICE)
     if heartbeat_problem(settings.database_path, datetime.now(UTC)) is None:
         raise ConfigurationError("the bot is running on this database: stop it first")
     try:
@@ -301,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "health", help="exit 0 while the running bot is alive (for HEALTHCHECK)", parents=[common]
     )
+    commands.add_parser(
+        "migrate",
+        help="bring the database's schema to this version, then exit (before starting replicas)",
+        parents=[common],
+    )
     saving = commands.add_parser(
         "backup", help="copy the database (safe while the bot runs)", parents=[common]
     )
@@ -340,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_config(settings, online=args.online)
         if args.command == "health":
             return health(settings)
+        if args.command == "migrate":
+            return asyncio.run(migrate_command(settings))
         if args.command == "backup":
             return backup_command(settings, Path(args.path))
         if args.command == "restore":

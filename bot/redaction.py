@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from types import TracebackType
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 MASK = "[redacted]"
 # Shorter values are not secrets worth masking, and masking them would garble logs.
@@ -37,6 +37,11 @@ class Redactor:
             if not secret:
                 continue
             secret = secret.strip()
+            password = database_password(secret)
+            if password is not None:
+                # A database URL: the password is the secret, wherever it shows (a short
+                # one is still masked inside the URL, which is masked whole).
+                self.add(password)
             # A bot token's part after the colon is the secret; it also shows URL-quoted.
             forms = {secret, secret.partition(":")[2], quote(secret, safe=""), quote(secret)}
             self._secrets.extend(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
@@ -48,6 +53,17 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, MASK)
         return text
+
+
+def database_password(url: str) -> str | None:
+    """The password in a ``postgresql://user:password@host/db`` URL, if it has one."""
+    if "://" not in url or "@" not in url:
+        return None
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
 
 
 class RedactingFormatter(logging.Formatter):

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     cafe_name: str = "our café"
     owner_ids: Annotated[tuple[int, ...], NoDecode] = ()
     database_path: Path = Path("./data/loyalty.db")
+    # PostgreSQL instead of the SQLite file: postgresql://user:password@host:5432/dbname.
+    # A secret, since it may carry the password.
+    database_url: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     timezone: str = "UTC"
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
@@ -172,12 +175,38 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (use e.g. Europe/Berlin)") from exc
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        url = value.get_secret_value().strip()
+        if not url.startswith(("postgresql://", "postgres://")):
+            # Never echo the value: it may hold a password.
+            raise ValueError(
+                "must be a PostgreSQL URL: postgresql://user:password@host:5432/dbname"
+                " (leave it unset to use the SQLite file at DATABASE_PATH)"
+            )
+        return SecretStr(url)
+
     @field_validator("telegram_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @property
+    def database(self) -> Path | str:
+        """Where the data lives: the PostgreSQL URL when DATABASE_URL is set, else the
+        SQLite file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
+
+    @property
+    def uses_postgresql(self) -> bool:
+        return self.database_url is not None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,8 +1,9 @@
 """Everything ``run`` needs, checked before the bot starts, each failure one line.
 
 Local settings (database path, rewards file, language) are checked first, so a bad
-``DATABASE_PATH`` is reported even offline; then one ``getMe`` tells an unreachable
-server, a wrong ``TELEGRAM_API_URL`` and a rejected token apart by what actually answered.
+``DATABASE_PATH`` is reported even offline; then a PostgreSQL ``DATABASE_URL`` is tried
+once, and one ``getMe`` tells an unreachable server, a wrong ``TELEGRAM_API_URL`` and a
+rejected token apart by what actually answered.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from telegram.error import InvalidToken, NetworkError, TimedOut
 
 from bot.services.catalog import CatalogFileError, read_rewards_file
 from bot.settings import Settings
-from storage import StorageError
-from storage.db import check_database_file
+from storage import StorageError, TransientError
+from storage.db import check_database_file, describe_url, probe_postgresql
 
 ONLINE_TIMEOUT_SECONDS = 15.0
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -31,18 +32,35 @@ def check_local(settings: Settings, languages: Collection[str]) -> None:
         raise StartupError(
             f"LANGUAGE: no texts for {settings.language!r}; use one of {', '.join(languages)}"
         )
-    try:
-        check_database_file(settings.database_path)
-    except StorageError as exc:
-        raise StartupError(
-            f"DATABASE_PATH: {exc}. Point DATABASE_PATH at a writable folder "
-            "(the default is ./data/loyalty.db)"
-        ) from None
+    if not settings.uses_postgresql:
+        try:
+            check_database_file(settings.database_path)
+        except StorageError as exc:
+            raise StartupError(
+                f"DATABASE_PATH: {exc}. Point DATABASE_PATH at a writable folder "
+                "(the default is ./data/loyalty.db)"
+            ) from None
     if settings.rewards_file is not None:
         try:
             read_rewards_file(settings.rewards_file)
         except CatalogFileError as exc:
             raise StartupError(f"REWARDS_FILE: {exc}") from None
+
+
+async def check_database(settings: Settings) -> str:
+    """Reach the PostgreSQL server of DATABASE_URL (the SQLite file is checked offline).
+    Returns what was found, for check-config."""
+    if settings.database_url is None:
+        return f"database {settings.database_path}"
+    try:
+        version = await probe_postgresql(settings.database_url.get_secret_value())
+    except StorageError as exc:
+        raise StartupError(
+            f"DATABASE_URL: {exc}. Check the host, port, user, password and database name "
+            "(postgresql://user:password@host:5432/dbname), and that the server is running"
+        ) from None
+    state = f"schema version {version}" if version else "empty: the bot will create its tables"
+    return f"database {describe_url(settings.database_url.get_secret_value())} ({state})"
 
 
 async def fetch_bot_username(settings: Settings) -> str:
@@ -107,6 +125,7 @@ def explain(error: BaseException, settings: Settings | None) -> str:
         return f"Cannot reach the Bot API at {api} ({error.message}): check the network"
     if isinstance(error, CatalogFileError):
         return f"REWARDS_FILE: {error}"
-    if isinstance(error, StorageError | OSError):
-        return f"DATABASE_PATH: {error}"
+    if isinstance(error, StorageError | OSError | TransientError):
+        setting = "DATABASE_URL" if settings and settings.uses_postgresql else "DATABASE_PATH"
+        return f"{setting}: {error}"
     return f"Start-up failed: {type(error).__name__}: {error} (run with --debug for details)"

@@ -10,14 +10,21 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-import aiosqlite
+from sqlalchemy import event, make_url, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.migrations import MIGRATIONS
+from storage.engine import BoundConn, Conn, Engine, PooledReader, sql, translate
+from storage.migrations import MIGRATIONS, migrate
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# Pooled read connections per SQLite file, and connections per process on PostgreSQL.
+READERS = 4
+POSTGRESQL_POOL = 10
 
 
 class StorageError(Exception):
@@ -60,108 +67,205 @@ def check_database_file(path: Path) -> None:
         raise StorageError(f"the folder {folder} is not writable by this user")
 
 
-class Database:
-    """Owns three aiosqlite connections: one serialised writer, one reader for requests,
-    and one reader for reports.
+async def probe_postgresql(url: str) -> int:
+    """Connect once and return the schema version (0 for an empty database). Raises
+    StorageError with the cause in one line: unreachable, refused credentials, a missing
+    database, or a schema newer than this code."""
+    engine = create_async_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    try:
+        async with engine.connect() as connection:
+            exists = await connection.scalar(text("SELECT to_regclass('schema_version')"))
+            version = 0
+            if exists is not None:
+                version = int(
+                    await connection.scalar(
+                        text("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+                    )
+                    or 0
+                )
+    except DBAPIError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise StorageError(f"cannot use PostgreSQL at {describe_url(url)}: {reason}") from None
+    finally:
+        await engine.dispose()
+    if version > MIGRATIONS[-1][0]:
+        raise StorageError(
+            f"PostgreSQL at {describe_url(url)} was written by a newer version of the bot "
+            f"(schema {version}); upgrade the bot"
+        )
+    return version
 
-    Every read-modify-write goes through :meth:`transaction`, which holds an asyncio lock
-    for the whole ``BEGIN IMMEDIATE`` … ``COMMIT`` so concurrent handlers can never
-    interleave statements inside one open transaction. Plain reads use the reader
-    connection; with WAL it sees only committed data and never blocks the writer.
+
+def describe_url(url: str) -> str:
+    """Server and database of a PostgreSQL URL, for messages (never the password)."""
+    parsed = make_url(url)
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+
+
+class Database:
+    """The bot's database, on SQLite (one file) or PostgreSQL (a server).
+
+    :meth:`transaction` is the one way to write: a short transaction that commits at the
+    end of the block and rolls back on any error (also when COMMIT itself fails). On
+    SQLite it is ``BEGIN IMMEDIATE`` on the one writer connection, behind an asyncio lock
+    so concurrent handlers never interleave inside it; on PostgreSQL each transaction
+    has a pooled connection of its own and concurrent writers are kept correct by row
+    locks and constraints, not by a lock in this process.
+
+    :attr:`reader` runs each read on a pooled connection in autocommit: it sees only
+    committed data and never blocks a writer. :attr:`report_reader` does the same on
+    connections of its own, so a long report never queues in front of the counter.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._writer: aiosqlite.Connection | None = None
-        self._reader: aiosqlite.Connection | None = None
-        self._report_reader: aiosqlite.Connection | None = None
+    def __init__(self, target: Path | str) -> None:
+        """``target``: a SQLite file's path, or a ``postgresql://`` URL."""
+        self.url = str(target)
+        self.engine = Engine.POSTGRESQL if is_postgresql(self.url) else Engine.SQLITE
+        self.path = Path(target) if self.engine is Engine.SQLITE else None
+        self._writer: AsyncEngine | None = None
+        self._readers: AsyncEngine | None = None
+        self._report_readers: AsyncEngine | None = None
+        self._reader: PooledReader | None = None
+        self._report_reader: PooledReader | None = None
         self._write_lock = asyncio.Lock()
         # Told how long each transaction waited for the write lock (the bot's metrics).
         self.on_lock_wait: Callable[[float], None] | None = None
 
     async def open(self) -> None:
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
         try:
-            await self._writer.execute("PRAGMA journal_mode=WAL")
+            if self.engine is Engine.SQLITE:
+                await self._open_sqlite()
+            else:
+                await self._open_postgresql()
             await self.migrate()
-            self._reader = await self._connect()
-            self._report_reader = await self._connect()
         except BaseException:
             await self.close()  # an open connection's thread would keep the process alive
             raise
-        logger.info("Database ready at %s (schema version %s)", self.path, await self.version())
+        logger.info("Database ready: %s (schema version %s)", self.describe(), await self.version())
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        return conn
+    def describe(self) -> str:
+        """Where the database is, for logs: the file, or the server and database name
+        (never the password)."""
+        if self.path is not None:
+            return str(self.path)
+        return f"PostgreSQL {describe_url(self.url)}"
+
+    async def _open_sqlite(self) -> None:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite+aiosqlite:///{self.path}"
+        # One writer connection; readers of their own (WAL lets them read beside it).
+        self._writer = sqlite_engine(url, pool_size=1, immediate=True)
+        self._readers = sqlite_engine(url, pool_size=READERS)
+        self._report_readers = sqlite_engine(url, pool_size=1)
+        async with self._writer.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+    async def _open_postgresql(self) -> None:
+        url = make_url(self.url).set(drivername="postgresql+psycopg")
+        self._writer = create_async_engine(
+            url, pool_size=POSTGRESQL_POOL, max_overflow=0, pool_pre_ping=True
+        )
+        # Reads autocommit: one round trip each, no BEGIN/COMMIT around them.
+        self._readers = self._writer.execution_options(isolation_level="AUTOCOMMIT")
+        self._report_readers = create_async_engine(
+            url, pool_size=2, max_overflow=0, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
+        )
 
     async def close(self) -> None:
         async with self._write_lock:
-            for conn in (self._report_reader, self._reader, self._writer):
-                if conn is not None:
-                    await conn.close()
-            self._report_reader = self._reader = self._writer = None
+            for engine in (self._report_readers, self._readers, self._writer):
+                if engine is not None:
+                    await engine.dispose()
+            self._report_readers = self._readers = self._writer = None
+            self._reader = self._report_reader = None
 
     @property
-    def reader(self) -> aiosqlite.Connection:
-        if self._reader is None:
+    def reader(self) -> Conn:
+        if self._readers is None:
             raise StorageError("database is not open")
+        if self._reader is None:
+            self._reader = PooledReader(self._readers, self.engine)
         return self._reader
 
     @property
-    def report_reader(self) -> aiosqlite.Connection:
-        """A read connection of its own for reports and exports: their long aggregates
-        run beside the counter's reads instead of queueing in front of them."""
-        if self._report_reader is None:
+    def report_reader(self) -> Conn:
+        """Reads for reports and exports, on connections of their own: their long
+        aggregates run beside the counter's reads instead of queueing in front of them."""
+        if self._report_readers is None:
             raise StorageError("database is not open")
+        if self._report_reader is None:
+            self._report_reader = PooledReader(self._report_readers, self.engine)
         return self._report_reader
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block as one ``BEGIN IMMEDIATE`` transaction; roll back on any error."""
+    async def transaction(self) -> AsyncIterator[Conn]:
+        """Run the block as one transaction; roll back on any error."""
+        writer = self._writer
+        if writer is None:
+            raise StorageError("database is not open")
+        if self.engine is Engine.POSTGRESQL:
+            async with _translated(), writer.begin() as connection:
+                yield BoundConn(connection, self.engine)
+            return
         asked = time.perf_counter()
         async with self._write_lock:
             if self.on_lock_wait is not None:
                 self.on_lock_wait(time.perf_counter() - asked)
-            conn = self._writer
-            if conn is None:
-                raise StorageError("database is not open")
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                await conn.execute("COMMIT")
-            except BaseException:
-                # Also when COMMIT itself fails (a deferred constraint, a full disk): the
-                # transaction is still open then, and the writer must not stay inside it.
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
-                raise
+            # BEGIN IMMEDIATE (see sqlite_engine); a failed COMMIT rolls back as the
+            # connection goes back to its pool.
+            async with _translated(), writer.begin() as connection:
+                yield BoundConn(connection, self.engine)
 
     async def version(self) -> int:
-        conn = self._writer or self.reader
-        async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        value = await self.reader.value(
+            sql("SELECT COALESCE(MAX(version), 0) AS version FROM schema_version")
+        )
+        return int(value or 0)
 
     async def migrate(self) -> None:
-        """Apply each migration newer than the stored version, each in its own transaction."""
-        assert self._writer is not None
-        await self._writer.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
-        )
-        current = await self.version()
-        for version, statements in MIGRATIONS:
-            if version <= current:
-                continue
-            async with self.transaction() as tx:
-                for statement in statements:
-                    await tx.execute(statement)
-                await tx.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-            logger.info("Applied migration %s", version)
+        """Bring the schema to this code's version (see storage/migrations.py)."""
+        writer = self._writer
+        assert writer is not None
+        async with _translated(), writer.begin() as connection:
+            await migrate(BoundConn(connection, self.engine), connection)
+
+
+@asynccontextmanager
+async def _translated() -> AsyncIterator[None]:
+    """Driver errors raised by BEGIN or COMMIT become the project's own."""
+    try:
+        yield
+    except DBAPIError as error:
+        raise translate(error) from error
+
+
+def is_postgresql(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://", "postgresql+"))
+
+
+def sqlite_engine(url: str, *, pool_size: int, immediate: bool = False) -> AsyncEngine:
+    """An engine of aiosqlite connections. Python's sqlite3 would open transactions on its
+    own; it is told not to, and the writer's transactions begin with ``BEGIN IMMEDIATE``,
+    so a transaction takes the write lock at once instead of failing halfway."""
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA foreign_keys=ON",
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+            "PRAGMA synchronous=NORMAL",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    if immediate:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def begin_immediate(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

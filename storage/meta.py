@@ -2,36 +2,46 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
-import aiosqlite
+from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from storage.engine import Conn, sql
+
+_INSERT_IF_MISSING = sql(
+    "INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT (key) DO NOTHING"
+)
+_VALUE = sql("SELECT value FROM meta WHERE key = :key")
+_PUT = sql(
+    "INSERT INTO meta (key, value) VALUES (:key, :value)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 
 
-async def get_or_set(tx: aiosqlite.Connection, key: str, default: str) -> str:
+async def get_or_set(tx: Conn, key: str, default: str) -> str:
     """Return the stored value for ``key``, storing ``default`` first if there is none."""
-    await tx.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING", (key, default)
-    )
-    async with tx.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return str(row["value"])
+    await tx.run(_INSERT_IF_MISSING, key=key, value=default)
+    value = await tx.value(_VALUE, key=key)
+    assert value is not None
+    return str(value)
 
 
-async def put(tx: aiosqlite.Connection, key: str, value: str) -> None:
-    await tx.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?)"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )
+async def put(tx: Conn, key: str, value: str) -> None:
+    await tx.run(_PUT, key=key, value=value)
 
 
-def read_now(path: Path, key: str) -> str | None:
+def read_now(database: Path | str, key: str) -> str | None:
     """One value, read synchronously and read-only (for the health check command, which
-    runs beside the bot and must not take its write lock)."""
+    runs beside the bot and must not take its write lock): from the SQLite file, or from
+    the PostgreSQL database a URL names. None when it cannot be read."""
+    if isinstance(database, str):
+        return asyncio.run(_read_postgresql(database, key))
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         finally:
@@ -41,7 +51,18 @@ def read_now(path: Path, key: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-async def read(conn: aiosqlite.Connection, key: str) -> str | None:
-    async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
-        row = await cur.fetchone()
-    return None if row is None else str(row[0])
+async def _read_postgresql(url: str, key: str) -> str | None:
+    engine = create_async_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    try:
+        async with engine.connect() as connection:
+            value = await connection.scalar(_VALUE.postgresql, {"key": key})
+    except DBAPIError:
+        return None
+    finally:
+        await engine.dispose()
+    return None if value is None else str(value)
+
+
+async def read(conn: Conn, key: str) -> str | None:
+    value = await conn.value(_VALUE, key=key)
+    return None if value is None else str(value)

@@ -1,10 +1,27 @@
-"""Versioned schema migrations. Append new versions; never edit a released one.
+"""Versioned schema migrations, per engine. Append new versions; never edit a released one.
+
+SQLite databases replay this history from version 1 (cafés upgrade their file in place).
+A new PostgreSQL database starts from ``schema/postgresql.sql``, the whole schema at
+:data:`POSTGRESQL_BASELINE` written the PostgreSQL way (``BIGINT`` ids, ``timestamptz``,
+``boolean``, PL/pgSQL triggers), as Matrix Synapse keeps a full schema per engine.
+Every migration after the baseline runs on both engines: written in the standard form
+both accept, or with its PostgreSQL text in :data:`POSTGRESQL_TEXT`.
 
 Each migration is a tuple of single statements (``executescript`` would commit the
-surrounding transaction, so statements are run one by one inside it).
+surrounding transaction, so statements are run one by one inside it). All pending
+migrations run in one transaction; on PostgreSQL an advisory lock makes a second process
+starting at the same moment wait, then find nothing left to do.
 """
 
 from __future__ import annotations
+
+from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from storage.engine import BoundConn
 
 Migration = tuple[int, tuple[str, ...]]
 
@@ -468,6 +485,18 @@ _V13_ERROR_ALERTS: tuple[str, ...] = (
     """,
 )
 
+_V14_PORTABLE_NAMES: tuple[str, ...] = (
+    # What PostgreSQL cannot take as SQLite has it, changed here so both engines share
+    # one schema and one SQL. ``window`` is a reserved word in PostgreSQL (quoted here,
+    # as standard SQL quotes an identifier); the domain keeps calling it the window.
+    'ALTER TABLE offers RENAME COLUMN "window" TO hours',
+    # COLLATE NOCASE is SQLite's: titles are unique case-insensitively by lower(), an
+    # expression index both engines have (queries compare lower(title) = lower(:title)).
+    # SQLite's lower() and NOCASE both fold ASCII only, so no existing titles collide.
+    "DROP INDEX rewards_title",
+    "CREATE UNIQUE INDEX rewards_title ON rewards (lower(title))",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -482,4 +511,63 @@ MIGRATIONS: tuple[Migration, ...] = (
     (11, _V11_REFERRAL_SETTLED_BY),
     (12, _V12_CONVERSATIONS),
     (13, _V13_ERROR_ALERTS),
+    (14, _V14_PORTABLE_NAMES),
 )
+
+# The version schema/postgresql.sql creates; later ones come from MIGRATIONS.
+POSTGRESQL_BASELINE = 14
+# PostgreSQL's text of a migration after the baseline, where it differs from SQLite's.
+POSTGRESQL_TEXT: dict[int, tuple[str, ...]] = {}
+# Any number shared by all processes migrating one PostgreSQL database.
+MIGRATION_LOCK = 4_172_931
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer version of the bot."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"the database was written by a newer version of the bot (schema {version}); "
+            "upgrade the bot, or restore a backup made by this version"
+        )
+        self.version = version
+
+
+def postgresql_schema() -> str:
+    return resources.files("storage").joinpath("schema/postgresql.sql").read_text("utf-8")
+
+
+async def migrate(conn: BoundConn, connection: AsyncConnection) -> None:
+    """Apply what this database lacks, inside the caller's transaction."""
+    from storage.engine import Engine, per_engine, sql
+
+    postgresql = conn.engine is Engine.POSTGRESQL
+    if postgresql:
+        await conn.value(sql("SELECT pg_advisory_xact_lock(:key)"), key=MIGRATION_LOCK)
+    await conn.run(
+        per_engine(
+            sqlite="CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+            " applied_at TEXT NOT NULL DEFAULT (datetime('now')))",
+            postgresql="CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+            " applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+    )
+    current = int(
+        await conn.value(sql("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version")) or 0
+    )
+    if current > MIGRATIONS[-1][0]:
+        raise SchemaTooNew(current)
+    mark = sql("INSERT INTO schema_version (version) VALUES (:version)")
+    if postgresql and current == 0:
+        # A multi-statement script with no parameters: psycopg sends it as one query.
+        await connection.exec_driver_sql(postgresql_schema())
+        await conn.run_many(
+            mark, [{"version": v} for v, _ in MIGRATIONS if v <= POSTGRESQL_BASELINE]
+        )
+        current = POSTGRESQL_BASELINE
+    for version, statements in MIGRATIONS:
+        if version <= current:
+            continue
+        for statement in POSTGRESQL_TEXT.get(version, statements) if postgresql else statements:
+            await connection.exec_driver_sql(statement)
+        await conn.run(mark, version=version)

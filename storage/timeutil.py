@@ -1,4 +1,6 @@
-"""Timestamps are stored as ISO-8601 text in UTC, so they sort and compare as strings."""
+"""Timestamps: aware UTC datetimes in the code; ISO-8601 text in UTC on SQLite, and
+``timestamptz`` on PostgreSQL (which reads the same text as a parameter and returns a
+datetime)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,10 @@ def to_db(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def from_db(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
+def from_db(value: str | datetime) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.astimezone(UTC)
 
 
-def from_db_optional(text: str | None) -> datetime | None:
-    return None if text is None else from_db(text)
+def from_db_optional(value: str | datetime | None) -> datetime | None:
+    return None if value is None else from_db(value)

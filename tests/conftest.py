@@ -18,6 +18,8 @@ from bot.services.container import Services
 from bot.settings import Settings
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser, SentMessage
 from sandbox.running import start_polling, stop_polling
+from storage.engine import sql
+from tests.databases import ENGINES, fresh_schema, server_url
 from tests.helpers import first_link, link_payload, qr_payload, show_card
 
 OWNER_ID = 1_000_001
@@ -55,11 +57,14 @@ class FakeClock(Clock):
             await asyncio.sleep(0.005)
 
 
-def make_settings(tmp_path: Path, api_url: str, **overrides: Any) -> Settings:
+def make_settings(
+    tmp_path: Path, api_url: str, database_url: str | None = None, **overrides: Any
+) -> Settings:
     values: dict[str, Any] = {
         "bot_token": TOKEN,
         "owner_ids": (OWNER_ID,),
         "database_path": tmp_path / "data" / "loyalty.db",
+        "database_url": database_url,
         "telegram_api_url": api_url,
         "cafe_name": "Bean There",
     }
@@ -111,13 +116,20 @@ class BotHarness:
         (shown,) = await barista.send(f"/start {qr_payload(card.photo)}")
         return shown
 
+    async def rows(self, statement: str, **params: Any) -> list[dict[str, Any]]:
+        """What the database holds, read as the bot reads (either engine)."""
+        return [dict(row) for row in await self.services.db.reader.all(sql(statement), **params)]
+
+    async def value(self, statement: str, **params: Any) -> Any:
+        return await self.services.db.reader.value(sql(statement), **params)
+
     async def ledger(self) -> list[dict[str, Any]]:
-        async with self.services.db.reader.execute("SELECT * FROM ledger ORDER BY id") as cur:
-            return [dict(row) for row in await cur.fetchall()]
+        return await self.rows("SELECT * FROM ledger ORDER BY id")
 
     async def audit_actions(self) -> list[str]:
-        async with self.services.db.reader.execute("SELECT action FROM audit_log ORDER BY id") as c:
-            return [row[0] for row in await c.fetchall()]
+        return [
+            row["action"] for row in await self.rows("SELECT action FROM audit_log ORDER BY id")
+        ]
 
 
 async def start_bot(fake: FakeTelegram, settings: Settings, clock: FakeClock) -> BotHarness:
@@ -150,15 +162,41 @@ def clock() -> FakeClock:
 BotFactory = Callable[..., Awaitable[BotHarness]]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test about SQLite itself (its query planner, its backup API) runs on SQLite only:
+    its PostgreSQL variant is not collected, rather than skipped."""
+    kept, dropped = [], []
+    for item in items:
+        on_postgresql = getattr(item, "callspec", None) and (
+            item.callspec.params.get("database_url") == "postgresql"  # type: ignore[attr-defined]
+        )
+        (dropped if on_postgresql and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest_asyncio.fixture(params=ENGINES)
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """Each end-to-end test runs on both engines: None is the SQLite file in tmp_path; a
+    URL is a fresh PostgreSQL schema (see tests/databases.py)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    async with fresh_schema(server_url()) as url:
+        yield url
+
+
 @pytest_asyncio.fixture
 async def bot_factory(
-    fake: FakeTelegram, clock: FakeClock, tmp_path: Path
+    fake: FakeTelegram, clock: FakeClock, tmp_path: Path, database_url: str | None
 ) -> AsyncIterator[BotFactory]:
     """Start the bot with setting overrides; everything started is stopped afterwards."""
     running: list[BotHarness] = []
 
     async def factory(**overrides: Any) -> BotHarness:
-        harness = await start_bot(fake, make_settings(tmp_path, fake.url, **overrides), clock)
+        settings = make_settings(tmp_path, fake.url, database_url, **overrides)
+        harness = await start_bot(fake, settings, clock)
         running.append(harness)
         return harness
 

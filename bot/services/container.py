@@ -66,7 +66,7 @@ class Services:
     async def open(
         cls, settings: Settings, clock: Clock, metrics: Metrics | None = None
     ) -> Services:
-        db = Database(settings.database_path)
+        db = Database(settings.database)
         if metrics is not None:
             db.on_lock_wait = metrics.write_lock_wait.observe
         await db.open()

@@ -16,6 +16,7 @@ from bot.settings import Settings
 from storage import Database
 from storage import meta as meta_store
 from storage.backup import backup, prune
+from storage.db import describe_url
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +35,13 @@ class HealthService:
             await meta_store.put(tx, HEARTBEAT_META, self._clock.now().isoformat())
 
 
-def heartbeat_problem(database: Path, now: datetime) -> str | None:
-    """Why the bot using ``database`` looks dead, or None when its heartbeat is fresh."""
+def heartbeat_problem(database: Path | str, now: datetime) -> str | None:
+    """Why the bot using ``database`` (a SQLite file, or a PostgreSQL URL) looks dead, or
+    None when its heartbeat is fresh."""
     value = meta_store.read_now(database, HEARTBEAT_META)
     if value is None:
-        return f"no heartbeat in {database} yet: is the bot running?"
+        where = describe_url(database) if isinstance(database, str) else database
+        return f"no heartbeat in {where} yet: is the bot running?"
     age = now - datetime.fromisoformat(value)
     if age > STALE_AFTER:
         return (

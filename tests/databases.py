@@ -1,0 +1,56 @@
+"""Where the tests find their databases: SQLite files in tmp_path, and PostgreSQL where
+``TEST_DATABASE_URL`` names a server (each test then gets a fresh schema of its own).
+
+Without ``TEST_DATABASE_URL`` the PostgreSQL tests are skipped with a reason, except
+under CI (``CI=true``), where a missing server fails them: CI never skips an engine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+ENGINES = ("sqlite", "postgresql")
+HOW_TO_ENABLE = (
+    "PostgreSQL tests need a server: set TEST_DATABASE_URL, e.g. "
+    "postgresql://postgres@127.0.0.1:5432/test (.ci/run starts one)"
+)
+
+
+def server_url() -> str:
+    """The PostgreSQL server the tests may use, or skip (fail under CI) without one."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI runs the PostgreSQL tests: TEST_DATABASE_URL is not set")
+    pytest.skip(HOW_TO_ENABLE)
+
+
+def _driver_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def fresh_schema(url: str) -> AsyncIterator[str]:
+    """A new, empty schema on the server, dropped afterwards. Yields a ``postgresql://``
+    URL whose connections use only that schema."""
+    name = f"test_{secrets.token_hex(6)}"
+    admin = create_async_engine(_driver_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{name}"'))
+        parsed = make_url(url)
+        query = dict(parsed.query)
+        query["options"] = f"-csearch_path={name}"
+        scoped = parsed.set(query=query).render_as_string(hide_password=False)
+        yield scoped
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        await admin.dispose()
