@@ -42,6 +42,8 @@ from handlers.report_text import plain, render
 from handlers.texts import MESSAGES
 from storage import Database, StorageError
 from storage.backup import backup, verify
+from storage.db import describe_url, is_postgresql
+from storage.port import port
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +217,43 @@ async def migrate_command(settings: Settings) -> int:
     return 0
 
 
+async def move_command(settings: Settings, url: str) -> int:
+    """Copy the café's SQLite database into an empty PostgreSQL database."""
+    if settings.uses_postgresql:
+        raise ConfigurationError(
+            "move-to copies the SQLite file at DATABASE_PATH, but DATABASE_URL is set: "
+            "unset it for the move, then set it to the new database"
+        )
+    if not is_postgresql(url):
+        raise ConfigurationError("move-to: give the target as postgresql://user:password@host/db")
+    check_offline(settings)
+    source = settings.database_path
+    if not source.exists():
+        raise ConfigurationError(f"DATABASE_PATH: {source} does not exist")
+    if heartbeat_problem(source, datetime.now(UTC)) is None:
+        raise ConfigurationError("the bot is running on this database: stop it first")
+    try:
+        moved = await port(source, url, progress=lambda line: sys.stdout.write(f"  {line}\n"))
+    except StorageError as exc:
+        raise ConfigurationError(f"move-to: {exc}") from None
+    width = max(len(t.table) for t in moved.tables)
+    sys.stdout.write(f"{'table':<{width}}  {'SQLite':>10}  {'PostgreSQL':>10}\n")
+    for table in moved.tables:
+        mark = "" if table.source_rows == table.target_rows else "  MISMATCH"
+        sys.stdout.write(
+            f"{table.table:<{width}}  {table.source_rows:>10}  {table.target_rows:>10}{mark}\n"
+        )
+    balances = "equal" if moved.balances_match else "DIFFERENT"
+    sys.stdout.write(f"Balances: {balances} to the SQLite file's, and each its ledger's sum\n")
+    if not moved.ok:
+        return 1
+    sys.stdout.write(
+        f"Moved to {describe_url(url)}. Set DATABASE_URL to it and start the bot; keep "
+        f"{source} as a backup.\n"
+    )
+    return 0
+
+
 def backup_command(settings: Settings, target: Path) -> int:
     if settings.uses_postgresql:
         raise ConfigurationError(PG_DUMP_ADVICE)
@@ -336,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "health", help="exit 0 while the running bot is alive (for HEALTHCHECK)", parents=[common]
     )
+    moving = commands.add_parser(
+        "move-to",
+        help="copy this café's SQLite database into an empty PostgreSQL database",
+        parents=[common],
+    )
+    moving.add_argument("url", help="postgresql://user:password@host:5432/dbname")
     commands.add_parser(
         "migrate",
         help="bring the database's schema to this version, then exit (before starting replicas)",
@@ -380,6 +425,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_config(settings, online=args.online)
         if args.command == "health":
             return health(settings)
+        if args.command == "move-to":
+            redactor.add(args.url)
+            return asyncio.run(move_command(settings, args.url))
         if args.command == "migrate":
             return asyncio.run(migrate_command(settings))
         if args.command == "backup":

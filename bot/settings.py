@@ -57,7 +57,8 @@ class Settings(BaseSettings):
         "Bronze:0:1, Silver:500:1.25, Gold:1500:1.5"
     )
 
-    max_purchase_amount: Decimal = Field(default=Decimal(200), gt=0)
+    # At most a million: amounts are whole minor units that must fit 32 bits on PostgreSQL.
+    max_purchase_amount: Decimal = Field(default=Decimal(200), gt=0, le=1_000_000)
     max_points_per_purchase: int = Field(default=1000, gt=0)
     max_points_per_staff_day: int = Field(default=10000, gt=0)
     undo_window_minutes: int = Field(default=30, ge=0)

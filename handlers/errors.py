@@ -12,6 +12,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.observability import mark_failed
 from bot.services.alerts import ALERT_EVERY
+from bot.services.errors import DatabaseUnavailable
 from handlers.common import Context, local_time, main_keyboard, notify_owners, reply, say
 from handlers.texts import Html
 
@@ -30,17 +31,28 @@ async def on_error(update: object, context: Context) -> None:
         logger.info("A user has blocked the bot: %s", context.error)
         return
     mark_failed()
+    if isinstance(context.error, DatabaseUnavailable):
+        # The database was away for a moment (a restart, a failover) or gave up on a
+        # deadlock: nothing was written, and the same step will work again in a moment.
+        logger.warning("Database unavailable while handling an update: %s", context.error)
+        await apologise(update, context, "error_try_again")
+        return
     logger.error("Unhandled error while processing an update", exc_info=context.error)
+    await apologise(update, context, "error")
+    await alert_owners(update, context)
+
+
+async def apologise(update: object, context: Context, key: str) -> None:
+    """Stop a button's spinner and tell the person, never raising."""
     if isinstance(update, Update) and update.callback_query is not None:
         # Stop the button's spinner; it may have been answered before the error.
         with contextlib.suppress(TelegramError):
             await update.callback_query.answer()
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await reply(update, say(context, "error"))
+            await reply(update, say(context, key))
         except Exception:
             logger.exception("Could not tell the user about the error")
-    await alert_owners(update, context)
 
 
 async def alert_owners(update: object, context: Context) -> None:

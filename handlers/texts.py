@@ -652,6 +652,10 @@ EN: Final[dict[str, str]] = {
     "not_allowed": "Sorry, that's not available for your account.",
     "unknown_text": "I didn't catch that. Use the buttons below or /help.",
     "error": "Sorry, something went wrong on our side. Please try again in a moment.",
+    "error_try_again": (
+        "Sorry, that did not go through: our records are out of reach for a moment. "
+        "Nothing was saved. Please try again in a few seconds."
+    ),
     # The owners' alert about an unexpected error: what and when, never who.
     "error_alert": (
         "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during {doing}. "

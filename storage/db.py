@@ -158,8 +158,6 @@ class Database:
         self._writer = sqlite_engine(url, pool_size=1, immediate=True)
         self._readers = sqlite_engine(url, pool_size=READERS)
         self._report_readers = sqlite_engine(url, pool_size=1)
-        async with self._writer.connect() as connection:
-            await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
     async def _open_postgresql(self) -> None:
         url = make_url(self.url).set(drivername="postgresql+psycopg")
@@ -255,6 +253,8 @@ def sqlite_engine(url: str, *, pool_size: int, immediate: bool = False) -> Async
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in (
+            # Kept in the file once set; outside any transaction here, as SQLite requires.
+            "PRAGMA journal_mode=WAL",
             "PRAGMA foreign_keys=ON",
             f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
             "PRAGMA synchronous=NORMAL",

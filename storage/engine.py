@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import RowMapping, TextClause, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 Row = RowMapping
@@ -65,13 +65,23 @@ class TransientError(Exception):
 _TRANSIENT_SQLSTATES = ("40001", "40P01", "57P01", "57P02", "57P03")
 
 
+# SQLite's "busy" and "locked": another process held the file past the busy timeout.
+_SQLITE_BUSY = (5, 6)
+
+
 def translate(error: DBAPIError) -> Exception:
     """The project's own error for a driver's, so no driver type leaves storage."""
     if isinstance(error, IntegrityError):
         return ConstraintViolated(str(error.orig))
-    sqlstate = getattr(error.orig, "sqlstate", None) or ""
-    if error.connection_invalidated or sqlstate.startswith("08") or sqlstate in _TRANSIENT_SQLSTATES:
-        return TransientError(type(error.orig).__name__)
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None) or ""
+    lost = error.connection_invalidated or (
+        # psycopg: a connection that failed or broke has no SQLSTATE of its own.
+        isinstance(error, OperationalError) and not sqlstate and hasattr(original, "sqlstate")
+    )
+    busy = (getattr(original, "sqlite_errorcode", None) or 0) & 0xFF in _SQLITE_BUSY
+    if lost or busy or sqlstate.startswith("08") or sqlstate in _TRANSIENT_SQLSTATES:
+        return TransientError(type(original).__name__)
     return error
 
 

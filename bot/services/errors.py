@@ -5,6 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.domain import Coupon
+from storage import TransientError
+
+# The database was away for a moment (a restart, a failover, a lost connection) or gave
+# up on a deadlock: nothing was written, and the same step works again shortly.
+DatabaseUnavailable = TransientError
 
 
 class ServiceError(Exception):
