@@ -28,7 +28,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser
 from storage import Database
-from storage.seed import seed_history, seeded_recipients
+from storage.seed import analyze, seed_history, seeded_recipients
 from tests.conftest import BotHarness, FakeClock, make_settings, start_bot, stop_bot
 from tests.helpers import qr_payload, show_card
 from tests.test_process import ROOT, command
@@ -162,8 +162,7 @@ async def grow(path: Path, members: int, entries: int, first_user_id: int) -> fl
         db, members=members, entries=entries, first_user_id=first_user_id,
         start=datetime.now(UTC) - timedelta(days=360), end=datetime.now(UTC) - timedelta(hours=1),
     )  # fmt: skip
-    async with db.transaction() as tx:
-        await tx.execute("ANALYZE")
+    await analyze(db)
     await db.close()
     return time.perf_counter() - started
 

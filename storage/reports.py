@@ -9,19 +9,57 @@ the redemption rates the owner sets.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
-import aiosqlite
-
+from storage.engine import Conn, sql
 from storage.timeutil import from_db, to_db
 
 # -- sale allocations and rates --------------------------------------------------------------
 
+_RECORD_SALE = sql(
+    "INSERT INTO sale_allocations (entry_id, amount_minor, points, offer_points, rate_ppm,"
+    " ssp_micro, deferred_micro) VALUES (:entry_id, :amount_minor, :points, :offer_points,"
+    " :rate_ppm, :ssp_micro, :deferred_micro) ON CONFLICT (entry_id) DO NOTHING"
+)
+_UNALLOCATED = sql(
+    "SELECT l.id, l.amount_minor, l.points, l.created_at FROM ledger AS l"
+    " LEFT JOIN sale_allocations AS a ON a.entry_id = l.id"
+    " WHERE l.kind = 'earn' AND a.entry_id IS NULL ORDER BY l.id LIMIT :limit"
+)
+# Timestamps are compared and ordered as the column's own type (timestamptz on
+# PostgreSQL; on SQLite the one fixed-width UTC text to_db writes).
+_RATE_AT = sql(
+    "SELECT rate_ppm FROM redemption_rates WHERE effective_from <= :at"
+    " ORDER BY effective_from DESC LIMIT 1"
+)
+_SET_RATE = sql(
+    "INSERT INTO redemption_rates (effective_from, rate_ppm, set_by, set_at)"
+    " VALUES (:effective_from, :rate_ppm, :set_by, :set_at)"
+    " ON CONFLICT (effective_from) DO UPDATE SET rate_ppm = excluded.rate_ppm,"
+    " set_by = excluded.set_by, set_at = excluded.set_at"
+)
+_RATES = sql("SELECT effective_from, rate_ppm FROM redemption_rates ORDER BY effective_from")
+
+
+@dataclass(frozen=True, slots=True)
+class SaleAllocation:
+    """How one sale's price splits between the goods and its points (a row of
+    sale_allocations)."""
+
+    entry_id: int
+    amount_minor: int
+    points: int
+    offer_points: int
+    rate_ppm: int
+    ssp_micro: int
+    deferred_micro: int
+
 
 async def record_sale(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     *,
     entry_id: int,
     amount_minor: int,
@@ -31,10 +69,15 @@ async def record_sale(
     ssp_micro: int,
     deferred_micro: int,
 ) -> None:
-    await tx.execute(
-        "INSERT INTO sale_allocations (entry_id, amount_minor, points, offer_points, rate_ppm,"
-        " ssp_micro, deferred_micro) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (entry_id, amount_minor, points, offer_points, rate_ppm, ssp_micro, deferred_micro),
+    await tx.run(
+        _RECORD_SALE,
+        entry_id=entry_id,
+        amount_minor=amount_minor,
+        points=points,
+        offer_points=offer_points,
+        rate_ppm=rate_ppm,
+        ssp_micro=ssp_micro,
+        deferred_micro=deferred_micro,
     )
 
 
@@ -46,56 +89,44 @@ class UnallocatedSale:
     created_at: datetime
 
 
-async def unallocated_sales(conn: aiosqlite.Connection, limit: int) -> list[UnallocatedSale]:
+async def unallocated_sales(conn: Conn, limit: int) -> list[UnallocatedSale]:
     """Purchases recorded before allocations existed (filled in once, at start-up)."""
-    async with conn.execute(
-        "SELECT l.id, l.amount_minor, l.points, l.created_at FROM ledger AS l"
-        " LEFT JOIN sale_allocations AS a ON a.entry_id = l.id"
-        " WHERE l.kind = 'earn' AND a.entry_id IS NULL ORDER BY l.id LIMIT ?",
-        (limit,),
-    ) as cur:
-        return [
-            UnallocatedSale(row[0], row[1] or 0, row[2], from_db(row[3]))
-            for row in await cur.fetchall()
-        ]
+    return [
+        UnallocatedSale(
+            int(row["id"]), int(row["amount_minor"] or 0), int(row["points"]),
+            from_db(row["created_at"]),
+        )
+        for row in await conn.all(_UNALLOCATED, limit=limit)
+    ]  # fmt: skip
 
 
-async def record_sales(tx: aiosqlite.Connection, rows: list[tuple[int, ...]]) -> None:
-    await tx.executemany(
-        "INSERT INTO sale_allocations (entry_id, amount_minor, points, offer_points, rate_ppm,"
-        " ssp_micro, deferred_micro) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        rows,
-    )
+async def record_sales(tx: Conn, allocations: Sequence[SaleAllocation]) -> None:
+    """Many allocations in one round trip (those already recorded are left as they are)."""
+    await tx.run_many(_RECORD_SALE, [asdict(allocation) for allocation in allocations])
 
 
-async def rate_at(conn: aiosqlite.Connection, moment: datetime) -> int | None:
+async def rate_at(conn: Conn, moment: datetime) -> int | None:
     """The expected redemption rate (ppm) in force at ``moment``, if the owner set one."""
-    async with conn.execute(
-        "SELECT rate_ppm FROM redemption_rates WHERE effective_from <= ?"
-        " ORDER BY effective_from DESC LIMIT 1",
-        (to_db(moment),),
-    ) as cur:
-        row = await cur.fetchone()
-    return None if row is None else int(row[0])
+    value = await conn.value(_RATE_AT, at=to_db(moment))
+    return None if value is None else int(value)
 
 
 async def set_rate(
-    tx: aiosqlite.Connection, effective_from: datetime, rate_ppm: int, set_by: int, now: datetime
+    tx: Conn, effective_from: datetime, rate_ppm: int, set_by: int, now: datetime
 ) -> None:
-    await tx.execute(
-        "INSERT INTO redemption_rates (effective_from, rate_ppm, set_by, set_at)"
-        " VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (effective_from) DO UPDATE SET rate_ppm = excluded.rate_ppm,"
-        " set_by = excluded.set_by, set_at = excluded.set_at",
-        (to_db(effective_from), rate_ppm, set_by, to_db(now)),
+    await tx.run(
+        _SET_RATE,
+        effective_from=to_db(effective_from),
+        rate_ppm=rate_ppm,
+        set_by=set_by,
+        set_at=to_db(now),
     )
 
 
-async def rates(conn: aiosqlite.Connection) -> list[tuple[datetime, int]]:
-    async with conn.execute(
-        "SELECT effective_from, rate_ppm FROM redemption_rates ORDER BY effective_from"
-    ) as cur:
-        return [(from_db(row[0]), int(row[1])) for row in await cur.fetchall()]
+async def rates(conn: Conn) -> list[tuple[datetime, int]]:
+    return [
+        (from_db(row["effective_from"]), int(row["rate_ppm"])) for row in await conn.all(_RATES)
+    ]
 
 
 # -- cumulative totals -----------------------------------------------------------------------
@@ -112,41 +143,48 @@ class LedgerTotals:
     reversed_deferred_micro: int  # of the sales undone
 
 
-async def totals_before(conn: aiosqlite.Connection, moment: datetime) -> LedgerTotals:
+# SUM() of an integer column is a numeric on PostgreSQL (a Decimal in Python) and an
+# integer on SQLite: every sum is read through int().
+_POINTS_BY_KIND_BEFORE = sql(
+    "SELECT kind, SUM(points) AS points FROM ledger WHERE created_at < :at"
+    " GROUP BY kind ORDER BY kind"
+)
+_SALES_BEFORE = sql(
+    "SELECT COALESCE(SUM(a.offer_points), 0) AS offer_points,"
+    " COALESCE(SUM(a.deferred_micro), 0) AS deferred_micro"
+    " FROM ledger AS l JOIN sale_allocations AS a ON a.entry_id = l.id"
+    " WHERE l.created_at < :at AND l.kind = 'earn'"
+)
+_UNDONE_BEFORE = sql(
+    "SELECT COALESCE(SUM(a.offer_points), 0) AS offer_points,"
+    " COALESCE(SUM(a.deferred_micro), 0) AS deferred_micro"
+    " FROM ledger AS r JOIN sale_allocations AS a ON a.entry_id = r.reverses_id"
+    " WHERE r.created_at < :at AND r.kind = 'reversal'"
+)
+_BALANCES_TOTAL = sql("SELECT COALESCE(SUM(balance), 0) AS total FROM members")
+
+
+async def totals_before(conn: Conn, moment: datetime) -> LedgerTotals:
     at = to_db(moment)
-    async with conn.execute(
-        "SELECT kind, SUM(points) FROM ledger WHERE created_at < ? GROUP BY kind", (at,)
-    ) as cur:
-        by_kind = {str(row[0]): int(row[1]) for row in await cur.fetchall()}
-    async with conn.execute(
-        "SELECT COALESCE(SUM(a.offer_points), 0), COALESCE(SUM(a.deferred_micro), 0)"
-        " FROM ledger AS l JOIN sale_allocations AS a ON a.entry_id = l.id"
-        " WHERE l.created_at < ? AND l.kind = 'earn'",
-        (at,),
-    ) as cur:
-        sales = await cur.fetchone()
-    async with conn.execute(
-        "SELECT COALESCE(SUM(a.offer_points), 0), COALESCE(SUM(a.deferred_micro), 0)"
-        " FROM ledger AS r JOIN sale_allocations AS a ON a.entry_id = r.reverses_id"
-        " WHERE r.created_at < ? AND r.kind = 'reversal'",
-        (at,),
-    ) as cur:
-        undone = await cur.fetchone()
+    by_kind = {
+        str(row["kind"]): int(row["points"])
+        for row in await conn.all(_POINTS_BY_KIND_BEFORE, at=at)
+    }
+    sales = await conn.one(_SALES_BEFORE, at=at)
+    undone = await conn.one(_UNDONE_BEFORE, at=at)
     assert sales is not None and undone is not None
     return LedgerTotals(
         by_kind=by_kind,
-        offer_points=int(sales[0]),
-        reversed_offer_points=int(undone[0]),
-        deferred_micro=int(sales[1]),
-        reversed_deferred_micro=int(undone[1]),
+        offer_points=int(sales["offer_points"]),
+        reversed_offer_points=int(undone["offer_points"]),
+        deferred_micro=int(sales["deferred_micro"]),
+        reversed_deferred_micro=int(undone["deferred_micro"]),
     )
 
 
-async def balances_total(conn: aiosqlite.Connection) -> int:
+async def balances_total(conn: Conn) -> int:
     """The sum of every member's balance (which the triggers keep equal to the ledger)."""
-    async with conn.execute("SELECT COALESCE(SUM(balance), 0) FROM members") as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    return int(await conn.value(_BALANCES_TOTAL) or 0)
 
 
 # -- the export ------------------------------------------------------------------------------
@@ -167,37 +205,48 @@ class ExportRow:
     reverses_id: int | None
 
 
+# One keyset page: the entries after (:after_at, :after_id) in (created_at, id) order.
+# The bound "created_at >= :after_at" is implied by the OR but written out, so both
+# planners read one range of the time index instead of filtering it from its start.
+_LEDGER_PAGE = sql(
+    "SELECT id, created_at, member_id, kind, points, amount_minor, category, actor_id,"
+    " reason, offer_id, reverses_id FROM ledger"
+    " WHERE created_at >= :after_at AND created_at < :end"
+    " AND (created_at > :after_at OR id > :after_id)"
+    " ORDER BY created_at, id LIMIT :batch"
+)
+
+
 async def ledger_rows(
-    conn: aiosqlite.Connection, start: datetime, end: datetime, batch: int = 5000
+    conn: Conn, start: datetime, end: datetime, batch: int = 5000
 ) -> AsyncIterator[list[ExportRow]]:
     """The ledger entries of a period, oldest first, a batch at a time (never all in
-    memory): keyset pages over the time index."""
-    after = (to_db(start), 0)
+    memory): keyset pages over the time index, the primary key breaking ties between
+    entries of the same instant (never OFFSET, which rereads every page before)."""
+    # The last page's end, as the database returned it (text on SQLite, a datetime on
+    # PostgreSQL), so the next page starts exactly after it.
+    after_at: Any = to_db(start)
+    after_id = 0
     while True:
-        async with conn.execute(
-            "SELECT id, created_at, member_id, kind, points, amount_minor, category, actor_id,"
-            " reason, offer_id, reverses_id FROM ledger"
-            " WHERE created_at < ? AND (created_at > ? OR (created_at = ? AND id > ?))"
-            " ORDER BY created_at, id LIMIT ?",
-            (to_db(end), after[0], after[0], after[1], batch),
-        ) as cur:
-            rows = list(await cur.fetchall())
+        rows = await conn.all(
+            _LEDGER_PAGE, after_at=after_at, after_id=after_id, end=to_db(end), batch=batch
+        )
         if not rows:
             return
         yield [
             ExportRow(
-                entry_id=row[0],
-                created_at=from_db(row[1]),
-                member_id=row[2],
-                kind=row[3],
-                points=row[4],
-                amount_minor=row[5],
-                category=row[6],
-                actor_id=row[7],
-                reason=row[8],
-                offer_id=row[9],
-                reverses_id=row[10],
+                entry_id=int(row["id"]),
+                created_at=from_db(row["created_at"]),
+                member_id=int(row["member_id"]),
+                kind=str(row["kind"]),
+                points=int(row["points"]),
+                amount_minor=row["amount_minor"],
+                category=row["category"],
+                actor_id=row["actor_id"],
+                reason=str(row["reason"]),
+                offer_id=row["offer_id"],
+                reverses_id=row["reverses_id"],
             )
             for row in rows
         ]
-        after = (rows[-1][1], rows[-1][0])
+        after_at, after_id = rows[-1]["created_at"], int(rows[-1]["id"])

@@ -8,11 +8,38 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from typing import Any
 
 from storage.db import Database
+from storage.engine import sql
 from storage.timeutil import to_db
 
 CHUNK = 20_000
+
+_INSERT_MEMBER = sql(
+    "INSERT INTO members (tg_user_id, chat_id, first_name, created_at)"
+    " VALUES (:tg_user_id, :chat_id, :first_name, :created_at)"
+)
+_SEEDED_IDS = sql(
+    "SELECT id FROM members WHERE tg_user_id >= :first AND tg_user_id < :stop ORDER BY tg_user_id"
+)
+_INSERT_ENTRY = sql(
+    "INSERT INTO ledger (member_id, points, kind, reason, amount_minor, idempotency_key,"
+    " created_at) VALUES (:member_id, :points, :kind, :reason, :amount_minor,"
+    " :idempotency_key, :created_at)"
+)
+# A purchase's allocation finds its entry by the entry's unique idempotency key: the ids
+# a bulk insert gives are the engine's business (no last_insert_rowid() arithmetic).
+_INSERT_ALLOCATION = sql(
+    "INSERT INTO sale_allocations (entry_id, amount_minor, points, offer_points, rate_ppm,"
+    " ssp_micro, deferred_micro)"
+    " SELECT l.id, l.amount_minor, l.points, 0, 800000, :ssp_micro, :deferred_micro"
+    " FROM ledger AS l WHERE l.idempotency_key = :idempotency_key"
+)
+_SEEDED_RECIPIENTS = sql(
+    "SELECT id, chat_id FROM members WHERE tg_user_id >= :first AND tg_user_id < :stop ORDER BY id"
+)
+_ANALYZE = sql("ANALYZE")
 
 
 async def seed_history(
@@ -31,88 +58,76 @@ async def seed_history(
     rng = random.Random(seed)
     joined = to_db(start)
     member_rows = [
-        (first_user_id + n, first_user_id + n, f"Guest{n}", joined) for n in range(members)
+        {
+            "tg_user_id": first_user_id + n,
+            "chat_id": first_user_id + n,
+            "first_name": f"Guest{n}",
+            "created_at": joined,
+        }
+        for n in range(members)
     ]
     for offset in range(0, members, CHUNK):
         async with db.transaction() as tx:
-            await tx.executemany(
-                "INSERT INTO members (tg_user_id, chat_id, first_name, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                member_rows[offset : offset + CHUNK],
-            )
-            # Members inserted here get ids in order after whatever existed before.
-    async with db.reader.execute(
-        "SELECT MIN(id) FROM members WHERE tg_user_id >= ?", (first_user_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    first_id = int(row[0])
+            await tx.run_many(_INSERT_MEMBER, member_rows[offset : offset + CHUNK])
+    # Their ids, as the engine gave them (never assumed consecutive).
+    ids = [
+        int(row["id"])
+        for row in await db.reader.all(
+            _SEEDED_IDS, first=first_user_id, stop=first_user_id + members
+        )
+    ]
     balances = [0] * members
     step = (end - start) / max(entries, 1)
-    ledger_rows: list[tuple[object, ...]] = []
-    sales: list[tuple[int, int, int]] = []  # (row index, amount, points)
+    ledger_rows: list[dict[str, Any]] = []
+    sales: list[dict[str, Any]] = []
     for n in range(entries):
         who = rng.randrange(members)
+        key = f"seed:{first_user_id}:{n}"
         at = to_db(start + step * n)
         if balances[who] >= 20 and rng.random() < 0.15:
-            ledger_rows.append(
-                (first_id + who, -20, "redeem", "Espresso", None, f"seed:{first_user_id}:{n}", at)
-            )
-            balances[who] -= 20
+            points, kind, reason, amount = -20, "redeem", "Espresso", None
         else:
             amount = rng.randrange(250, 2500)
-            points = amount // 100
-            ledger_rows.append(
-                (
-                    first_id + who,
-                    points,
-                    "earn",
-                    "purchase",
-                    amount,
-                    f"seed:{first_user_id}:{n}",
-                    at,
-                )
-            )
-            balances[who] += points
-            sales.append((n, amount, points))
+            points, kind, reason = amount // 100, "earn", "purchase"
+            sales.append(_allocation(key, amount, points))
+        balances[who] += points
+        ledger_rows.append(
+            {
+                "member_id": ids[who],
+                "points": points,
+                "kind": kind,
+                "reason": reason,
+                "amount_minor": amount,
+                "idempotency_key": key,
+                "created_at": at,
+            }
+        )
         if len(ledger_rows) == CHUNK or n == entries - 1:
-            await _write(db, ledger_rows, sales, n + 1 - len(ledger_rows))
+            async with db.transaction() as tx:
+                await tx.run_many(_INSERT_ENTRY, ledger_rows)
+                await tx.run_many(_INSERT_ALLOCATION, sales)
             ledger_rows, sales = [], []
 
 
-async def _write(
-    db: Database, rows: list[tuple[object, ...]], sales: list[tuple[int, int, int]], first: int
-) -> None:
-    """One chunk of entries, and the allocations of its purchases (the bot's defaults:
-    a point worth €0.05, 80 % expected to be redeemed)."""
-    async with db.transaction() as tx:
-        await tx.executemany(
-            "INSERT INTO ledger (member_id, points, kind, reason, amount_minor,"
-            " idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        async with tx.execute("SELECT last_insert_rowid()") as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        first_id = int(row[0]) - len(rows) + 1  # one statement in one transaction: consecutive
-        allocations = []
-        for n, amount, points in sales:
-            ssp = points * 4_000_000  # points × €0.05 × 80 %, in millionths of a cent
-            price = amount * 1_000_000
-            allocations.append(
-                (first_id + n - first, amount, points, ssp, price * ssp // (price + ssp))
-            )
-        await tx.executemany(
-            "INSERT INTO sale_allocations (entry_id, amount_minor, points, offer_points,"
-            " rate_ppm, ssp_micro, deferred_micro) VALUES (?, ?, ?, 0, 800000, ?, ?)",
-            allocations,
-        )
+def _allocation(key: str, amount: int, points: int) -> dict[str, Any]:
+    """A purchase's allocation with the bot's defaults (a point worth €0.05, 80 %
+    expected to be redeemed), computed here in integers so both engines store the same."""
+    ssp = points * 4_000_000  # points × €0.05 × 80 %, in millionths of a cent
+    price = amount * 1_000_000
+    return {
+        "idempotency_key": key,
+        "ssp_micro": ssp,
+        "deferred_micro": price * ssp // (price + ssp),
+    }
 
 
 async def seeded_recipients(db: Database, first_user_id: int, count: int) -> list[tuple[int, int]]:
     """(member id, chat id) of ``count`` seeded members from ``first_user_id`` on."""
-    async with db.reader.execute(
-        "SELECT id, chat_id FROM members WHERE tg_user_id >= ? AND tg_user_id < ? ORDER BY id",
-        (first_user_id, first_user_id + count),
-    ) as cur:
-        return [(int(row[0]), int(row[1])) for row in await cur.fetchall()]
+    rows = await db.reader.all(_SEEDED_RECIPIENTS, first=first_user_id, stop=first_user_id + count)
+    return [(int(row["id"]), int(row["chat_id"])) for row in rows]
+
+
+async def analyze(db: Database) -> None:
+    """Fresh planner statistics after a bulk load (ANALYZE means the same on both)."""
+    async with db.transaction() as tx:
+        await tx.run(_ANALYZE)

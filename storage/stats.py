@@ -2,25 +2,37 @@
 
 Each is one SQL aggregate over indexed columns, read on the reader connection. A
 "purchase" is a ledger 'earn' entry that was not undone; a member's "visit" is one.
+
+SUM() of an integer column is a numeric on PostgreSQL (a Decimal in Python), and SUM()
+over no rows is NULL on both engines: every figure is read through :func:`_int`.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
+from typing import Any
 
-import aiosqlite
-
+from storage.engine import Conn, Statement, per_engine, sql
 from storage.timeutil import from_db, to_db
 
-STANDING = "NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)"
+# "reverses_id IS NOT NULL" is implied by the equality, but written out it lets
+# PostgreSQL read only the reversals' part of the reverses_id index for its anti-join
+# instead of scanning the whole ledger; SQLite reads that index either way.
+STANDING = (
+    "NOT EXISTS (SELECT 1 FROM ledger AS r"
+    " WHERE r.reverses_id = e.id AND r.reverses_id IS NOT NULL)"
+)
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> int:
-    async with conn.execute(sql, params) as cur:
-        row = await cur.fetchone()
-    return int(row[0] or 0) if row else 0
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+async def _count(conn: Conn, statement: Statement, **params: Any) -> int:
+    return _int(await conn.value(statement, **params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +42,19 @@ class MemberCounts:
     reachable: int
 
 
-async def member_counts(conn: aiosqlite.Connection, start: datetime, end: datetime) -> MemberCounts:
-    async with conn.execute(
-        "SELECT COUNT(*),"
-        " SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN unreachable_at IS NULL AND forgotten_at IS NULL THEN 1 ELSE 0 END)"
-        " FROM members WHERE created_at < ?",
-        (to_db(start), to_db(end)),
-    ) as cur:
-        row = await cur.fetchone()
+_MEMBER_COUNTS = sql(
+    "SELECT COUNT(*) AS total,"
+    " SUM(CASE WHEN created_at >= :start THEN 1 ELSE 0 END) AS new,"
+    " SUM(CASE WHEN unreachable_at IS NULL AND forgotten_at IS NULL THEN 1 ELSE 0 END)"
+    " AS reachable"
+    " FROM members WHERE created_at < :end"
+)
+
+
+async def member_counts(conn: Conn, start: datetime, end: datetime) -> MemberCounts:
+    row = await conn.one(_MEMBER_COUNTS, start=to_db(start), end=to_db(end))
     assert row is not None
-    return MemberCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+    return MemberCounts(_int(row["total"]), _int(row["new"]), _int(row["reachable"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,32 +66,38 @@ class Visits:
     new_customers: int  # members whose first purchase ever is in the period
 
 
-async def visits(conn: aiosqlite.Connection, start: datetime, end: datetime) -> Visits:
-    async with conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(n), 0), COALESCE(SUM(spend), 0),"
-        " COALESCE(SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0),"
-        " COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM ledger AS f WHERE"
-        "  f.member_id = per.member_id AND f.kind = 'earn' AND f.created_at < ?1)"
-        "  THEN 1 ELSE 0 END), 0)"
-        " FROM (SELECT e.member_id, COUNT(*) AS n, SUM(e.amount_minor) AS spend FROM ledger AS e"
-        f"  WHERE e.kind = 'earn' AND e.created_at >= ?1 AND e.created_at < ?2 AND {STANDING}"
-        "  GROUP BY e.member_id) AS per",
-        (to_db(start), to_db(end)),
-    ) as cur:
-        row = await cur.fetchone()
+_VISITS = sql(
+    "SELECT COUNT(*) AS customers, COALESCE(SUM(n), 0) AS visits,"
+    " COALESCE(SUM(spend), 0) AS spend_minor,"
+    " COALESCE(SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0) AS repeat_customers,"
+    " COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM ledger AS f WHERE"
+    "  f.member_id = per.member_id AND f.kind = 'earn' AND f.created_at < :start)"
+    "  THEN 1 ELSE 0 END), 0) AS new_customers"
+    " FROM (SELECT e.member_id, COUNT(*) AS n, SUM(e.amount_minor) AS spend FROM ledger AS e"
+    f"  WHERE e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end AND {STANDING}"
+    "  GROUP BY e.member_id) AS per"
+)
+_POINTS_MOVED = sql(
+    "SELECT kind, SUM(points) AS points FROM ledger"
+    " WHERE created_at >= :start AND created_at < :end GROUP BY kind ORDER BY kind"
+)
+
+
+async def visits(conn: Conn, start: datetime, end: datetime) -> Visits:
+    row = await conn.one(_VISITS, start=to_db(start), end=to_db(end))
     assert row is not None
-    return Visits(*(int(value or 0) for value in row))
+    return Visits(
+        customers=_int(row["customers"]),
+        visits=_int(row["visits"]),
+        spend_minor=_int(row["spend_minor"]),
+        repeat_customers=_int(row["repeat_customers"]),
+        new_customers=_int(row["new_customers"]),
+    )
 
 
-async def points_moved(
-    conn: aiosqlite.Connection, start: datetime, end: datetime
-) -> dict[str, int]:
-    async with conn.execute(
-        "SELECT kind, SUM(points) FROM ledger WHERE created_at >= ? AND created_at < ?"
-        " GROUP BY kind",
-        (to_db(start), to_db(end)),
-    ) as cur:
-        return {str(row[0]): int(row[1]) for row in await cur.fetchall()}
+async def points_moved(conn: Conn, start: datetime, end: datetime) -> dict[str, int]:
+    rows = await conn.all(_POINTS_MOVED, start=to_db(start), end=to_db(end))
+    return {str(row["kind"]): _int(row["points"]) for row in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +107,22 @@ class CouponCounts:
     expired: int
 
 
-async def coupon_counts(conn: aiosqlite.Connection, start: datetime, end: datetime) -> CouponCounts:
-    at = (to_db(start), to_db(end))
-    issued = await _one(
-        conn, "SELECT COUNT(*) FROM coupons WHERE issued_at >= ? AND issued_at < ?", at
-    )
-    async with conn.execute(
-        "SELECT SUM(CASE WHEN state = 'redeemed' THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END)"
-        " FROM coupons WHERE closed_at >= ? AND closed_at < ?",
-        at,
-    ) as cur:
-        row = await cur.fetchone()
+_COUPONS_ISSUED = sql(
+    "SELECT COUNT(*) AS n FROM coupons WHERE issued_at >= :start AND issued_at < :end"
+)
+_COUPONS_CLOSED = sql(
+    "SELECT SUM(CASE WHEN state = 'redeemed' THEN 1 ELSE 0 END) AS used,"
+    " SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END) AS expired"
+    " FROM coupons WHERE closed_at >= :start AND closed_at < :end"
+)
+
+
+async def coupon_counts(conn: Conn, start: datetime, end: datetime) -> CouponCounts:
+    at = {"start": to_db(start), "end": to_db(end)}
+    issued = await _count(conn, _COUPONS_ISSUED, **at)
+    row = await conn.one(_COUPONS_CLOSED, **at)
     assert row is not None
-    return CouponCounts(issued, int(row[0] or 0), int(row[1] or 0))
+    return CouponCounts(issued, _int(row["used"]), _int(row["expired"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +132,17 @@ class NpsCounts:
     detractors: int
 
 
-async def nps_counts(conn: aiosqlite.Connection, start: datetime, end: datetime) -> NpsCounts:
-    async with conn.execute(
-        "SELECT COUNT(*), SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)"
-        " FROM feedback WHERE score IS NOT NULL AND answered_at >= ? AND answered_at < ?",
-        (to_db(start), to_db(end)),
-    ) as cur:
-        row = await cur.fetchone()
+_NPS_COUNTS = sql(
+    "SELECT COUNT(*) AS answers, SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS promoters,"
+    " SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS detractors"
+    " FROM feedback WHERE score IS NOT NULL AND answered_at >= :start AND answered_at < :end"
+)
+
+
+async def nps_counts(conn: Conn, start: datetime, end: datetime) -> NpsCounts:
+    row = await conn.one(_NPS_COUNTS, start=to_db(start), end=to_db(end))
     assert row is not None
-    return NpsCounts(int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
+    return NpsCounts(_int(row["answers"]), _int(row["promoters"]), _int(row["detractors"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,36 +155,44 @@ class OfferUptake:
     spend_others_minor: int  # by the period's other customers
 
 
-async def offer_uptake(
-    conn: aiosqlite.Connection, start: datetime, end: datetime
-) -> list[OfferUptake]:
+_OFFERS_RUN = sql(
+    "SELECT o.id, o.title,"
+    " (SELECT COUNT(*) FROM ledger AS e WHERE e.offer_id = o.id AND e.kind = 'earn'"
+    f"   AND e.created_at >= :start AND e.created_at < :end AND {STANDING}) AS purchases,"
+    " (SELECT COUNT(DISTINCT e.member_id) FROM ledger AS e WHERE e.offer_id = o.id"
+    "   AND e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end) AS members"
+    " FROM offers AS o WHERE o.starts_at < :end AND o.ends_at > :start ORDER BY o.id"
+)
+_OFFER_SPEND = sql(
+    "SELECT COALESCE(SUM(CASE WHEN u.member_id IS NOT NULL THEN e.amount_minor END), 0)"
+    " AS users,"
+    " COALESCE(SUM(CASE WHEN u.member_id IS NULL THEN e.amount_minor END), 0) AS others"
+    " FROM ledger AS e LEFT JOIN (SELECT DISTINCT member_id FROM ledger"
+    "  WHERE offer_id = :offer_id AND kind = 'earn'"
+    "  AND created_at >= :start AND created_at < :end) AS u ON u.member_id = e.member_id"
+    f" WHERE e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end AND {STANDING}"
+)
+
+
+async def offer_uptake(conn: Conn, start: datetime, end: datetime) -> list[OfferUptake]:
     """Offers that ran during the period, with their use and the spend of their users
     against everyone else's."""
-    at = (to_db(start), to_db(end))
-    async with conn.execute(
-        "SELECT o.id, o.title,"
-        " (SELECT COUNT(*) FROM ledger AS e WHERE e.offer_id = o.id AND e.kind = 'earn'"
-        f"   AND e.created_at >= ?1 AND e.created_at < ?2 AND {STANDING}),"
-        " (SELECT COUNT(DISTINCT e.member_id) FROM ledger AS e WHERE e.offer_id = o.id"
-        "   AND e.kind = 'earn' AND e.created_at >= ?1 AND e.created_at < ?2)"
-        " FROM offers AS o WHERE o.starts_at < ?2 AND o.ends_at > ?1 ORDER BY o.id",
-        at,
-    ) as cur:
-        offers = [(int(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in await cur.fetchall()]
+    at = {"start": to_db(start), "end": to_db(end)}
     result = []
-    for offer_id, title, purchases, members in offers:
-        async with conn.execute(
-            "SELECT COALESCE(SUM(CASE WHEN u.member_id IS NOT NULL THEN e.amount_minor END), 0),"
-            " COALESCE(SUM(CASE WHEN u.member_id IS NULL THEN e.amount_minor END), 0)"
-            " FROM ledger AS e LEFT JOIN (SELECT DISTINCT member_id FROM ledger"
-            "  WHERE offer_id = ?3 AND kind = 'earn' AND created_at >= ?1 AND created_at < ?2)"
-            "  AS u ON u.member_id = e.member_id"
-            f" WHERE e.kind = 'earn' AND e.created_at >= ?1 AND e.created_at < ?2 AND {STANDING}",
-            (*at, offer_id),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        result.append(OfferUptake(offer_id, title, purchases, members, int(row[0]), int(row[1])))
+    for offer in await conn.all(_OFFERS_RUN, **at):
+        offer_id = int(offer["id"])
+        spend = await conn.one(_OFFER_SPEND, offer_id=offer_id, **at)
+        assert spend is not None
+        result.append(
+            OfferUptake(
+                offer_id=offer_id,
+                title=str(offer["title"]),
+                purchases=_int(offer["purchases"]),
+                members=_int(offer["members"]),
+                spend_users_minor=_int(spend["users"]),
+                spend_others_minor=_int(spend["others"]),
+            )
+        )
     return result
 
 
@@ -172,139 +203,164 @@ class Reach:
     sent: int
 
 
-async def broadcast_reach(conn: aiosqlite.Connection, start: datetime, end: datetime) -> Reach:
-    async with conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(total), 0),"
-        " COALESCE(SUM((SELECT COUNT(*) FROM broadcast_recipients AS r"
-        "   WHERE r.broadcast_id = b.id AND r.state = 'sent')), 0)"
-        " FROM broadcasts AS b WHERE b.created_at >= ? AND b.created_at < ?",
-        (to_db(start), to_db(end)),
-    ) as cur:
-        row = await cur.fetchone()
+_BROADCAST_REACH = sql(
+    "SELECT COUNT(*) AS broadcasts, COALESCE(SUM(total), 0) AS recipients,"
+    " COALESCE(SUM((SELECT COUNT(*) FROM broadcast_recipients AS r"
+    "   WHERE r.broadcast_id = b.id AND r.state = 'sent')), 0) AS sent"
+    " FROM broadcasts AS b WHERE b.created_at >= :start AND b.created_at < :end"
+)
+
+
+async def broadcast_reach(conn: Conn, start: datetime, end: datetime) -> Reach:
+    row = await conn.one(_BROADCAST_REACH, start=to_db(start), end=to_db(end))
     assert row is not None
-    return Reach(int(row[0]), int(row[1]), int(row[2]))
+    return Reach(_int(row["broadcasts"]), _int(row["recipients"]), _int(row["sent"]))
 
 
-async def referral_counts(
-    conn: aiosqlite.Connection, start: datetime, end: datetime
-) -> tuple[int, int]:
+_REFERRALS_JOINED = sql(
+    "SELECT COUNT(*) AS n FROM referrals WHERE joined_at >= :start AND joined_at < :end"
+)
+_REFERRALS_REWARDED = sql(
+    "SELECT COUNT(*) AS n FROM referrals WHERE state = 'rewarded'"
+    " AND settled_at >= :start AND settled_at < :end"
+)
+
+
+async def referral_counts(conn: Conn, start: datetime, end: datetime) -> tuple[int, int]:
     """(joined through a referral, rewarded) in the period."""
-    at = (to_db(start), to_db(end))
-    joined = await _one(
-        conn, "SELECT COUNT(*) FROM referrals WHERE joined_at >= ? AND joined_at < ?", at
-    )
-    rewarded = await _one(
-        conn,
-        "SELECT COUNT(*) FROM referrals WHERE state = 'rewarded'"
-        " AND settled_at >= ? AND settled_at < ?",
-        at,
-    )
+    at = {"start": to_db(start), "end": to_db(end)}
+    joined = await _count(conn, _REFERRALS_JOINED, **at)
+    rewarded = await _count(conn, _REFERRALS_REWARDED, **at)
     return joined, rewarded
 
 
+# Counted first, named after: only the top few actors are looked up by name (and every
+# selected column is grouped or aggregated, as PostgreSQL requires). Entries without an
+# actor sort as actor 0 on both engines (SQLite puts NULL first, PostgreSQL last).
+_TOP_STAFF = sql(
+    "SELECT t.actor_id, COALESCE(s.first_name, m.first_name, '') AS name, t.n FROM"
+    " (SELECT e.actor_id, COUNT(*) AS n FROM ledger AS e"
+    "  WHERE e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end"
+    "  GROUP BY e.actor_id ORDER BY n DESC, COALESCE(e.actor_id, 0) LIMIT :limit) AS t"
+    " LEFT JOIN staff AS s ON s.tg_user_id = t.actor_id"
+    " LEFT JOIN members AS m ON m.tg_user_id = t.actor_id"
+    " ORDER BY t.n DESC, COALESCE(t.actor_id, 0)"
+)
+
+
 async def top_staff(
-    conn: aiosqlite.Connection, start: datetime, end: datetime, limit: int = 5
+    conn: Conn, start: datetime, end: datetime, limit: int = 5
 ) -> list[tuple[int, str, int]]:
     """(user id, name, purchases recorded) of who scanned most."""
-    async with conn.execute(
-        "SELECT e.actor_id, COALESCE(s.first_name, m.first_name, ''), COUNT(*) AS n"
-        " FROM ledger AS e LEFT JOIN staff AS s ON s.tg_user_id = e.actor_id"
-        " LEFT JOIN members AS m ON m.tg_user_id = e.actor_id"
-        " WHERE e.kind = 'earn' AND e.created_at >= ? AND e.created_at < ?"
-        " GROUP BY e.actor_id ORDER BY n DESC, e.actor_id LIMIT ?",
-        (to_db(start), to_db(end), limit),
-    ) as cur:
-        return [(int(r[0] or 0), str(r[1]), int(r[2])) for r in await cur.fetchall()]
+    rows = await conn.all(_TOP_STAFF, start=to_db(start), end=to_db(end), limit=limit)
+    return [(_int(r["actor_id"]), str(r["name"]), _int(r["n"])) for r in rows]
+
+
+# Points each member earned in a range (purchases not undone); tiers are counted from it
+# in Python, so the statement does not depend on how many tiers there are.
+_EARNED_PER_MEMBER = sql(
+    "SELECT per.earned, COUNT(*) AS members FROM"
+    " (SELECT e.member_id, SUM(e.points) AS earned FROM ledger AS e"
+    "  WHERE e.kind = 'earn' AND e.created_at >= :since AND e.created_at < :end"
+    f"  AND {STANDING} GROUP BY e.member_id) AS per GROUP BY per.earned"
+)
+_MEMBERS_AT = sql(
+    "SELECT COUNT(*) AS n FROM members WHERE created_at < :end AND forgotten_at IS NULL"
+)
 
 
 async def tier_counts(
-    conn: aiosqlite.Connection, since: datetime, end: datetime, thresholds: list[int]
+    conn: Conn, since: datetime, end: datetime, thresholds: list[int]
 ) -> list[int]:
     """How many members stand in each tier (by points earned in [since, end)), lowest
     tier first; ``thresholds`` ascending, the first 0."""
-    cases = " ".join(
-        f"WHEN earned >= {int(threshold)} THEN {index}"
-        for index, threshold in reversed(list(enumerate(thresholds)))
-    )
-    async with conn.execute(
-        f"SELECT CASE {cases} ELSE 0 END AS tier, COUNT(*) FROM"
-        " (SELECT e.member_id, SUM(e.points) AS earned FROM ledger AS e"
-        "  WHERE e.kind = 'earn' AND e.created_at >= ? AND e.created_at < ?"
-        f"  AND {STANDING} GROUP BY e.member_id) GROUP BY tier",
-        (to_db(since), to_db(end)),
-    ) as cur:
-        counted = {int(r[0]): int(r[1]) for r in await cur.fetchall()}
-    members = await _one(
-        conn, "SELECT COUNT(*) FROM members WHERE created_at < ? AND forgotten_at IS NULL",
-        (to_db(end),),
-    )  # fmt: skip
-    counts = [counted.get(index, 0) for index in range(len(thresholds))]
+    counts = [0] * len(thresholds)
+    for row in await conn.all(_EARNED_PER_MEMBER, since=to_db(since), end=to_db(end)):
+        earned = _int(row["earned"])
+        tier = max((i for i, threshold in enumerate(thresholds) if earned >= threshold), default=0)
+        counts[tier] += _int(row["members"])
+    members = await _count(conn, _MEMBERS_AT, end=to_db(end))
     counts[0] += max(0, members - sum(counts))  # members who earned nothing in the year
     return counts
 
 
-def _spans(bounds: list[datetime]) -> tuple[str, list[object]]:
-    """A CTE ``span(i, lo, hi)`` of the consecutive ranges [bounds[i], bounds[i + 1])."""
-    rows = ", ".join("(?, ?, ?)" for _ in bounds[1:])
-    params: list[object] = []
-    for index, (lo, hi) in enumerate(pairwise(bounds)):
-        params += [index, to_db(lo), to_db(hi)]
-    return f"WITH span(i, lo, hi) AS (VALUES {rows})", params
+# The chart's ranges [lo, hi) reach SQL as one parameter, a JSON array of [lo, hi] pairs
+# (how many there are varies, the statement does not), and become a table span(i, lo, hi),
+# i counted from 0. Per engine because the engines unpack JSON with different functions,
+# and because PostgreSQL must be told that lo and hi are timestamps to compare them with
+# timestamptz columns, where SQLite compares the ISO text as it is stored. NOT
+# MATERIALIZED lets PostgreSQL plan each use of span (the cohorts read it twice) with
+# the index on the other side, instead of joining a materialised copy to a whole table.
+_SPANS_SQLITE = (
+    "WITH span(i, lo, hi) AS (SELECT CAST(key AS INTEGER),"
+    " json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:spans))"
+)
+_SPANS_POSTGRESQL = (
+    "WITH span(i, lo, hi) AS NOT MATERIALIZED (SELECT CAST(t.n - 1 AS INTEGER),"
+    " CAST(t.pair ->> 0 AS TIMESTAMP WITH TIME ZONE),"
+    " CAST(t.pair ->> 1 AS TIMESTAMP WITH TIME ZONE)"
+    " FROM jsonb_array_elements(CAST(:spans AS JSONB)) WITH ORDINALITY AS t(pair, n))"
+)
 
 
-async def activity(
-    conn: aiosqlite.Connection, bounds: list[datetime]
-) -> list[tuple[int, int, int]]:
+def _with_spans(query: str) -> Statement:
+    """``query``, which reads the table span, after the CTE that makes it."""
+    return per_engine(sqlite=f"{_SPANS_SQLITE} {query}", postgresql=f"{_SPANS_POSTGRESQL} {query}")
+
+
+def _spans(bounds: list[datetime]) -> str:
+    """The ``:spans`` parameter: the consecutive ranges [bounds[i], bounds[i + 1])."""
+    return json.dumps([[to_db(lo), to_db(hi)] for lo, hi in pairwise(bounds)])
+
+
+_ACTIVITY = _with_spans(
+    "SELECT s.i,"
+    f" COALESCE(SUM(CASE WHEN e.kind = 'earn' AND {STANDING} THEN 1 END), 0) AS visits,"
+    " COALESCE(SUM(CASE WHEN e.points > 0 AND e.kind NOT IN ('refund') THEN e.points END), 0)"
+    " AS issued,"
+    " COALESCE(-SUM(CASE WHEN e.kind IN ('redeem', 'refund') THEN e.points END), 0)"
+    " AS redeemed"
+    " FROM span AS s LEFT JOIN ledger AS e ON e.created_at >= s.lo AND e.created_at < s.hi"
+    " GROUP BY s.i ORDER BY s.i"
+)
+_COHORT_SIZES = _with_spans(
+    "SELECT s.i, COUNT(m.id) AS n FROM span AS s LEFT JOIN members AS m"
+    " ON m.created_at >= s.lo AND m.created_at < s.hi GROUP BY s.i ORDER BY s.i"
+)
+_COHORT_ACTIVE = _with_spans(
+    "SELECT j.i AS joined, a.i AS active, COUNT(DISTINCT m.id) AS n FROM span AS j"
+    " JOIN members AS m ON m.created_at >= j.lo AND m.created_at < j.hi"
+    " JOIN ledger AS e ON e.member_id = m.id AND e.kind = 'earn'"
+    " JOIN span AS a ON e.created_at >= a.lo AND e.created_at < a.hi"
+    " WHERE a.i >= j.i GROUP BY j.i, a.i"
+)
+_ACTIVE_MEMBERS = sql(
+    "SELECT COUNT(DISTINCT member_id) AS n FROM ledger"
+    " WHERE kind = 'earn' AND created_at >= :since AND created_at < :end"
+)
+
+
+async def activity(conn: Conn, bounds: list[datetime]) -> list[tuple[int, int, int]]:
     """(purchases, points issued, points redeemed net of refunds) in each range
     [bounds[i], bounds[i + 1]), in one aggregate."""
-    spans, params = _spans(bounds)
-    async with conn.execute(
-        f"{spans} SELECT s.i,"
-        f" COALESCE(SUM(CASE WHEN e.kind = 'earn' AND {STANDING} THEN 1 END), 0),"
-        " COALESCE(SUM(CASE WHEN e.points > 0 AND e.kind NOT IN ('refund') THEN e.points END), 0),"
-        " COALESCE(-SUM(CASE WHEN e.kind IN ('redeem', 'refund') THEN e.points END), 0)"
-        " FROM span AS s LEFT JOIN ledger AS e ON e.created_at >= s.lo AND e.created_at < s.hi"
-        " GROUP BY s.i ORDER BY s.i",
-        params,
-    ) as cur:
-        return [(int(r[1]), int(r[2]), int(r[3])) for r in await cur.fetchall()]
+    rows = await conn.all(_ACTIVITY, spans=_spans(bounds))
+    return [(_int(r["visits"]), _int(r["issued"]), _int(r["redeemed"])) for r in rows]
 
 
-async def cohort_sizes(conn: aiosqlite.Connection, bounds: list[datetime]) -> list[int]:
+async def cohort_sizes(conn: Conn, bounds: list[datetime]) -> list[int]:
     """How many members joined in each range [bounds[i], bounds[i + 1])."""
-    spans, params = _spans(bounds)
-    async with conn.execute(
-        f"{spans} SELECT s.i, COUNT(m.id) FROM span AS s LEFT JOIN members AS m"
-        " ON m.created_at >= s.lo AND m.created_at < s.hi GROUP BY s.i ORDER BY s.i",
-        params,
-    ) as cur:
-        return [int(r[1]) for r in await cur.fetchall()]
+    return [_int(r["n"]) for r in await conn.all(_COHORT_SIZES, spans=_spans(bounds))]
 
 
-async def cohort_active(
-    conn: aiosqlite.Connection, bounds: list[datetime]
-) -> dict[tuple[int, int], int]:
+async def cohort_active(conn: Conn, bounds: list[datetime]) -> dict[tuple[int, int], int]:
     """{(joined, active): members who joined in range ``joined`` and made a purchase in
     range ``active``} over the ranges [bounds[i], bounds[i + 1]); pairs with none are left out."""
-    spans, params = _spans(bounds)
-    async with conn.execute(
-        f"{spans} SELECT j.i, a.i, COUNT(DISTINCT m.id) FROM span AS j"
-        " JOIN members AS m ON m.created_at >= j.lo AND m.created_at < j.hi"
-        " JOIN ledger AS e ON e.member_id = m.id AND e.kind = 'earn'"
-        " JOIN span AS a ON e.created_at >= a.lo AND e.created_at < a.hi"
-        " WHERE a.i >= j.i GROUP BY j.i, a.i",
-        params,
-    ) as cur:
-        return {(int(r[0]), int(r[1])): int(r[2]) for r in await cur.fetchall()}
+    rows = await conn.all(_COHORT_ACTIVE, spans=_spans(bounds))
+    return {(int(r["joined"]), int(r["active"])): _int(r["n"]) for r in rows}
 
 
-async def active_members(conn: aiosqlite.Connection, since: datetime, end: datetime) -> int:
-    return await _one(
-        conn,
-        "SELECT COUNT(DISTINCT member_id) FROM ledger"
-        " WHERE kind = 'earn' AND created_at >= ? AND created_at < ?",
-        (to_db(since), to_db(end)),
-    )
+async def active_members(conn: Conn, since: datetime, end: datetime) -> int:
+    return await _count(conn, _ACTIVE_MEMBERS, since=to_db(since), end=to_db(end))
 
 
 # -- the audit log ---------------------------------------------------------------------------
@@ -320,28 +376,45 @@ class AuditLine:
     detail: str
 
 
+def _audit_lines(where: str) -> Statement:
+    return sql(
+        "SELECT a.created_at, a.actor_id, COALESCE(s.first_name, m.first_name, '') AS actor_name,"
+        " a.action, a.member_id, a.detail FROM audit_log AS a"
+        " LEFT JOIN staff AS s ON s.tg_user_id = a.actor_id"
+        " LEFT JOIN members AS m ON m.tg_user_id = a.actor_id"
+        f" {where} ORDER BY a.id DESC LIMIT :limit"
+    )
+
+
+# One statement per filter (not "(:member_id IS NULL OR ...)"), so each reads its index,
+# and PostgreSQL never has to guess the type of a parameter that is only tested for NULL.
+_AUDIT_OF_MEMBER = _audit_lines("WHERE a.member_id = :member_id")
+_AUDIT_OF_ACTOR = _audit_lines("WHERE a.actor_id = :actor_id")
+_AUDIT_ALL = _audit_lines("")
+
+
 async def audit_lines(
-    conn: aiosqlite.Connection,
+    conn: Conn,
     *,
     member_id: int | None = None,
     actor_id: int | None = None,
     limit: int = 20,
 ) -> list[AuditLine]:
     """The latest audit lines, of one member or one actor (by index), or of everyone."""
-    where, params = "", []
     if member_id is not None:
-        where, params = "WHERE a.member_id = ?", [member_id]
+        rows = await conn.all(_AUDIT_OF_MEMBER, member_id=member_id, limit=limit)
     elif actor_id is not None:
-        where, params = "WHERE a.actor_id = ?", [actor_id]
-    async with conn.execute(
-        "SELECT a.created_at, a.actor_id, COALESCE(s.first_name, m.first_name, ''),"
-        " a.action, a.member_id, a.detail FROM audit_log AS a"
-        " LEFT JOIN staff AS s ON s.tg_user_id = a.actor_id"
-        " LEFT JOIN members AS m ON m.tg_user_id = a.actor_id"
-        f" {where} ORDER BY a.id DESC LIMIT ?",
-        (*params, limit),
-    ) as cur:
-        rows = await cur.fetchall()
+        rows = await conn.all(_AUDIT_OF_ACTOR, actor_id=actor_id, limit=limit)
+    else:
+        rows = await conn.all(_AUDIT_ALL, limit=limit)
     return [
-        AuditLine(from_db(r[0]), int(r[1]), str(r[2]), str(r[3]), r[4], str(r[5])) for r in rows
+        AuditLine(
+            created_at=from_db(r["created_at"]),
+            actor_id=int(r["actor_id"]),
+            actor_name=str(r["actor_name"]),
+            action=str(r["action"]),
+            member_id=r["member_id"],
+            detail=str(r["detail"]),
+        )
+        for r in rows
     ]

@@ -28,7 +28,7 @@ from storage import Database
 from storage import audit as audit_store
 from storage import meta as meta_store
 from storage import reports as report_store
-from storage.reports import LedgerTotals
+from storage.reports import LedgerTotals, SaleAllocation
 
 logger = logging.getLogger(__name__)
 
@@ -177,16 +177,23 @@ class ReportService:
         exponent = settings.currency_exponent
         done = 0
         while sales := await report_store.unallocated_sales(self._db.report_reader, BACKFILL_BATCH):
-            rows: list[tuple[int, ...]] = []
+            rows: list[SaleAllocation] = []
             for sale in sales:
                 rate = await self.rate_at(sale.created_at)
                 split = allocate(
                     sale.amount_minor, sale.points, settings.point_value, rate, exponent
                 )
                 rows.append(
-                    (sale.entry_id, sale.amount_minor, sale.points, 0, rate, split.ssp_micro,
-                     split.deferred_micro)
-                )  # fmt: skip
+                    SaleAllocation(
+                        entry_id=sale.entry_id,
+                        amount_minor=sale.amount_minor,
+                        points=sale.points,
+                        offer_points=0,
+                        rate_ppm=rate,
+                        ssp_micro=split.ssp_micro,
+                        deferred_micro=split.deferred_micro,
+                    )
+                )
             async with self._db.transaction() as tx:
                 await report_store.record_sales(tx, rows)
             done += len(rows)
