@@ -4,13 +4,58 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain import Broadcast, Counts, Recipient
+from storage.engine import Conn, Row, sql
 from storage.timeutil import from_db, from_db_optional, to_db
 
+_COLUMNS = (
+    "id, created_by, created_at, text, photo_file_id, audience, offer_id, state, total,"
+    " finished_at, progress_chat_id, progress_message_id"
+)
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+_CREATE = sql(
+    "INSERT INTO broadcasts (created_by, created_at, text, photo_file_id, audience,"
+    " offer_id, total) VALUES (:created_by, :created_at, :text, :photo_file_id, :audience,"
+    f" :offer_id, :total) RETURNING {_COLUMNS}"
+)
+_ADD_RECIPIENT = sql(
+    "INSERT INTO broadcast_recipients (broadcast_id, member_id, chat_id)"
+    " VALUES (:broadcast_id, :member_id, :chat_id)"
+)
+_GET = sql(f"SELECT {_COLUMNS} FROM broadcasts WHERE id = :id")
+_NEXT_SENDING = sql(
+    f"SELECT {_COLUMNS} FROM broadcasts WHERE state = 'sending' ORDER BY id LIMIT 1"
+)
+_RECENT = sql(f"SELECT {_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT :limit")
+_PENDING = sql(
+    "SELECT broadcast_id, member_id, chat_id, attempts FROM broadcast_recipients"
+    " WHERE broadcast_id = :broadcast_id AND state = 'pending' AND member_id > :after_member"
+    " ORDER BY member_id LIMIT :limit"
+)
+_COUNTS = sql(
+    "SELECT state, COUNT(*) AS n FROM broadcast_recipients WHERE broadcast_id = :broadcast_id"
+    " GROUP BY state"
+)
+# sent_at is set only by a successful send (:sent_at is NULL for any other outcome).
+_MARK = sql(
+    "UPDATE broadcast_recipients SET state = :state, attempts = attempts + :failed,"
+    " last_error = :error, sent_at = COALESCE(:sent_at, sent_at)"
+    " WHERE broadcast_id = :broadcast_id AND member_id = :member_id"
+)
+_SET_PROGRESS_MESSAGE = sql(
+    "UPDATE broadcasts SET progress_chat_id = :chat_id, progress_message_id = :message_id"
+    " WHERE id = :id"
+)
+_FINISH = sql(
+    "UPDATE broadcasts SET state = 'done', finished_at = :now WHERE id = :id AND state = 'sending'"
+)
+_QUEUE_LENGTH = sql(
+    "SELECT COUNT(*) AS n FROM broadcast_recipients WHERE state = 'pending' AND broadcast_id IN"
+    " (SELECT id FROM broadcasts WHERE state = 'sending')"
+)
+
+
+def _broadcast(row: Row) -> Broadcast:
     return Broadcast(
         id=row["id"],
         created_by=row["created_by"],
@@ -28,7 +73,7 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
 
 
 async def create(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     *,
     created_by: int,
     text: str,
@@ -39,108 +84,84 @@ async def create(
     offer_id: int | None = None,
 ) -> Broadcast:
     """Queue a broadcast with its recipients (member id, chat id) in one transaction."""
-    async with tx.execute(
-        "INSERT INTO broadcasts (created_by, created_at, text, photo_file_id, audience,"
-        " offer_id, total) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-        (created_by, to_db(now), text, photo_file_id, audience, offer_id, len(recipients)),
-    ) as cur:
-        row = await cur.fetchone()
+    row = await tx.one(
+        _CREATE,
+        created_by=created_by,
+        created_at=to_db(now),
+        text=text,
+        photo_file_id=photo_file_id,
+        audience=audience,
+        offer_id=offer_id,
+        total=len(recipients),
+    )
     assert row is not None
     broadcast = _broadcast(row)
-    await tx.executemany(
-        "INSERT INTO broadcast_recipients (broadcast_id, member_id, chat_id) VALUES (?, ?, ?)",
-        [(broadcast.id, member_id, chat_id) for member_id, chat_id in recipients],
+    await tx.run_many(
+        _ADD_RECIPIENT,
+        [
+            {"broadcast_id": broadcast.id, "member_id": member_id, "chat_id": chat_id}
+            for member_id, chat_id in recipients
+        ],
     )
     return broadcast
 
 
-async def get(conn: aiosqlite.Connection, broadcast_id: int) -> Broadcast | None:
-    async with conn.execute("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,)) as cur:
-        row = await cur.fetchone()
+async def get(conn: Conn, broadcast_id: int) -> Broadcast | None:
+    row = await conn.one(_GET, id=broadcast_id)
     return _broadcast(row) if row else None
 
 
-async def next_sending(conn: aiosqlite.Connection) -> Broadcast | None:
-    async with conn.execute(
-        "SELECT * FROM broadcasts WHERE state = 'sending' ORDER BY id LIMIT 1"
-    ) as cur:
-        row = await cur.fetchone()
+async def next_sending(conn: Conn) -> Broadcast | None:
+    row = await conn.one(_NEXT_SENDING)
     return _broadcast(row) if row else None
 
 
-async def recent(conn: aiosqlite.Connection, limit: int = 10) -> list[Broadcast]:
-    async with conn.execute("SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)) as cur:
-        rows = await cur.fetchall()
-    return [_broadcast(row) for row in rows]
+async def recent(conn: Conn, limit: int = 10) -> list[Broadcast]:
+    return [_broadcast(row) for row in await conn.all(_RECENT, limit=limit)]
 
 
 async def pending(
-    conn: aiosqlite.Connection, broadcast_id: int, limit: int, after_member: int = 0
+    conn: Conn, broadcast_id: int, limit: int, after_member: int = 0
 ) -> list[Recipient]:
-    async with conn.execute(
-        "SELECT broadcast_id, member_id, chat_id, attempts FROM broadcast_recipients"
-        " WHERE broadcast_id = ? AND state = 'pending' AND member_id > ?"
-        " ORDER BY member_id LIMIT ?",
-        (broadcast_id, after_member, limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    rows = await conn.all(
+        _PENDING, broadcast_id=broadcast_id, after_member=after_member, limit=limit
+    )
     return [Recipient(r["broadcast_id"], r["member_id"], r["chat_id"], r["attempts"]) for r in rows]
 
 
-async def counts(conn: aiosqlite.Connection, broadcast_id: int) -> Counts:
-    async with conn.execute(
-        "SELECT state, COUNT(*) FROM broadcast_recipients WHERE broadcast_id = ? GROUP BY state",
-        (broadcast_id,),
-    ) as cur:
-        rows = await cur.fetchall()
-    return Counts(**{row[0]: row[1] for row in rows})
+async def counts(conn: Conn, broadcast_id: int) -> Counts:
+    rows = await conn.all(_COUNTS, broadcast_id=broadcast_id)
+    return Counts(**{str(row["state"]): int(row["n"]) for row in rows})
 
 
 async def mark(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     recipient: Recipient,
     state: str,
     now: datetime,
     *,
     error: str | None = None,
 ) -> None:
-    await tx.execute(
-        "UPDATE broadcast_recipients SET state = ?, attempts = attempts + ?, last_error = ?,"
-        " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
-        " WHERE broadcast_id = ? AND member_id = ?",
-        (
-            state,
-            0 if state == "sent" else 1,
-            error,
-            state,
-            to_db(now),
-            recipient.broadcast_id,
-            recipient.member_id,
-        ),
+    sent = state == "sent"
+    await tx.run(
+        _MARK,
+        state=state,
+        failed=0 if sent else 1,
+        error=error,
+        sent_at=to_db(now) if sent else None,
+        broadcast_id=recipient.broadcast_id,
+        member_id=recipient.member_id,
     )
 
 
-async def set_progress_message(
-    tx: aiosqlite.Connection, broadcast_id: int, chat_id: int, message_id: int
-) -> None:
-    await tx.execute(
-        "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
-        (chat_id, message_id, broadcast_id),
-    )
+async def set_progress_message(tx: Conn, broadcast_id: int, chat_id: int, message_id: int) -> None:
+    await tx.run(_SET_PROGRESS_MESSAGE, chat_id=chat_id, message_id=message_id, id=broadcast_id)
 
 
-async def finish(tx: aiosqlite.Connection, broadcast_id: int, now: datetime) -> None:
-    await tx.execute(
-        "UPDATE broadcasts SET state = 'done', finished_at = ? WHERE id = ? AND state = 'sending'",
-        (to_db(now), broadcast_id),
-    )
+async def finish(tx: Conn, broadcast_id: int, now: datetime) -> None:
+    await tx.run(_FINISH, now=to_db(now), id=broadcast_id)
 
 
-async def queue_length(conn: aiosqlite.Connection) -> int:
+async def queue_length(conn: Conn) -> int:
     """Messages still to send for broadcasts under way (by index, not the whole queue)."""
-    async with conn.execute(
-        "SELECT COUNT(*) FROM broadcast_recipients WHERE state = 'pending' AND broadcast_id IN"
-        " (SELECT id FROM broadcasts WHERE state = 'sending')"
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    return int(await conn.value(_QUEUE_LENGTH) or 0)

@@ -1,16 +1,69 @@
-"""Coupons: rewards bought with points, redeemed once at the counter."""
+"""Coupons: rewards bought with points, redeemed once at the counter.
+
+A coupon leaves ``issued`` only through :func:`close`, a conditional update: of two
+transactions closing one coupon at once (two baristas confirming, a customer cancelling
+while the expiry job runs), exactly one changes the row and learns so from the row
+count; the other changes nothing."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain import Coupon, CouponState
+from storage.engine import Conn, Row, Statement, sql
 from storage.timeutil import from_db, from_db_optional, to_db
 
+_COLUMNS = (
+    "id, token, code, member_id, reward_id, title, cost, state, issued_at, expires_at,"
+    " closed_at, closed_by, closed_by_name, debit_entry_id, refund_entry_id"
+)
 
-def _coupon(row: aiosqlite.Row) -> Coupon:
+_CREATE = sql(
+    "INSERT INTO coupons (token, code, member_id, reward_id, title, cost, issued_at,"
+    " expires_at, debit_entry_id, offer_id) VALUES (:token, :code, :member_id, :reward_id,"
+    " :title, :cost, :issued_at, :expires_at, :debit_entry_id, :offer_id)"
+    f" ON CONFLICT (offer_id, member_id) DO NOTHING RETURNING {_COLUMNS}"
+)
+_BY_ID = sql(f"SELECT {_COLUMNS} FROM coupons WHERE id = :value")
+_BY_TOKEN = sql(f"SELECT {_COLUMNS} FROM coupons WHERE token = :value")
+_BY_CODE = sql(f"SELECT {_COLUMNS} FROM coupons WHERE code = :value")
+_BY_DEBIT_ENTRY = sql(f"SELECT {_COLUMNS} FROM coupons WHERE debit_entry_id = :value")
+_OPEN_FOR_MEMBER = sql(
+    f"SELECT {_COLUMNS} FROM coupons WHERE member_id = :member_id AND state = 'issued'"
+    " ORDER BY expires_at, id"
+)
+_DUE_FOR_EXPIRY = sql(
+    f"SELECT {_COLUMNS} FROM coupons WHERE state = 'issued' AND expires_at <= :now"
+    " ORDER BY id LIMIT :limit"
+)
+_CLOSE = sql(
+    "UPDATE coupons SET state = :state, closed_at = :now, closed_by = :by,"
+    " closed_by_name = :by_name, refund_entry_id = :refund_entry_id"
+    " WHERE id = :id AND state = 'issued'"
+)
+_SET_REFUND = sql(
+    "UPDATE coupons SET refund_entry_id = :refund_entry_id"
+    " WHERE id = :id AND refund_entry_id IS NULL"
+)
+_REMEMBER_MESSAGE = sql(
+    "INSERT INTO coupon_messages (coupon_id, chat_id, message_id)"
+    " VALUES (:coupon_id, :chat_id, :message_id) ON CONFLICT DO NOTHING"
+)
+_MESSAGES = sql(
+    "SELECT chat_id, message_id FROM coupon_messages WHERE coupon_id = :coupon_id"
+    " ORDER BY message_id"
+)
+_CREATE_GIFT = sql(
+    "INSERT INTO coupons (token, code, member_id, reward_id, title, cost, issued_at,"
+    " expires_at, offer_id) VALUES (:token, :code, :member_id, :reward_id, :title, 0,"
+    " :issued_at, :expires_at, :offer_id)"
+    " ON CONFLICT (offer_id, member_id) DO NOTHING"
+)
+_COUNT_OF_OFFER = sql("SELECT COUNT(*) AS n FROM coupons WHERE offer_id = :offer_id")
+_ALL_OF_MEMBER = sql(f"SELECT {_COLUMNS} FROM coupons WHERE member_id = :member_id ORDER BY id")
+
+
+def _coupon(row: Row) -> Coupon:
     return Coupon(
         id=row["id"],
         token=row["token"],
@@ -31,7 +84,7 @@ def _coupon(row: aiosqlite.Row) -> Coupon:
 
 
 async def create(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     *,
     token: str,
     code: str,
@@ -45,69 +98,54 @@ async def create(
     offer_id: int | None = None,
 ) -> Coupon | None:
     """Insert a coupon; None when this offer already gave this member one."""
-    async with tx.execute(
-        "INSERT INTO coupons (token, code, member_id, reward_id, title, cost, issued_at,"
-        " expires_at, debit_entry_id, offer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (offer_id, member_id) DO NOTHING RETURNING *",
-        (
-            token,
-            code,
-            member_id,
-            reward_id,
-            title,
-            cost,
-            to_db(now),
-            to_db(expires_at),
-            debit_entry_id,
-            offer_id,
-        ),
-    ) as cur:
-        row = await cur.fetchone()
+    row = await tx.one(
+        _CREATE,
+        token=token,
+        code=code,
+        member_id=member_id,
+        reward_id=reward_id,
+        title=title,
+        cost=cost,
+        issued_at=to_db(now),
+        expires_at=to_db(expires_at),
+        debit_entry_id=debit_entry_id,
+        offer_id=offer_id,
+    )
     return _coupon(row) if row else None
 
 
-async def _one(conn: aiosqlite.Connection, where: str, value: object) -> Coupon | None:
-    async with conn.execute(f"SELECT * FROM coupons WHERE {where} = ?", (value,)) as cur:
-        row = await cur.fetchone()
+async def _one(conn: Conn, statement: Statement, value: object) -> Coupon | None:
+    row = await conn.one(statement, value=value)
     return _coupon(row) if row else None
 
 
-async def get(conn: aiosqlite.Connection, coupon_id: int) -> Coupon | None:
-    return await _one(conn, "id", coupon_id)
+async def get(conn: Conn, coupon_id: int) -> Coupon | None:
+    return await _one(conn, _BY_ID, coupon_id)
 
 
-async def by_token(conn: aiosqlite.Connection, token: str) -> Coupon | None:
-    return await _one(conn, "token", token)
+async def by_token(conn: Conn, token: str) -> Coupon | None:
+    return await _one(conn, _BY_TOKEN, token)
 
 
-async def by_code(conn: aiosqlite.Connection, code: str) -> Coupon | None:
-    return await _one(conn, "code", code)
+async def by_code(conn: Conn, code: str) -> Coupon | None:
+    return await _one(conn, _BY_CODE, code)
 
 
-async def by_debit_entry(conn: aiosqlite.Connection, entry_id: int) -> Coupon | None:
-    return await _one(conn, "debit_entry_id", entry_id)
+async def by_debit_entry(conn: Conn, entry_id: int) -> Coupon | None:
+    return await _one(conn, _BY_DEBIT_ENTRY, entry_id)
 
 
-async def open_for_member(conn: aiosqlite.Connection, member_id: int) -> list[Coupon]:
-    async with conn.execute(
-        "SELECT * FROM coupons WHERE member_id = ? AND state = 'issued' ORDER BY expires_at",
-        (member_id,),
-    ) as cur:
-        rows = await cur.fetchall()
-    return [_coupon(row) for row in rows]
+async def open_for_member(conn: Conn, member_id: int) -> list[Coupon]:
+    return [_coupon(row) for row in await conn.all(_OPEN_FOR_MEMBER, member_id=member_id)]
 
 
-async def due_for_expiry(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Coupon]:
-    async with conn.execute(
-        "SELECT * FROM coupons WHERE state = 'issued' AND expires_at <= ? ORDER BY id LIMIT ?",
-        (to_db(now), limit),
-    ) as cur:
-        rows = await cur.fetchall()
+async def due_for_expiry(conn: Conn, now: datetime, limit: int) -> list[Coupon]:
+    rows = await conn.all(_DUE_FOR_EXPIRY, now=to_db(now), limit=limit)
     return [_coupon(row) for row in rows]
 
 
 async def close(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     coupon_id: int,
     state: CouponState,
     now: datetime,
@@ -116,36 +154,37 @@ async def close(
     by_name: str | None = None,
     refund_entry_id: int | None = None,
 ) -> bool:
-    """Move an issued coupon to a final state; False if it was no longer issued."""
-    cur = await tx.execute(
-        "UPDATE coupons SET state = ?, closed_at = ?, closed_by = ?, closed_by_name = ?,"
-        " refund_entry_id = ? WHERE id = ? AND state = 'issued'",
-        (state.value, to_db(now), by, by_name, refund_entry_id, coupon_id),
+    """Move an issued coupon to a final state; False if it was no longer issued (another
+    transaction closed it first, and nothing was changed)."""
+    changed = await tx.run(
+        _CLOSE,
+        state=state.value,
+        now=to_db(now),
+        by=by,
+        by_name=by_name,
+        refund_entry_id=refund_entry_id,
+        id=coupon_id,
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
-async def remember_message(
-    tx: aiosqlite.Connection, coupon_id: int, chat_id: int, message_id: int
-) -> None:
+async def set_refund(tx: Conn, coupon_id: int, refund_entry_id: int) -> None:
+    """The ledger entry that gave a closed coupon's points back."""
+    await tx.run(_SET_REFUND, refund_entry_id=refund_entry_id, id=coupon_id)
+
+
+async def remember_message(tx: Conn, coupon_id: int, chat_id: int, message_id: int) -> None:
     """A message that shows the coupon's QR, to be edited when the coupon closes."""
-    await tx.execute(
-        "INSERT INTO coupon_messages (coupon_id, chat_id, message_id) VALUES (?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
-        (coupon_id, chat_id, message_id),
-    )
+    await tx.run(_REMEMBER_MESSAGE, coupon_id=coupon_id, chat_id=chat_id, message_id=message_id)
 
 
-async def messages(conn: aiosqlite.Connection, coupon_id: int) -> list[tuple[int, int]]:
-    async with conn.execute(
-        "SELECT chat_id, message_id FROM coupon_messages WHERE coupon_id = ? ORDER BY message_id",
-        (coupon_id,),
-    ) as cur:
-        return [(int(row[0]), int(row[1])) for row in await cur.fetchall()]
+async def messages(conn: Conn, coupon_id: int) -> list[tuple[int, int]]:
+    rows = await conn.all(_MESSAGES, coupon_id=coupon_id)
+    return [(int(row["chat_id"]), int(row["message_id"])) for row in rows]
 
 
 async def create_gifts(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     gifts: list[tuple[str, str, int]],
     *,
     reward_id: int,
@@ -154,26 +193,33 @@ async def create_gifts(
     now: datetime,
     expires_at: datetime,
 ) -> int:
-    """Free coupons of one offer, (token, code, member id) each, in one statement; a member
-    the offer already gave one is skipped. Returns how many were created."""
-    async with tx.execute("SELECT total_changes()") as cur:
-        before = (await cur.fetchone())[0]  # type: ignore[index]
-    await tx.executemany(
-        "INSERT INTO coupons (token, code, member_id, reward_id, title, cost, issued_at,"
-        " expires_at, offer_id) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)"
-        " ON CONFLICT (offer_id, member_id) DO NOTHING",
+    """Free coupons of one offer, (token, code, member id) each, in one batch; a member
+    the offer already gave one is skipped. Returns how many were created.
+
+    Counted as the offer's coupons after the batch less those before it
+    (``total_changes()`` is SQLite's alone): the caller's transaction has just taken the
+    offer's start gate, so no other transaction adds coupons of this offer meanwhile."""
+    before = int(await tx.value(_COUNT_OF_OFFER, offer_id=offer_id) or 0)
+    issued_at, until = to_db(now), to_db(expires_at)
+    await tx.run_many(
+        _CREATE_GIFT,
         [
-            (token, code, member_id, reward_id, title, to_db(now), to_db(expires_at), offer_id)
+            {
+                "token": token,
+                "code": code,
+                "member_id": member_id,
+                "reward_id": reward_id,
+                "title": title,
+                "issued_at": issued_at,
+                "expires_at": until,
+                "offer_id": offer_id,
+            }
             for token, code, member_id in gifts
         ],
     )
-    async with tx.execute("SELECT total_changes()") as cur:
-        after = (await cur.fetchone())[0]  # type: ignore[index]
-    return int(after - before)
+    after = int(await tx.value(_COUNT_OF_OFFER, offer_id=offer_id) or 0)
+    return after - before
 
 
-async def all_of_member(conn: aiosqlite.Connection, member_id: int) -> list[Coupon]:
-    async with conn.execute(
-        "SELECT * FROM coupons WHERE member_id = ? ORDER BY id", (member_id,)
-    ) as cur:
-        return [_coupon(row) for row in await cur.fetchall()]
+async def all_of_member(conn: Conn, member_id: int) -> list[Coupon]:
+    return [_coupon(row) for row in await conn.all(_ALL_OF_MEMBER, member_id=member_id)]

@@ -5,13 +5,39 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import aiosqlite
-
 from bot.domain import NewOffer, Offer
+from storage.engine import Conn, Row, sql
 from storage.timeutil import from_db, from_db_optional, to_db
 
+# The offer's daily hours live in the column ``hours`` (``window`` until migration 14:
+# a reserved word on PostgreSQL); the domain record keeps the name ``window``.
+_COLUMNS = (
+    "id, title, description, kind, multiplier, bonus_points, reward_id, starts_at, ends_at,"
+    " hours, audience, announce, started_at, ended_at, created_by"
+)
+_RUNNING = "starts_at <= :now AND ends_at > :now AND ended_at IS NULL"
 
-def _offer(row: aiosqlite.Row) -> Offer:
+_CREATE = sql(
+    "INSERT INTO offers (title, description, kind, multiplier, bonus_points, reward_id,"
+    " starts_at, ends_at, hours, audience, announce, created_by, created_at)"
+    " VALUES (:title, :description, :kind, :multiplier, :bonus_points, :reward_id,"
+    " :starts_at, :ends_at, :hours, :audience, :announce, :created_by, :created_at)"
+    f" RETURNING {_COLUMNS}"
+)
+_GET = sql(f"SELECT {_COLUMNS} FROM offers WHERE id = :id")
+_CURRENT = sql(f"SELECT {_COLUMNS} FROM offers WHERE {_RUNNING} ORDER BY id")
+_RECENT = sql(f"SELECT {_COLUMNS} FROM offers ORDER BY id DESC LIMIT :limit")
+_DUE_TO_START = sql(
+    f"SELECT {_COLUMNS} FROM offers WHERE started_at IS NULL AND {_RUNNING} ORDER BY id"
+)
+_MARK_STARTED = sql("UPDATE offers SET started_at = :now WHERE id = :id AND started_at IS NULL")
+_END = sql(
+    "UPDATE offers SET ended_at = :now WHERE id = :id AND ended_at IS NULL AND ends_at > :now"
+    f" RETURNING {_COLUMNS}"
+)
+
+
+def _offer(row: Row) -> Offer:
     return Offer(
         id=row["id"],
         title=row["title"],
@@ -22,7 +48,7 @@ def _offer(row: aiosqlite.Row) -> Offer:
         reward_id=row["reward_id"],
         starts_at=from_db(row["starts_at"]),
         ends_at=from_db(row["ends_at"]),
-        window=row["window"],
+        window=row["hours"],
         audience=row["audience"],
         announce=bool(row["announce"]),
         started_at=from_db_optional(row["started_at"]),
@@ -31,78 +57,51 @@ def _offer(row: aiosqlite.Row) -> Offer:
     )
 
 
-async def create(tx: aiosqlite.Connection, new: NewOffer, created_by: int, now: datetime) -> Offer:
-    async with tx.execute(
-        "INSERT INTO offers (title, description, kind, multiplier, bonus_points, reward_id,"
-        " starts_at, ends_at, window, audience, announce, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-        (
-            new.title,
-            new.description,
-            new.kind,
-            None if new.multiplier is None else str(new.multiplier),
-            new.bonus_points,
-            new.reward_id,
-            to_db(new.starts_at),
-            to_db(new.ends_at),
-            new.window,
-            new.audience,
-            int(new.announce),
-            created_by,
-            to_db(now),
-        ),
-    ) as cur:
-        row = await cur.fetchone()
+async def create(tx: Conn, new: NewOffer, created_by: int, now: datetime) -> Offer:
+    row = await tx.one(
+        _CREATE,
+        title=new.title,
+        description=new.description,
+        kind=new.kind,
+        multiplier=None if new.multiplier is None else str(new.multiplier),
+        bonus_points=new.bonus_points,
+        reward_id=new.reward_id,
+        starts_at=to_db(new.starts_at),
+        ends_at=to_db(new.ends_at),
+        hours=new.window,
+        audience=new.audience,
+        announce=new.announce,
+        created_by=created_by,
+        created_at=to_db(now),
+    )
     assert row is not None
     return _offer(row)
 
 
-async def get(conn: aiosqlite.Connection, offer_id: int) -> Offer | None:
-    async with conn.execute("SELECT * FROM offers WHERE id = ?", (offer_id,)) as cur:
-        row = await cur.fetchone()
+async def get(conn: Conn, offer_id: int) -> Offer | None:
+    row = await conn.one(_GET, id=offer_id)
     return _offer(row) if row else None
 
 
-async def _select(
-    conn: aiosqlite.Connection, where: str, params: tuple[object, ...]
-) -> list[Offer]:
-    async with conn.execute(f"SELECT * FROM offers {where}", params) as cur:
-        rows = await cur.fetchall()
-    return [_offer(row) for row in rows]
-
-
-_RUNNING = "starts_at <= ?1 AND ends_at > ?1 AND ended_at IS NULL"
-
-
-async def current(conn: aiosqlite.Connection, now: datetime) -> list[Offer]:
+async def current(conn: Conn, now: datetime) -> list[Offer]:
     """Offers that have started and not ended (their hours window is checked by the caller)."""
-    return await _select(conn, f"WHERE {_RUNNING} ORDER BY id", (to_db(now),))
+    return [_offer(row) for row in await conn.all(_CURRENT, now=to_db(now))]
 
 
-async def recent(conn: aiosqlite.Connection, limit: int = 20) -> list[Offer]:
-    return await _select(conn, "ORDER BY id DESC LIMIT ?", (limit,))
+async def recent(conn: Conn, limit: int = 20) -> list[Offer]:
+    return [_offer(row) for row in await conn.all(_RECENT, limit=limit)]
 
 
-async def due_to_start(conn: aiosqlite.Connection, now: datetime) -> list[Offer]:
+async def due_to_start(conn: Conn, now: datetime) -> list[Offer]:
     """Running offers whose start has not been acted on yet (gift coupons, announcement)."""
-    return await _select(
-        conn, f"WHERE started_at IS NULL AND {_RUNNING} ORDER BY id", (to_db(now),)
-    )
+    return [_offer(row) for row in await conn.all(_DUE_TO_START, now=to_db(now))]
 
 
-async def mark_started(tx: aiosqlite.Connection, offer_id: int, now: datetime) -> bool:
-    cur = await tx.execute(
-        "UPDATE offers SET started_at = ? WHERE id = ? AND started_at IS NULL",
-        (to_db(now), offer_id),
-    )
-    return cur.rowcount == 1
+async def mark_started(tx: Conn, offer_id: int, now: datetime) -> bool:
+    """Take the offer's start gate; False when another run took it first."""
+    return await tx.run(_MARK_STARTED, now=to_db(now), id=offer_id) == 1
 
 
-async def end(tx: aiosqlite.Connection, offer_id: int, now: datetime) -> Offer | None:
-    async with tx.execute(
-        "UPDATE offers SET ended_at = ? WHERE id = ? AND ended_at IS NULL AND ends_at > ?"
-        " RETURNING *",
-        (to_db(now), offer_id, to_db(now)),
-    ) as cur:
-        row = await cur.fetchone()
+async def end(tx: Conn, offer_id: int, now: datetime) -> Offer | None:
+    row = await tx.one(_END, now=to_db(now), id=offer_id)
     return _offer(row) if row else None

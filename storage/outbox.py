@@ -11,14 +11,40 @@ import json
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.domain import Outgoing
+from storage.engine import Conn, sql
 from storage.timeutil import from_db, from_db_optional, to_db
+
+_ENQUEUE = sql(
+    "INSERT INTO outbox (member_id, kind, dedup_key, params, service, visit_at, created_at)"
+    " VALUES (:member_id, :kind, :dedup_key, :params, :service, :visit_at, :created_at)"
+    " ON CONFLICT (dedup_key) DO NOTHING"
+)
+_PENDING = sql(
+    "SELECT o.id, o.member_id, m.chat_id, m.first_name, o.kind, o.params, o.service,"
+    " o.visit_at, o.attempts, m.promotions_opt_out, m.service_opt_out, m.unreachable_at,"
+    " m.forgotten_at, m.last_visit_at"
+    " FROM outbox AS o JOIN members AS m ON m.id = o.member_id"
+    " WHERE o.state = 'pending' AND (o.next_try_at IS NULL OR o.next_try_at <= :now)"
+    " ORDER BY o.id LIMIT :limit"
+)
+_FINISH = sql(
+    "UPDATE outbox SET state = :state, sent_at = :now, last_error = :error,"
+    " attempts = attempts + 1 WHERE id = :id AND state = 'pending'"
+)
+_FAILED_ATTEMPT = sql(
+    "UPDATE outbox SET attempts = attempts + 1, last_error = :error, next_try_at = :next_try_at"
+    " WHERE id = :id"
+)
+_COUNT_PENDING = sql("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
+_CANCEL_FOR_MEMBER = sql(
+    "UPDATE outbox SET state = 'skipped', sent_at = :now, last_error = 'member forgotten'"
+    " WHERE member_id = :member_id AND state = 'pending'"
+)
 
 
 async def enqueue(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     *,
     member_id: int,
     kind: str,
@@ -29,33 +55,26 @@ async def enqueue(
     visit_at: datetime | None = None,
 ) -> bool:
     """Queue a message once per ``dedup_key``; False if it was queued before."""
-    cur = await tx.execute(
-        "INSERT INTO outbox (member_id, kind, dedup_key, params, service, visit_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
-        (
-            member_id,
-            kind,
-            dedup_key,
-            json.dumps(params, sort_keys=True),
-            int(service),
-            None if visit_at is None else to_db(visit_at),
-            to_db(now),
-        ),
+    changed = await tx.run(
+        _ENQUEUE,
+        member_id=member_id,
+        kind=kind,
+        dedup_key=dedup_key,
+        params=json.dumps(params, sort_keys=True),
+        service=bool(service),
+        visit_at=None if visit_at is None else to_db(visit_at),
+        created_at=to_db(now),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
-async def pending(conn: aiosqlite.Connection, limit: int, now: datetime) -> list[Outgoing]:
-    async with conn.execute(
-        "SELECT o.id, o.member_id, m.chat_id, m.first_name, o.kind, o.params, o.service,"
-        " o.visit_at, o.attempts, m.promotions_opt_out, m.service_opt_out, m.unreachable_at,"
-        " m.forgotten_at, m.last_visit_at"
-        " FROM outbox AS o JOIN members AS m ON m.id = o.member_id"
-        " WHERE o.state = 'pending' AND (o.next_try_at IS NULL OR o.next_try_at <= ?)"
-        " ORDER BY o.id LIMIT ?",
-        (to_db(now), limit),
-    ) as cur:
-        rows = await cur.fetchall()
+def _params(stored: str | dict[str, Any]) -> dict[str, Any]:
+    """The message's parameters: JSON text (a JSON column's driver may hand a dict)."""
+    return dict(stored) if isinstance(stored, dict) else dict(json.loads(stored))
+
+
+async def pending(conn: Conn, limit: int, now: datetime) -> list[Outgoing]:
+    rows = await conn.all(_PENDING, now=to_db(now), limit=limit)
     return [
         Outgoing(
             id=row["id"],
@@ -63,7 +82,7 @@ async def pending(conn: aiosqlite.Connection, limit: int, now: datetime) -> list
             chat_id=row["chat_id"],
             first_name=row["first_name"],
             kind=row["kind"],
-            params=json.loads(row["params"]),
+            params=_params(row["params"]),
             service=bool(row["service"]),
             visit_at=from_db_optional(row["visit_at"]),
             attempts=row["attempts"],
@@ -77,33 +96,18 @@ async def pending(conn: aiosqlite.Connection, limit: int, now: datetime) -> list
 
 
 async def finish(
-    tx: aiosqlite.Connection, outbox_id: int, state: str, now: datetime, error: str | None = None
+    tx: Conn, outbox_id: int, state: str, now: datetime, error: str | None = None
 ) -> None:
-    await tx.execute(
-        "UPDATE outbox SET state = ?, sent_at = ?, last_error = ?, attempts = attempts + 1"
-        " WHERE id = ? AND state = 'pending'",
-        (state, to_db(now), error, outbox_id),
-    )
+    await tx.run(_FINISH, state=state, now=to_db(now), error=error, id=outbox_id)
 
 
-async def failed_attempt(
-    tx: aiosqlite.Connection, outbox_id: int, error: str, next_try_at: datetime
-) -> None:
-    await tx.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_try_at = ? WHERE id = ?",
-        (error, to_db(next_try_at), outbox_id),
-    )
+async def failed_attempt(tx: Conn, outbox_id: int, error: str, next_try_at: datetime) -> None:
+    await tx.run(_FAILED_ATTEMPT, error=error, next_try_at=to_db(next_try_at), id=outbox_id)
 
 
-async def count_pending(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'") as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+async def count_pending(conn: Conn) -> int:
+    return int(await conn.value(_COUNT_PENDING) or 0)
 
 
-async def cancel_for_member(tx: aiosqlite.Connection, member_id: int, now: datetime) -> None:
-    await tx.execute(
-        "UPDATE outbox SET state = 'skipped', sent_at = ?, last_error = 'member forgotten'"
-        " WHERE member_id = ? AND state = 'pending'",
-        (to_db(now), member_id),
-    )
+async def cancel_for_member(tx: Conn, member_id: int, now: datetime) -> None:
+    await tx.run(_CANCEL_FOR_MEMBER, now=to_db(now), member_id=member_id)

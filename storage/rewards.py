@@ -1,12 +1,12 @@
-"""The rewards catalog."""
+"""The rewards catalog. Titles are unique whatever their case (a unique index on
+``lower(title)``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from storage.engine import Conn, Row, sql
 from storage.timeutil import to_db
 
 
@@ -18,53 +18,52 @@ class Reward:
     active: bool
 
 
-def _reward(row: aiosqlite.Row) -> Reward:
+_LIST_ALL = sql("SELECT id, title, cost, active FROM rewards ORDER BY cost, lower(title), id")
+_LIST_ACTIVE = sql(
+    "SELECT id, title, cost, active FROM rewards WHERE active ORDER BY cost, lower(title), id"
+)
+_GET = sql("SELECT id, title, cost, active FROM rewards WHERE id = :id")
+_BY_TITLE = sql("SELECT id, title, cost, active FROM rewards WHERE lower(title) = lower(:title)")
+# No conflict target: the one that matters is the unique index on lower(title), which
+# ON CONFLICT cannot name the same way on both engines.
+_ADD = sql(
+    "INSERT INTO rewards (title, cost, created_at) VALUES (:title, :cost, :created_at)"
+    " ON CONFLICT DO NOTHING RETURNING id, title, cost, active"
+)
+_UPDATE = sql(
+    "UPDATE rewards SET cost = COALESCE(:cost, cost), active = COALESCE(:active, active)"
+    " WHERE id = :id RETURNING id, title, cost, active"
+)
+
+
+def _reward(row: Row) -> Reward:
     return Reward(id=row["id"], title=row["title"], cost=row["cost"], active=bool(row["active"]))
 
 
-async def list_all(conn: aiosqlite.Connection, *, active_only: bool = False) -> list[Reward]:
-    where = "WHERE active = 1" if active_only else ""
-    async with conn.execute(
-        f"SELECT id, title, cost, active FROM rewards {where} ORDER BY cost, title"
-    ) as cur:
-        rows = await cur.fetchall()
+async def list_all(conn: Conn, *, active_only: bool = False) -> list[Reward]:
+    rows = await conn.all(_LIST_ACTIVE if active_only else _LIST_ALL)
     return [_reward(row) for row in rows]
 
 
-async def get(conn: aiosqlite.Connection, reward_id: int) -> Reward | None:
-    async with conn.execute(
-        "SELECT id, title, cost, active FROM rewards WHERE id = ?", (reward_id,)
-    ) as cur:
-        row = await cur.fetchone()
+async def get(conn: Conn, reward_id: int) -> Reward | None:
+    row = await conn.one(_GET, id=reward_id)
     return _reward(row) if row else None
 
 
-async def by_title(conn: aiosqlite.Connection, title: str) -> Reward | None:
-    async with conn.execute(
-        "SELECT id, title, cost, active FROM rewards WHERE title = ? COLLATE NOCASE", (title,)
-    ) as cur:
-        row = await cur.fetchone()
+async def by_title(conn: Conn, title: str) -> Reward | None:
+    """The reward with this title, whatever its case."""
+    row = await conn.one(_BY_TITLE, title=title)
     return _reward(row) if row else None
 
 
-async def add(tx: aiosqlite.Connection, title: str, cost: int, now: datetime) -> Reward:
-    async with tx.execute(
-        "INSERT INTO rewards (title, cost, created_at) VALUES (?, ?, ?)"
-        " RETURNING id, title, cost, active",
-        (title, cost, to_db(now)),
-    ) as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    return _reward(row)
+async def add(tx: Conn, title: str, cost: int, now: datetime) -> Reward | None:
+    """Add a reward; None when one with this title (whatever its case) exists already."""
+    row = await tx.one(_ADD, title=title, cost=cost, created_at=to_db(now))
+    return _reward(row) if row else None
 
 
 async def update(
-    tx: aiosqlite.Connection, reward_id: int, *, cost: int | None = None, active: bool | None = None
+    tx: Conn, reward_id: int, *, cost: int | None = None, active: bool | None = None
 ) -> Reward | None:
-    async with tx.execute(
-        "UPDATE rewards SET cost = COALESCE(?, cost), active = COALESCE(?, active)"
-        " WHERE id = ? RETURNING id, title, cost, active",
-        (cost, None if active is None else int(active), reward_id),
-    ) as cur:
-        row = await cur.fetchone()
+    row = await tx.one(_UPDATE, cost=cost, active=active, id=reward_id)
     return _reward(row) if row else None

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.domain import Broadcast, Counts, Recipient
 from bot.offers import parse_audience
 from bot.services.audience import AudienceService
-from storage import Database
+from storage import Conn, Database
 from storage import audit as audit_store
 from storage import broadcasts as broadcast_store
 from storage import members as member_store
@@ -51,7 +49,7 @@ class BroadcastService:
 
     async def create_in(
         self,
-        tx: aiosqlite.Connection,
+        tx: Conn,
         *,
         created_by: int,
         text: str,

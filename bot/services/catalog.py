@@ -87,9 +87,9 @@ class CatalogService:
         title, points = check_title(title), check_cost(cost)
         now = self._clock.now()
         async with self._db.transaction() as tx:
-            if await reward_store.by_title(tx, title) is not None:
-                raise RewardInvalid("duplicate")
             reward = await reward_store.add(tx, title, points, now)
+            if reward is None:  # the title exists already, whatever its case
+                raise RewardInvalid("duplicate")
             await audit_store.record(
                 tx, actor_id=actor_id, action="catalog.add", now=now, detail=f"{title}: {points}"
             )
@@ -122,8 +122,7 @@ class CatalogService:
         now = self._clock.now()
         async with self._db.transaction() as tx:
             for title, cost in items:
-                if await reward_store.by_title(tx, title) is None:
-                    await reward_store.add(tx, title, cost, now)
+                if await reward_store.add(tx, title, cost, now) is not None:
                     await audit_store.record(
                         tx,
                         actor_id=SYSTEM_ACTOR,

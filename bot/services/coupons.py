@@ -1,16 +1,16 @@
 """Redeeming points for coupons, and each coupon's life: issued → redeemed | cancelled | expired.
 
 Every state change is one transaction: the debit and the coupon are created together;
-cancelling or expiring refunds in the same transaction as the state change; confirming
-at the counter is a conditional update, so only one of two racing baristas succeeds.
+cancelling or expiring refunds in the same transaction as the state change. A coupon
+leaves ``issued`` by a conditional update made before anything it causes: of two racing
+transactions (two baristas, a cancel and the expiry job; in one process or, on
+PostgreSQL, in several) only one changes the row, and the other writes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import aiosqlite
 
 from bot.clock import Clock
 from bot.domain import Coupon, CouponState, EntryKind, Member, Offer
@@ -24,7 +24,7 @@ from bot.services.errors import (
 from bot.services.issuing import Actor
 from bot.settings import Settings
 from bot.tokens import LinkKind, link_kind, normalise_code, random_token, short_code
-from storage import Database
+from storage import Conn, Database
 from storage import audit as audit_store
 from storage import coupons as coupon_store
 from storage import ledger as ledger_store
@@ -70,20 +70,22 @@ class CouponService:
         update) gives that same coupon, not a second one; once that coupon is used,
         cancelled or expired, the next press redeems afresh."""
         now = self._clock.now()
-        async with self._db.transaction() as tx:
-            earlier = await ledger_store.keys_with_prefix(tx, button)
-            if earlier:
-                debit = await ledger_store.by_key(tx, earlier[0])
-                assert debit is not None
-                existing = await coupon_store.by_debit_entry(tx, debit.id)
-                assert existing is not None
-                if existing.state is CouponState.ISSUED:
-                    return Redeemed(await self._view(tx, existing), created=False)
-            reward = await reward_store.get(tx, reward_id)
-            if reward is None or not reward.active:
-                raise RewardUnavailable
-            try:
-                debit, _ = await ledger_store.append(
+        cost = 0
+        try:
+            async with self._db.transaction() as tx:
+                earlier = await ledger_store.keys_with_prefix(tx, button)
+                if earlier:
+                    debit = await ledger_store.by_key(tx, earlier[0])
+                    assert debit is not None
+                    existing = await coupon_store.by_debit_entry(tx, debit.id)
+                    assert existing is not None
+                    if existing.state is CouponState.ISSUED:
+                        return Redeemed(await self._view(tx, existing), created=False)
+                reward = await reward_store.get(tx, reward_id)
+                if reward is None or not reward.active:
+                    raise RewardUnavailable
+                cost = reward.cost
+                debit, debited = await ledger_store.append(
                     tx,
                     member_id=member.id,
                     points=-reward.cost,
@@ -93,27 +95,35 @@ class CouponService:
                     now=now,
                     actor_id=member.tg_user_id,
                 )
-            except Overdraft:
-                fresh = await member_store.by_id(tx, member.id)
-                raise NotEnoughPoints(reward.cost - (fresh.balance if fresh else 0)) from None
-            coupon = await coupon_store.create(
-                tx,
-                token=random_token(LinkKind.COUPON, COUPON_TOKEN_BYTES),
-                code=short_code(COUPON_CODE_LENGTH),
-                member_id=member.id,
-                reward_id=reward.id,
-                title=reward.title,
-                cost=reward.cost,
-                debit_entry_id=debit.id,
-                now=now,
-                expires_at=now + timedelta(days=self._settings.coupon_validity_days),
-            )
-            assert coupon is not None
-            return Redeemed(await self._view(tx, coupon), created=True)
+                if not debited:
+                    # The same press, handled at the same moment by another process
+                    # (PostgreSQL), redeemed first: its coupon is this press's too.
+                    existing = await coupon_store.by_debit_entry(tx, debit.id)
+                    assert existing is not None
+                    return Redeemed(await self._view(tx, existing), created=False)
+                coupon = await coupon_store.create(
+                    tx,
+                    token=random_token(LinkKind.COUPON, COUPON_TOKEN_BYTES),
+                    code=short_code(COUPON_CODE_LENGTH),
+                    member_id=member.id,
+                    reward_id=reward.id,
+                    title=reward.title,
+                    cost=reward.cost,
+                    debit_entry_id=debit.id,
+                    now=now,
+                    expires_at=now + timedelta(days=self._settings.coupon_validity_days),
+                )
+                assert coupon is not None
+                return Redeemed(await self._view(tx, coupon), created=True)
+        except Overdraft:
+            # Read on the reader, after the rollback: the refusal needs nothing from the
+            # transaction (on PostgreSQL one whose statement failed runs nothing more).
+            fresh = await member_store.by_id(self._db.reader, member.id)
+            raise NotEnoughPoints(cost - (fresh.balance if fresh else 0)) from None
 
     async def gift_one(
         self,
-        tx: aiosqlite.Connection,
+        tx: Conn,
         member_id: int,
         reward: Reward,
         expires_at: datetime,
@@ -144,9 +154,7 @@ class CouponService:
         """(chat, message) of every message that showed this coupon's QR."""
         return await coupon_store.messages(self._db.reader, coupon.id)
 
-    async def gift_in(
-        self, tx: aiosqlite.Connection, offer: Offer, member_ids: list[int], now: datetime
-    ) -> int:
+    async def gift_in(self, tx: Conn, offer: Offer, member_ids: list[int], now: datetime) -> int:
         """A free coupon for each member from an offer, inside the caller's transaction
         (starting the offer); each member gets at most one."""
         reward = await reward_store.get(tx, offer.reward_id or 0)
@@ -277,12 +285,15 @@ class CouponService:
             if not due:
                 return expired
             for coupon in due:
-                async with self._db.transaction() as tx:
-                    fresh = await coupon_store.get(tx, coupon.id)
-                    if fresh is None or fresh.state is not CouponState.ISSUED:
-                        continue
-                    closed = await self._close_with_refund(tx, fresh, CouponState.EXPIRED, now)
-                    expired.append(await self._view(tx, closed))
+                try:
+                    async with self._db.transaction() as tx:
+                        fresh = await coupon_store.get(tx, coupon.id)
+                        if fresh is None or fresh.state is not CouponState.ISSUED:
+                            continue
+                        closed = await self._close_with_refund(tx, fresh, CouponState.EXPIRED, now)
+                        expired.append(await self._view(tx, closed))
+                except CouponClosed:
+                    continue  # redeemed or cancelled by another process meanwhile
             if len(due) < batch:
                 return expired
 
@@ -290,14 +301,19 @@ class CouponService:
 
     async def _close_with_refund(
         self,
-        tx: aiosqlite.Connection,
+        tx: Conn,
         coupon: Coupon,
         state: CouponState,
         now: datetime,
         actor: int | None = None,
     ) -> Coupon:
-        """Close a coupon as cancelled or expired; paid coupons get their points back."""
-        refund_id = None
+        """Close a coupon as cancelled or expired; paid coupons get their points back.
+
+        The conditional state change comes first: only the transaction that made it
+        refunds, so the points go back once; the other raises CouponClosed having
+        written nothing."""
+        if not await coupon_store.close(tx, coupon.id, state, now):
+            raise CouponClosed(await coupon_store.get(tx, coupon.id) or coupon)
         if coupon.cost > 0:
             refund, _ = await ledger_store.append(
                 tx,
@@ -309,7 +325,7 @@ class CouponService:
                 now=now,
                 actor_id=actor,
             )
-            refund_id = refund.id
+            await coupon_store.set_refund(tx, coupon.id, refund.id)
         else:
             await audit_store.record(
                 tx,
@@ -319,13 +335,11 @@ class CouponService:
                 now=now,
                 detail=f"gift coupon {coupon.id}",
             )
-        if not await coupon_store.close(tx, coupon.id, state, now, refund_entry_id=refund_id):
-            raise CouponClosed(coupon)
         closed = await coupon_store.get(tx, coupon.id)
         assert closed is not None
         return closed
 
-    async def _view(self, conn: aiosqlite.Connection, coupon: Coupon) -> CouponView:
+    async def _view(self, conn: Conn, coupon: Coupon) -> CouponView:
         member = await member_store.by_id(conn, coupon.member_id)
         assert member is not None
         return CouponView(coupon, member)

@@ -53,6 +53,8 @@ class FeedbackService:
             return False
         async with self._db.transaction() as tx:
             feedback_id = await feedback_store.create(tx, member.id, entry.id, now)
+            if feedback_id is None:
+                return False  # this visit was asked about already
             return await outbox_store.enqueue(
                 tx,
                 member_id=member.id,

@@ -6,8 +6,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.domain import Member, NewOffer, Offer
 from bot.offers import NO_OFFER, OfferEffect, combine, is_open, parse_audience
@@ -16,7 +14,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.coupons import CouponService
 from bot.services.errors import ServiceError
 from bot.settings import Settings
-from storage import Database
+from storage import Conn, Database
 from storage import audit as audit_store
 from storage import offers as offer_store
 
@@ -82,9 +80,7 @@ class OfferService:
         offers = await offer_store.current(self._db.reader, self._clock.now())
         return await self._for_member(self._db.reader, member, offers)
 
-    async def _for_member(
-        self, conn: aiosqlite.Connection, member: Member, offers: list[Offer]
-    ) -> list[Offer]:
+    async def _for_member(self, conn: Conn, member: Member, offers: list[Offer]) -> list[Offer]:
         """The purchase offers among ``offers`` whose audience includes the member."""
         purchase_offers = [offer for offer in offers if offer.kind in ("multiplier", "bonus")]
         if not purchase_offers:
@@ -98,7 +94,7 @@ class OfferService:
             if self._audience.matches(parse_audience(offer.audience), facts)
         ]
 
-    async def effect_for(self, conn: aiosqlite.Connection, member: Member) -> OfferEffect:
+    async def effect_for(self, conn: Conn, member: Member) -> OfferEffect:
         """How the offers open right now change a purchase by this member."""
         now = self._clock.now()
         open_now = [

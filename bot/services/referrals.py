@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.domain import EntryKind, LedgerEntry, Member
 from bot.lifecycle import month_start
@@ -24,7 +22,7 @@ from bot.services.membership import Profile, upsert_profile
 from bot.services.roles import Role, RoleService
 from bot.settings import Settings
 from bot.tokens import LinkKind, random_token
-from storage import Database
+from storage import Conn, Database
 from storage import audit as audit_store
 from storage import ledger as ledger_store
 from storage import members as member_store
@@ -117,7 +115,7 @@ class ReferralService:
         return Joined(member, referrer if refusal is None else None, refusal)
 
     async def settle_on_purchase(
-        self, tx: aiosqlite.Connection, member: Member, purchase: LedgerEntry, now: datetime
+        self, tx: Conn, member: Member, purchase: LedgerEntry, now: datetime
     ) -> bool:
         """Inside the purchase's transaction: pay both sides on the referred member's first
         purchase of at least ``REFERRAL_MIN_PURCHASE``, once. True when it paid."""
@@ -128,8 +126,15 @@ class ReferralService:
             return False
         month = month_start(now, self._settings.tz)
         cap = self._settings.referral_max_per_month
+        # The referrer's referrals are counted under lock, and each settlement is a
+        # conditional update made before any bonus: two purchases settling at once (on
+        # PostgreSQL) neither pay one referral twice nor pass the monthly limit together.
+        await referral_store.lock_referrer(tx, referral.referrer_id)
         if await referral_store.rewarded_since(tx, referral.referrer_id, month) >= cap:
-            await referral_store.settle(tx, member.id, "refused", "monthly limit", now, purchase.id)
+            if not await referral_store.settle(
+                tx, member.id, "refused", "monthly limit", now, purchase.id
+            ):
+                return False  # another purchase settled it first
             await outbox_store.enqueue(
                 tx,
                 member_id=referral.referrer_id,
@@ -140,6 +145,8 @@ class ReferralService:
                 now=now,
             )
             return False
+        if not await referral_store.settle(tx, member.id, "rewarded", None, now, purchase.id):
+            return False  # another purchase settled it first
         for_referrer, for_friend = self.rewards
         for whom, points, side in (
             (referral.referrer_id, for_referrer, "referrer"),
@@ -155,7 +162,6 @@ class ReferralService:
                     idempotency_key=bonus_key(member.id, side, purchase.id),
                     now=now,
                 )
-        await referral_store.settle(tx, member.id, "rewarded", None, now, purchase.id)
         await audit_store.record(
             tx,
             actor_id=0,
@@ -176,7 +182,7 @@ class ReferralService:
         return True
 
     async def take_back(
-        self, tx: aiosqlite.Connection, purchase: LedgerEntry, actor_id: int, now: datetime
+        self, tx: Conn, purchase: LedgerEntry, actor_id: int, now: datetime
     ) -> dict[str, int]:
         """Inside the undo's transaction: if ``purchase`` settled a referral, take back the
         bonuses it paid (raising ``Overdraft`` if they were spent) and let the referral wait
@@ -184,6 +190,9 @@ class ReferralService:
         referral = await referral_store.settled_by(tx, purchase.id)
         if referral is None:
             return {}
+        # Read before taking anything back: on PostgreSQL a transaction whose statement
+        # failed (an overdraft) reads nothing more.
+        referrer = await member_store.by_id(tx, referral.referrer_id)
         taken: dict[str, int] = {}
         for side, whom in (("referrer", referral.referrer_id), ("friend", referral.referred_id)):
             bonus = await ledger_store.by_key(
@@ -206,7 +215,6 @@ class ReferralService:
             except Overdraft:
                 if side == "friend":
                     raise  # the customer spent it: like the purchase's own points
-                referrer = await member_store.by_id(tx, whom)
                 raise ReferralBonusSpent(referrer.first_name if referrer else "") from None
             taken[side] = bonus.points
         await referral_store.reopen(tx, referral.referred_id)
