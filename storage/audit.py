@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
+from storage.engine import Conn, sql
 from storage.timeutil import to_db
+
+_INSERT = sql(
+    "INSERT INTO audit_log (actor_id, action, member_id, detail, created_at)"
+    " VALUES (:actor_id, :action, :member_id, :detail, :created_at)"
+)
 
 
 async def record(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     *,
     actor_id: int,
     action: str,
@@ -18,8 +22,11 @@ async def record(
     member_id: int | None = None,
     detail: str = "",
 ) -> None:
-    await tx.execute(
-        "INSERT INTO audit_log (actor_id, action, member_id, detail, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (actor_id, action, member_id, detail, to_db(now)),
+    await tx.run(
+        _INSERT,
+        actor_id=actor_id,
+        action=action,
+        member_id=member_id,
+        detail=detail,
+        created_at=to_db(now),
     )

@@ -11,13 +11,29 @@ import json
 import logging
 from datetime import datetime
 
-import aiosqlite
-
+from storage.engine import Conn, sql
 from storage.timeutil import to_db
 
 logger = logging.getLogger(__name__)
 
 ConversationKey = tuple[int | str, ...]
+
+_STATES = sql("SELECT conv_key, state FROM conversation_states WHERE name = :name")
+_DROP_STATE = sql("DELETE FROM conversation_states WHERE name = :name AND conv_key = :conv_key")
+_PUT_STATE = sql(
+    "INSERT INTO conversation_states (name, conv_key, state, updated_at)"
+    " VALUES (:name, :conv_key, :state, :now)"
+    " ON CONFLICT (name, conv_key) DO UPDATE"
+    " SET state = excluded.state, updated_at = excluded.updated_at"
+)
+_USER_DATA = sql("SELECT tg_user_id, data FROM conversation_user_data")
+_DROP_USER_DATA = sql("DELETE FROM conversation_user_data WHERE tg_user_id = :tg_user_id")
+_PUT_USER_DATA = sql(
+    "INSERT INTO conversation_user_data (tg_user_id, data, updated_at)"
+    " VALUES (:tg_user_id, :data, :now)"
+    " ON CONFLICT (tg_user_id) DO UPDATE"
+    " SET data = excluded.data, updated_at = excluded.updated_at"
+)
 
 
 def encode_key(key: ConversationKey) -> str:
@@ -33,15 +49,11 @@ def decode_key(text: str) -> ConversationKey:
     return tuple(parts)
 
 
-async def states(conn: aiosqlite.Connection, name: str) -> dict[ConversationKey, int]:
+async def states(conn: Conn, name: str) -> dict[ConversationKey, int]:
     """Every stored state of the conversation ``name``, by key. A key that cannot be read
     (edited by hand) is left out with a warning: that one conversation starts afresh."""
-    async with conn.execute(
-        "SELECT conv_key, state FROM conversation_states WHERE name = ?", (name,)
-    ) as cur:
-        rows = await cur.fetchall()
     found: dict[ConversationKey, int] = {}
-    for row in rows:
+    for row in await conn.all(_STATES, name=name):
         try:
             found[decode_key(str(row["conv_key"]))] = int(row["state"])
         except ValueError as exc:  # json.JSONDecodeError is a ValueError too
@@ -50,7 +62,7 @@ async def states(conn: aiosqlite.Connection, name: str) -> dict[ConversationKey,
 
 
 async def set_state(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     name: str,
     key: ConversationKey,
     state: int | None,
@@ -58,36 +70,20 @@ async def set_state(
 ) -> None:
     """Store where one conversation stands; None (it ended) removes it."""
     if state is None:
-        await tx.execute(
-            "DELETE FROM conversation_states WHERE name = ? AND conv_key = ?",
-            (name, encode_key(key)),
-        )
+        await tx.run(_DROP_STATE, name=name, conv_key=encode_key(key))
         return
-    await tx.execute(
-        "INSERT INTO conversation_states (name, conv_key, state, updated_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (name, conv_key) DO UPDATE"
-        " SET state = excluded.state, updated_at = excluded.updated_at",
-        (name, encode_key(key), state, to_db(now)),
-    )
+    await tx.run(_PUT_STATE, name=name, conv_key=encode_key(key), state=state, now=to_db(now))
 
 
-async def user_data(conn: aiosqlite.Connection) -> dict[int, str]:
+async def user_data(conn: Conn) -> dict[int, str]:
     """Every stored user's data, as the JSON text it was saved as."""
-    async with conn.execute("SELECT tg_user_id, data FROM conversation_user_data") as cur:
-        rows = await cur.fetchall()
+    rows = await conn.all(_USER_DATA)
     return {int(row["tg_user_id"]): str(row["data"]) for row in rows}
 
 
-async def save_user_data(
-    tx: aiosqlite.Connection, tg_user_id: int, data: str | None, now: datetime
-) -> None:
+async def save_user_data(tx: Conn, tg_user_id: int, data: str | None, now: datetime) -> None:
     """Store one user's data (JSON text); None removes it."""
     if data is None:
-        await tx.execute("DELETE FROM conversation_user_data WHERE tg_user_id = ?", (tg_user_id,))
+        await tx.run(_DROP_USER_DATA, tg_user_id=tg_user_id)
         return
-    await tx.execute(
-        "INSERT INTO conversation_user_data (tg_user_id, data, updated_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (tg_user_id) DO UPDATE"
-        " SET data = excluded.data, updated_at = excluded.updated_at",
-        (tg_user_id, data, to_db(now)),
-    )
+    await tx.run(_PUT_USER_DATA, tg_user_id=tg_user_id, data=data, now=to_db(now))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain import EntryKind, LedgerEntry
+from storage.engine import Conn, Row, per_engine, sql
 from storage.timeutil import from_db, to_db
 
 
@@ -19,8 +18,57 @@ _COLUMNS = (
     " idempotency_key, created_at"
 )
 
+# A second writer with the same key waits on the unique index, then does nothing: the
+# entry it would have made is read back instead (see append).
+_INSERT = sql(
+    "INSERT INTO ledger (member_id, points, kind, reason, actor_id, amount_minor, category,"
+    " reverses_id, idempotency_key, created_at, offer_id)"
+    " VALUES (:member_id, :points, :kind, :reason, :actor_id, :amount_minor, :category,"
+    " :reverses_id, :idempotency_key, :created_at, :offer_id)"
+    f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING {_COLUMNS}"
+)
+# The balance a debit is checked against. On PostgreSQL the row stays locked until the
+# transaction ends, so two debits of one member run one after the other and the second
+# sees the first's entry; SQLite's BEGIN IMMEDIATE already admits one writer at a time.
+_BALANCE_FOR_DEBIT = per_engine(
+    sqlite="SELECT balance FROM members WHERE id = :member_id",
+    postgresql="SELECT balance FROM members WHERE id = :member_id FOR UPDATE",
+)
+_BY_KEY = sql(f"SELECT {_COLUMNS} FROM ledger WHERE idempotency_key = :idempotency_key")
+_BY_ID = sql(f"SELECT {_COLUMNS} FROM ledger WHERE id = :id")
+_REVERSAL_OF = sql(f"SELECT {_COLUMNS} FROM ledger WHERE reverses_id = :entry_id")
+_RECENT = sql(
+    f"SELECT {_COLUMNS} FROM ledger WHERE member_id = :member_id ORDER BY id DESC LIMIT :limit"
+)
+_TOTAL = sql("SELECT COALESCE(SUM(points), 0) AS total FROM ledger WHERE member_id = :member_id")
+_SIMILAR_PURCHASE = sql(
+    f"SELECT {_COLUMNS} FROM ledger AS e WHERE member_id = :member_id AND kind = 'earn'"
+    " AND amount_minor = :amount_minor AND created_at >= :since"
+    " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)"
+    " ORDER BY id DESC LIMIT 1"
+)
+# Purchase points since a moment that were not undone, by the staff member who issued
+# them or by the member who earned them (each on its own index).
+_NET_PURCHASES = (
+    "SELECT COALESCE(SUM(e.points), 0) AS points FROM ledger AS e WHERE e.{column} = :id"
+    " AND e.kind = 'earn' AND e.created_at >= :since"
+    " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)"
+)
+_ISSUED_BY_SINCE = sql(_NET_PURCHASES.format(column="actor_id"))
+_EARNED_SINCE = sql(_NET_PURCHASES.format(column="member_id"))
+_LATEST_BY_ACTOR = sql(
+    f"SELECT {_COLUMNS} FROM ledger WHERE actor_id = :actor_id AND kind = :kind"
+    " ORDER BY id DESC LIMIT 1"
+)
+_KEY_EXISTS = sql("SELECT 1 AS found FROM ledger WHERE idempotency_key = :idempotency_key")
+_ALL_OF_MEMBER = sql(f"SELECT {_COLUMNS} FROM ledger WHERE member_id = :member_id ORDER BY id")
+_PURCHASES_OF = sql(
+    "SELECT COUNT(*) AS n FROM ledger AS e WHERE e.member_id = :member_id AND e.kind = 'earn'"
+    " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)"
+)
 
-def _entry(row: aiosqlite.Row) -> LedgerEntry:
+
+def _entry(row: Row) -> LedgerEntry:
     return LedgerEntry(
         id=row["id"],
         member_id=row["member_id"],
@@ -37,7 +85,7 @@ def _entry(row: aiosqlite.Row) -> LedgerEntry:
 
 
 async def append(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     *,
     member_id: int,
     points: int,
@@ -53,150 +101,104 @@ async def append(
 ) -> tuple[LedgerEntry, bool]:
     """Insert an entry unless its idempotency key exists. Returns (entry, created).
 
-    Raises :class:`Overdraft` if the entry would make the balance negative.
-    """
+    Raises :class:`Overdraft` if the entry would make the balance negative: a debit is
+    checked against the member's balance read under a row lock, before anything is
+    written, so the transaction stays usable. The balance's CHECK constraint remains the
+    safety net (``ConstraintViolated`` if it fires all the same)."""
+    # A debit locks the balance first, then looks for its key: a concurrent writer of
+    # the same key has committed by the time the lock is ours, and its entry is found.
+    balance = await tx.value(_BALANCE_FOR_DEBIT, member_id=member_id) if points < 0 else None
     existing = await by_key(tx, idempotency_key)
     if existing is not None:
         return existing, False
-    try:
-        async with tx.execute(
-            f"INSERT INTO ledger ({_COLUMNS.removeprefix('id, ')}, offer_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + _COLUMNS,
-            (
-                member_id,
-                points,
-                kind.value,
-                reason,
-                actor_id,
-                amount_minor,
-                category,
-                reverses_id,
-                idempotency_key,
-                to_db(now),
-                offer_id,
-            ),
-        ) as cur:
-            row = await cur.fetchone()
-    except aiosqlite.IntegrityError as exc:
-        if "balance" in str(exc):
-            raise Overdraft from exc
-        raise
-    assert row is not None
-    return _entry(row), True
+    if balance is not None and balance + points < 0:
+        raise Overdraft
+    row = await tx.one(
+        _INSERT,
+        member_id=member_id,
+        points=points,
+        kind=kind.value,
+        reason=reason,
+        actor_id=actor_id,
+        amount_minor=amount_minor,
+        category=category,
+        reverses_id=reverses_id,
+        idempotency_key=idempotency_key,
+        created_at=to_db(now),
+        offer_id=offer_id,
+    )
+    if row is not None:
+        return _entry(row), True
+    # Another transaction wrote this key between our look and our insert.
+    existing = await by_key(tx, idempotency_key)
+    assert existing is not None
+    return existing, False
 
 
-async def by_key(conn: aiosqlite.Connection, idempotency_key: str) -> LedgerEntry | None:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM ledger WHERE idempotency_key = ?", (idempotency_key,)
-    ) as cur:
-        row = await cur.fetchone()
+async def by_key(conn: Conn, idempotency_key: str) -> LedgerEntry | None:
+    row = await conn.one(_BY_KEY, idempotency_key=idempotency_key)
     return _entry(row) if row else None
 
 
-async def by_id(conn: aiosqlite.Connection, entry_id: int) -> LedgerEntry | None:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM ledger WHERE id = ?", (entry_id,)) as cur:
-        row = await cur.fetchone()
+async def by_id(conn: Conn, entry_id: int) -> LedgerEntry | None:
+    row = await conn.one(_BY_ID, id=entry_id)
     return _entry(row) if row else None
 
 
-async def reversal_of(conn: aiosqlite.Connection, entry_id: int) -> LedgerEntry | None:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM ledger WHERE reverses_id = ?", (entry_id,)
-    ) as cur:
-        row = await cur.fetchone()
+async def reversal_of(conn: Conn, entry_id: int) -> LedgerEntry | None:
+    """The entry that reverses ``entry_id`` (at most one: ``reverses_id`` is unique)."""
+    row = await conn.one(_REVERSAL_OF, entry_id=entry_id)
     return _entry(row) if row else None
 
 
-async def recent(conn: aiosqlite.Connection, member_id: int, limit: int = 10) -> list[LedgerEntry]:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM ledger WHERE member_id = ? ORDER BY id DESC LIMIT ?",
-        (member_id, limit),
-    ) as cur:
-        rows = await cur.fetchall()
-    return [_entry(row) for row in rows]
+async def recent(conn: Conn, member_id: int, limit: int = 10) -> list[LedgerEntry]:
+    return [_entry(row) for row in await conn.all(_RECENT, member_id=member_id, limit=limit)]
 
 
-async def total(conn: aiosqlite.Connection, member_id: int) -> int:
-    async with conn.execute(
-        "SELECT COALESCE(SUM(points), 0) FROM ledger WHERE member_id = ?", (member_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+async def total(conn: Conn, member_id: int) -> int:
+    return int(await conn.value(_TOTAL, member_id=member_id) or 0)
 
 
 async def similar_purchase_since(
-    conn: aiosqlite.Connection, member_id: int, amount_minor: int, since: datetime
+    conn: Conn, member_id: int, amount_minor: int, since: datetime
 ) -> LedgerEntry | None:
     """The member's latest unreversed purchase of the same amount since ``since``."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM ledger AS e WHERE member_id = ? AND kind = ?"
-        " AND amount_minor = ? AND created_at >= ?"
-        " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)"
-        " ORDER BY id DESC LIMIT 1",
-        (member_id, EntryKind.EARN.value, amount_minor, to_db(since)),
-    ) as cur:
-        row = await cur.fetchone()
+    row = await conn.one(
+        _SIMILAR_PURCHASE, member_id=member_id, amount_minor=amount_minor, since=to_db(since)
+    )
     return _entry(row) if row else None
 
 
-async def _net_purchases_since(
-    conn: aiosqlite.Connection, column: str, value: int, since: datetime
-) -> int:
-    """Points from purchase entries since ``since`` that were not undone."""
-    async with conn.execute(
-        f"SELECT COALESCE(SUM(e.points), 0) FROM ledger AS e WHERE e.{column} = ?"
-        " AND e.kind = ? AND e.created_at >= ?"
-        " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)",
-        (value, EntryKind.EARN.value, to_db(since)),
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def issued_by_since(conn: aiosqlite.Connection, actor_id: int, since: datetime) -> int:
+async def issued_by_since(conn: Conn, actor_id: int, since: datetime) -> int:
     """Net purchase points a staff member issued since ``since`` (their undos subtracted)."""
-    return await _net_purchases_since(conn, "actor_id", actor_id, since)
+    return int(await conn.value(_ISSUED_BY_SINCE, id=actor_id, since=to_db(since)) or 0)
 
 
-async def earned_since(conn: aiosqlite.Connection, member_id: int, since: datetime) -> int:
+async def earned_since(conn: Conn, member_id: int, since: datetime) -> int:
     """Points a member earned from purchases since ``since``, net of undone purchases."""
-    return await _net_purchases_since(conn, "member_id", member_id, since)
+    return int(await conn.value(_EARNED_SINCE, id=member_id, since=to_db(since)) or 0)
 
 
-async def latest_by_actor(
-    conn: aiosqlite.Connection, actor_id: int, kind: EntryKind
-) -> LedgerEntry | None:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM ledger WHERE actor_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
-        (actor_id, kind.value),
-    ) as cur:
-        row = await cur.fetchone()
+async def latest_by_actor(conn: Conn, actor_id: int, kind: EntryKind) -> LedgerEntry | None:
+    row = await conn.one(_LATEST_BY_ACTOR, actor_id=actor_id, kind=kind.value)
     return _entry(row) if row else None
 
 
-async def keys_with_prefix(conn: aiosqlite.Connection, prefix: str) -> list[str]:
-    """Idempotency keys ``prefix:…`` (a range on the unique index, newest first)."""
-    async with conn.execute(
-        "SELECT idempotency_key FROM ledger"
-        " WHERE idempotency_key > ? AND idempotency_key < ? ORDER BY id DESC",
-        (f"{prefix}:", f"{prefix};"),
-    ) as cur:
-        return [str(row[0]) for row in await cur.fetchall()]
+async def keys_with_prefix(conn: Conn, prefix: str) -> list[str]:
+    """The numbered idempotency keys ``prefix:1``, ``prefix:2``, … that exist, newest
+    first. Numbered keys are taken in order and the ledger never loses an entry, so they
+    run from 1 without a gap: each is looked up by equality on the unique index until
+    one is missing (no range over key text, whose order depends on the collation)."""
+    found: list[str] = []
+    while await conn.value(_KEY_EXISTS, idempotency_key=f"{prefix}:{len(found) + 1}"):
+        found.append(f"{prefix}:{len(found) + 1}")
+    return found[::-1]
 
 
-async def all_of_member(conn: aiosqlite.Connection, member_id: int) -> list[LedgerEntry]:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM ledger WHERE member_id = ? ORDER BY id", (member_id,)
-    ) as cur:
-        return [_entry(row) for row in await cur.fetchall()]
+async def all_of_member(conn: Conn, member_id: int) -> list[LedgerEntry]:
+    return [_entry(row) for row in await conn.all(_ALL_OF_MEMBER, member_id=member_id)]
 
 
-async def purchases_of(conn: aiosqlite.Connection, member_id: int) -> int:
+async def purchases_of(conn: Conn, member_id: int) -> int:
     """Purchases that stand (not undone): the member's visit count."""
-    async with conn.execute(
-        "SELECT COUNT(*) FROM ledger AS e WHERE e.member_id = ? AND e.kind = 'earn'"
-        " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)",
-        (member_id,),
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
+    return int(await conn.value(_PURCHASES_OF, member_id=member_id) or 0)

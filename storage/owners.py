@@ -4,47 +4,49 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
+from storage.engine import Conn, sql
 from storage.timeutil import to_db
 
+_ALL_IDS = sql("SELECT tg_user_id FROM owners ORDER BY added_at, tg_user_id")
+_IS_OWNER = sql("SELECT 1 AS found FROM owners WHERE tg_user_id = :tg_user_id")
+_DROP_UNUSED_CLAIMS = sql("DELETE FROM owner_claims WHERE used_by IS NULL")
+_ADD_CLAIM = sql(
+    "INSERT INTO owner_claims (token_hash, created_at, expires_at)"
+    " VALUES (:token_hash, :created_at, :expires_at)"
+)
+# The claim is spent by one conditional UPDATE, whose row count says who won: of two
+# openers at once, the second waits for the first's row lock (PostgreSQL) or its
+# transaction (SQLite), then finds the claim used and changes nothing.
+_SPEND_CLAIM = sql(
+    "UPDATE owner_claims SET used_by = :tg_user_id, used_at = :now"
+    " WHERE token_hash = :token_hash AND used_by IS NULL AND expires_at > :now"
+    " AND NOT EXISTS (SELECT 1 FROM owners)"
+)
+_ADD_OWNER = sql(
+    "INSERT INTO owners (tg_user_id, added_at, added_by) VALUES (:tg_user_id, :now, 'claim link')"
+)
 
-async def all_ids(conn: aiosqlite.Connection) -> tuple[int, ...]:
-    async with conn.execute("SELECT tg_user_id FROM owners ORDER BY added_at") as cur:
-        return tuple(int(row[0]) for row in await cur.fetchall())
+
+async def all_ids(conn: Conn) -> tuple[int, ...]:
+    return tuple(int(row["tg_user_id"]) for row in await conn.all(_ALL_IDS))
 
 
-async def is_owner(conn: aiosqlite.Connection, tg_user_id: int) -> bool:
-    async with conn.execute("SELECT 1 FROM owners WHERE tg_user_id = ?", (tg_user_id,)) as cur:
-        return await cur.fetchone() is not None
+async def is_owner(conn: Conn, tg_user_id: int) -> bool:
+    return await conn.one(_IS_OWNER, tg_user_id=tg_user_id) is not None
 
 
-async def replace_claim(
-    tx: aiosqlite.Connection, token_hash: str, now: datetime, expires_at: datetime
-) -> None:
+async def replace_claim(tx: Conn, token_hash: str, now: datetime, expires_at: datetime) -> None:
     """A fresh claim link; any earlier unused one stops working."""
-    await tx.execute("DELETE FROM owner_claims WHERE used_by IS NULL")
-    await tx.execute(
-        "INSERT INTO owner_claims (token_hash, created_at, expires_at) VALUES (?, ?, ?)",
-        (token_hash, to_db(now), to_db(expires_at)),
+    await tx.run(_DROP_UNUSED_CLAIMS)
+    await tx.run(
+        _ADD_CLAIM, token_hash=token_hash, created_at=to_db(now), expires_at=to_db(expires_at)
     )
 
 
-async def use_claim(
-    tx: aiosqlite.Connection, token_hash: str, tg_user_id: int, now: datetime
-) -> bool:
+async def use_claim(tx: Conn, token_hash: str, tg_user_id: int, now: datetime) -> bool:
     """Spend the claim (once, before it expires, while nobody owns the bot yet)."""
-    if await all_ids(tx):
+    spent = await tx.run(_SPEND_CLAIM, tg_user_id=tg_user_id, now=to_db(now), token_hash=token_hash)
+    if spent != 1:
         return False
-    cur = await tx.execute(
-        "UPDATE owner_claims SET used_by = ?, used_at = ?"
-        " WHERE token_hash = ? AND used_by IS NULL AND expires_at > ?",
-        (tg_user_id, to_db(now), token_hash, to_db(now)),
-    )
-    if cur.rowcount != 1:
-        return False
-    await tx.execute(
-        "INSERT INTO owners (tg_user_id, added_at, added_by) VALUES (?, ?, 'claim link')",
-        (tg_user_id, to_db(now)),
-    )
+    await tx.run(_ADD_OWNER, tg_user_id=tg_user_id, now=to_db(now))
     return True

@@ -5,9 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from storage.engine import Conn, Row, sql
 from storage.timeutil import from_db, from_db_optional, to_db
+
+_COLUMNS = "id, staff_id, member_id, created_at, amount_minor, entry_id, closed_at"
+_CLOSE_OPEN_OF_STAFF = sql(
+    "UPDATE scans SET closed_at = :now WHERE staff_id = :staff_id AND closed_at IS NULL"
+)
+_INSERT = sql(
+    "INSERT INTO scans (id, staff_id, member_id, created_at)"
+    " VALUES (:id, :staff_id, :member_id, :created_at) ON CONFLICT (id) DO NOTHING"
+)
+_GET = sql(f"SELECT {_COLUMNS} FROM scans WHERE id = :id")
+_LATEST_OPEN = sql(
+    f"SELECT {_COLUMNS} FROM scans"
+    " WHERE staff_id = :staff_id AND closed_at IS NULL AND created_at >= :since"
+    " ORDER BY created_at DESC LIMIT 1"
+)
+_SET_AMOUNT = sql(
+    "UPDATE scans SET amount_minor = :amount_minor WHERE id = :id AND closed_at IS NULL"
+)
+_CLOSE = sql(
+    "UPDATE scans SET closed_at = :now, entry_id = COALESCE(:entry_id, entry_id) WHERE id = :id"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +45,7 @@ class Scan:
         return self.closed_at is None
 
 
-def _scan(row: aiosqlite.Row) -> Scan:
+def _scan(row: Row) -> Scan:
     return Scan(
         id=row["id"],
         staff_id=row["staff_id"],
@@ -38,50 +58,29 @@ def _scan(row: aiosqlite.Row) -> Scan:
 
 
 async def open_scan(
-    tx: aiosqlite.Connection, *, scan_id: str, staff_id: int, member_id: int, now: datetime
+    tx: Conn, *, scan_id: str, staff_id: int, member_id: int, now: datetime
 ) -> Scan:
     """Start a scan; the barista's earlier open scans are closed (one customer at a time)."""
-    await tx.execute(
-        "UPDATE scans SET closed_at = ? WHERE staff_id = ? AND closed_at IS NULL",
-        (to_db(now), staff_id),
-    )
-    await tx.execute(
-        "INSERT INTO scans (id, staff_id, member_id, created_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (id) DO NOTHING",
-        (scan_id, staff_id, member_id, to_db(now)),
-    )
+    await tx.run(_CLOSE_OPEN_OF_STAFF, now=to_db(now), staff_id=staff_id)
+    await tx.run(_INSERT, id=scan_id, staff_id=staff_id, member_id=member_id, created_at=to_db(now))
     scan = await get(tx, scan_id)
     assert scan is not None
     return scan
 
 
-async def get(conn: aiosqlite.Connection, scan_id: str) -> Scan | None:
-    async with conn.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)) as cur:
-        row = await cur.fetchone()
+async def get(conn: Conn, scan_id: str) -> Scan | None:
+    row = await conn.one(_GET, id=scan_id)
     return _scan(row) if row else None
 
 
-async def latest_open(conn: aiosqlite.Connection, staff_id: int, since: datetime) -> Scan | None:
-    async with conn.execute(
-        "SELECT * FROM scans WHERE staff_id = ? AND closed_at IS NULL AND created_at >= ?"
-        " ORDER BY created_at DESC LIMIT 1",
-        (staff_id, to_db(since)),
-    ) as cur:
-        row = await cur.fetchone()
+async def latest_open(conn: Conn, staff_id: int, since: datetime) -> Scan | None:
+    row = await conn.one(_LATEST_OPEN, staff_id=staff_id, since=to_db(since))
     return _scan(row) if row else None
 
 
-async def set_amount(tx: aiosqlite.Connection, scan_id: str, amount_minor: int) -> None:
-    await tx.execute(
-        "UPDATE scans SET amount_minor = ? WHERE id = ? AND closed_at IS NULL",
-        (amount_minor, scan_id),
-    )
+async def set_amount(tx: Conn, scan_id: str, amount_minor: int) -> None:
+    await tx.run(_SET_AMOUNT, amount_minor=amount_minor, id=scan_id)
 
 
-async def close(
-    tx: aiosqlite.Connection, scan_id: str, now: datetime, entry_id: int | None = None
-) -> None:
-    await tx.execute(
-        "UPDATE scans SET closed_at = ?, entry_id = COALESCE(?, entry_id) WHERE id = ?",
-        (to_db(now), entry_id, scan_id),
-    )
+async def close(tx: Conn, scan_id: str, now: datetime, entry_id: int | None = None) -> None:
+    await tx.run(_CLOSE, now=to_db(now), entry_id=entry_id, id=scan_id)

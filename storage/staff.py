@@ -5,9 +5,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from storage.engine import Conn, Row, per_engine, sql
 from storage.timeutil import from_db, from_db_optional, to_db
+
+_COLUMNS = "tg_user_id, chat_id, first_name, added_by, added_at"
+_ACTIVE = sql(f"SELECT {_COLUMNS} FROM staff WHERE tg_user_id = :tg_user_id AND removed_at IS NULL")
+# A read that decides a write (a staff member's daily limit): on PostgreSQL the row stays
+# locked until the transaction ends; SQLite's BEGIN IMMEDIATE already serialises writers.
+_LOCK = per_engine(
+    sqlite="SELECT tg_user_id FROM staff WHERE tg_user_id = :tg_user_id",
+    postgresql="SELECT tg_user_id FROM staff WHERE tg_user_id = :tg_user_id FOR UPDATE",
+)
+_LIST_ACTIVE = sql(
+    f"SELECT {_COLUMNS} FROM staff WHERE removed_at IS NULL ORDER BY lower(first_name), tg_user_id"
+)
+_ADD = sql(
+    "INSERT INTO staff (tg_user_id, chat_id, first_name, added_by, added_at)"
+    " VALUES (:tg_user_id, :chat_id, :first_name, :added_by, :added_at)"
+    " ON CONFLICT (tg_user_id) DO UPDATE SET"
+    " chat_id = excluded.chat_id, first_name = excluded.first_name,"
+    " added_by = excluded.added_by, added_at = excluded.added_at, removed_at = NULL"
+)
+_REMOVE = sql(
+    "UPDATE staff SET removed_at = :now WHERE tg_user_id = :tg_user_id AND removed_at IS NULL"
+    f" RETURNING {_COLUMNS}"
+)
+_CREATE_INVITE = sql(
+    "INSERT INTO staff_invites (token, created_by, created_at, expires_at)"
+    " VALUES (:token, :created_by, :created_at, :expires_at)"
+)
+_INVITE = sql(
+    "SELECT token, created_by, expires_at, used_by, used_at FROM staff_invites WHERE token = :token"
+)
+_USE_INVITE = sql(
+    "UPDATE staff_invites SET used_by = :used_by, used_at = :now"
+    " WHERE token = :token AND used_by IS NULL"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +61,7 @@ class Invite:
     used_at: datetime | None
 
 
-def _staff(row: aiosqlite.Row) -> StaffMember:
+def _staff(row: Row) -> StaffMember:
     return StaffMember(
         tg_user_id=row["tg_user_id"],
         chat_id=row["chat_id"],
@@ -38,24 +71,24 @@ def _staff(row: aiosqlite.Row) -> StaffMember:
     )
 
 
-async def active(conn: aiosqlite.Connection, tg_user_id: int) -> StaffMember | None:
-    async with conn.execute(
-        "SELECT * FROM staff WHERE tg_user_id = ? AND removed_at IS NULL", (tg_user_id,)
-    ) as cur:
-        row = await cur.fetchone()
+async def active(conn: Conn, tg_user_id: int) -> StaffMember | None:
+    row = await conn.one(_ACTIVE, tg_user_id=tg_user_id)
     return _staff(row) if row else None
 
 
-async def list_active(conn: aiosqlite.Connection) -> list[StaffMember]:
-    async with conn.execute(
-        "SELECT * FROM staff WHERE removed_at IS NULL ORDER BY first_name COLLATE NOCASE"
-    ) as cur:
-        rows = await cur.fetchall()
-    return [_staff(row) for row in rows]
+async def lock(tx: Conn, tg_user_id: int) -> None:
+    """Hold the staff member's row until the transaction ends, so their writes that
+    depend on what they did before (the daily limit) run one after the other."""
+    await tx.value(_LOCK, tg_user_id=tg_user_id)
+
+
+async def list_active(conn: Conn) -> list[StaffMember]:
+    """Active staff by first name, ignoring case."""
+    return [_staff(row) for row in await conn.all(_LIST_ACTIVE)]
 
 
 async def add(
-    tx: aiosqlite.Connection,
+    tx: Conn,
     *,
     tg_user_id: int,
     chat_id: int,
@@ -64,37 +97,36 @@ async def add(
     now: datetime,
 ) -> None:
     """Make someone staff (again, if they were removed before)."""
-    await tx.execute(
-        "INSERT INTO staff (tg_user_id, chat_id, first_name, added_by, added_at)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (tg_user_id) DO UPDATE SET"
-        " chat_id = excluded.chat_id, first_name = excluded.first_name,"
-        " added_by = excluded.added_by, added_at = excluded.added_at, removed_at = NULL",
-        (tg_user_id, chat_id, first_name, added_by, to_db(now)),
+    await tx.run(
+        _ADD,
+        tg_user_id=tg_user_id,
+        chat_id=chat_id,
+        first_name=first_name,
+        added_by=added_by,
+        added_at=to_db(now),
     )
 
 
-async def remove(tx: aiosqlite.Connection, tg_user_id: int, now: datetime) -> StaffMember | None:
+async def remove(tx: Conn, tg_user_id: int, now: datetime) -> StaffMember | None:
     """Remove an active staff member; returns who was removed, or None."""
-    async with tx.execute(
-        "UPDATE staff SET removed_at = ? WHERE tg_user_id = ? AND removed_at IS NULL RETURNING *",
-        (to_db(now), tg_user_id),
-    ) as cur:
-        row = await cur.fetchone()
+    row = await tx.one(_REMOVE, now=to_db(now), tg_user_id=tg_user_id)
     return _staff(row) if row else None
 
 
 async def create_invite(
-    tx: aiosqlite.Connection, *, token: str, created_by: int, now: datetime, expires_at: datetime
+    tx: Conn, *, token: str, created_by: int, now: datetime, expires_at: datetime
 ) -> None:
-    await tx.execute(
-        "INSERT INTO staff_invites (token, created_by, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        (token, created_by, to_db(now), to_db(expires_at)),
+    await tx.run(
+        _CREATE_INVITE,
+        token=token,
+        created_by=created_by,
+        created_at=to_db(now),
+        expires_at=to_db(expires_at),
     )
 
 
-async def invite(conn: aiosqlite.Connection, token: str) -> Invite | None:
-    async with conn.execute("SELECT * FROM staff_invites WHERE token = ?", (token,)) as cur:
-        row = await cur.fetchone()
+async def invite(conn: Conn, token: str) -> Invite | None:
+    row = await conn.one(_INVITE, token=token)
     if row is None:
         return None
     return Invite(
@@ -106,10 +138,7 @@ async def invite(conn: aiosqlite.Connection, token: str) -> Invite | None:
     )
 
 
-async def use_invite(tx: aiosqlite.Connection, token: str, used_by: int, now: datetime) -> bool:
-    """Mark an unused invite used; False if someone used it first."""
-    cur = await tx.execute(
-        "UPDATE staff_invites SET used_by = ?, used_at = ? WHERE token = ? AND used_by IS NULL",
-        (used_by, to_db(now), token),
-    )
-    return cur.rowcount == 1
+async def use_invite(tx: Conn, token: str, used_by: int, now: datetime) -> bool:
+    """Mark an unused invite used; False if someone used it first (one conditional
+    UPDATE: of two at once, the second finds the invite used and changes nothing)."""
+    return await tx.run(_USE_INVITE, used_by=used_by, now=to_db(now), token=token) == 1

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.domain import AudienceFacts
 from bot.offers import Audience, in_audience
 from bot.settings import Settings
 from bot.tiers import TIER_PERIOD
-from storage import Database
+from storage import Conn, Database
 from storage import members as member_store
 from storage.members import AudienceFilter
 
@@ -63,7 +61,7 @@ class AudienceService:
     async def count(self, audience: Audience) -> int:
         return await member_store.audience_count(self._db.reader, self._filter(audience))
 
-    async def facts_for(self, conn: aiosqlite.Connection, member_id: int) -> AudienceFacts | None:
+    async def facts_for(self, conn: Conn, member_id: int) -> AudienceFacts | None:
         """One member's facts, for offers (promotion opt-out does not matter there)."""
         now = self._clock.now()
         facts = await member_store.audience_facts(conn, now - TIER_PERIOD, member_id=member_id)

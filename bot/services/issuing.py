@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-import aiosqlite
-
 from bot.accounting import allocate, rate_ppm
 from bot.clock import Clock
 from bot.domain import EntryKind, LedgerEntry, Member, Offer
@@ -39,12 +37,13 @@ from bot.services.membership import MembershipService
 from bot.services.roles import Role
 from bot.settings import Settings
 from bot.tiers import TIER_PERIOD, Tier, next_tier, tier_for
-from storage import Database
+from storage import Conn, Database
 from storage import audit as audit_store
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import reports as report_store
 from storage import scans as scan_store
+from storage import staff as staff_store
 from storage.ledger import Overdraft
 from storage.scans import Scan
 
@@ -124,16 +123,16 @@ def scan_key(scan_id: str) -> str:
 
 
 class OfferRules(Protocol):
-    async def effect_for(self, conn: aiosqlite.Connection, member: Member) -> OfferEffect: ...
+    async def effect_for(self, conn: Conn, member: Member) -> OfferEffect: ...
 
 
 class ReferralRules(Protocol):
     async def settle_on_purchase(
-        self, tx: aiosqlite.Connection, member: Member, purchase: LedgerEntry, now: datetime
+        self, tx: Conn, member: Member, purchase: LedgerEntry, now: datetime
     ) -> bool: ...
 
     async def take_back(
-        self, tx: aiosqlite.Connection, purchase: LedgerEntry, actor_id: int, now: datetime
+        self, tx: Conn, purchase: LedgerEntry, actor_id: int, now: datetime
     ) -> dict[str, int]: ...
 
 
@@ -343,7 +342,7 @@ class IssuingService:
         raise refusal
 
     async def _allocate(
-        self, tx: aiosqlite.Connection, entry: LedgerEntry, *, offer_points: int, now: datetime
+        self, tx: Conn, entry: LedgerEntry, *, offer_points: int, now: datetime
     ) -> None:
         """Split the sale's price between the goods and its points (IFRS 15), with the
         expected redemption rate in force now; fixed here, once, for the books."""
@@ -375,7 +374,7 @@ class IssuingService:
         return categories[index]
 
     async def _check_limits(
-        self, tx: aiosqlite.Connection, actor: Actor, member: Member, points: int, now: datetime
+        self, tx: Conn, actor: Actor, member: Member, points: int, now: datetime
     ) -> LimitExceeded | None:
         settings = self._settings
         if points > settings.max_points_per_purchase:
@@ -383,6 +382,9 @@ class IssuingService:
         if actor.role is Role.OWNER:
             return None
         today = self.start_of_day(now)
+        # What they issued decides this write: two of their scans at once (PostgreSQL)
+        # are counted one after the other, never both against the same total.
+        await staff_store.lock(tx, actor.tg_user_id)
         issued_today = await ledger_store.issued_by_since(tx, actor.tg_user_id, today)
         if issued_today + points > settings.max_points_per_staff_day:
             return LimitExceeded("daily", points, settings.max_points_per_staff_day, member)
@@ -402,7 +404,7 @@ class IssuingService:
 
     # -- tiers -----------------------------------------------------------------------------
 
-    async def _tier(self, conn: aiosqlite.Connection, member: Member) -> Tier:
+    async def _tier(self, conn: Conn, member: Member) -> Tier:
         earned = await ledger_store.earned_since(conn, member.id, self._clock.now() - TIER_PERIOD)
         return tier_for(earned, self._settings.tiers)
 
@@ -443,31 +445,32 @@ class IssuingService:
                 ):
                     raise UndoWindowPassed
             referral_taken_back: dict[str, int] = {}
-            try:
-                reversal, created = await ledger_store.append(
-                    tx,
-                    member_id=original.member_id,
-                    points=-original.points,
-                    kind=EntryKind.REVERSAL,
-                    reason=f"undo of entry {original.id}",
-                    idempotency_key=f"reverse:{original.id}",
-                    now=now,
-                    actor_id=actor.tg_user_id,
-                    amount_minor=original.amount_minor,
-                    category=original.category,
-                    reverses_id=original.id,
-                )
-                if created:
-                    referral_taken_back = await self._referrals.take_back(
-                        tx, original, actor.tg_user_id, now
-                    )
-            except Overdraft as exc:
-                raise PointsAlreadySpent from exc
-            except aiosqlite.IntegrityError:
-                # Reversed already under another key: report the existing reversal.
-                existing = await ledger_store.reversal_of(tx, original.id)
-                assert existing is not None
+            # Reversed already (under any key: an entry has one reversal at most): report
+            # the existing reversal. Looked up first, so no insert fails in the transaction.
+            existing = await ledger_store.reversal_of(tx, original.id)
+            if existing is not None:
                 reversal, created = existing, False
+            else:
+                try:
+                    reversal, created = await ledger_store.append(
+                        tx,
+                        member_id=original.member_id,
+                        points=-original.points,
+                        kind=EntryKind.REVERSAL,
+                        reason=f"undo of entry {original.id}",
+                        idempotency_key=f"reverse:{original.id}",
+                        now=now,
+                        actor_id=actor.tg_user_id,
+                        amount_minor=original.amount_minor,
+                        category=original.category,
+                        reverses_id=original.id,
+                    )
+                    if created:
+                        referral_taken_back = await self._referrals.take_back(
+                            tx, original, actor.tg_user_id, now
+                        )
+                except Overdraft as exc:
+                    raise PointsAlreadySpent from exc
             if created:
                 await audit_store.record(
                     tx,

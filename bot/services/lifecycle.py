@@ -14,15 +14,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.domain import EntryKind, Member
 from bot.lifecycle import birthdays_due, expiry_cutoff, points_expire_at
 from bot.services.coupons import CouponService
 from bot.services.roles import Role, RoleService
 from bot.settings import Settings
-from storage import Database
+from storage import Conn, Database
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import meta as meta_store
@@ -35,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 PAGE = 200
 WINBACK_META = "winback"
-NO_PAGE: tuple[str, int] = ("", 0)
+NO_PAGE = member_store.FIRST_PAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +132,7 @@ class LifecycleService:
                         now=now,
                         visit_at=member.last_visit_at,
                     )
-            after = (to_db(page[-1].last_visit_at), page[-1].id)
+            after = (page[-1].last_visit_at, page[-1].id)
         return queued
 
     async def expire_lapsed(self) -> int:
@@ -148,12 +146,13 @@ class LifecycleService:
         while page := await member_store.lapsed_balances(self._db.reader, cutoff, after, PAGE):
             for member in page:
                 expired += await self._expire(member, cutoff, now)
-            after = (to_db(page[-1].last_visit_at), page[-1].id)
+            after = (page[-1].last_visit_at, page[-1].id)
         return expired
 
     async def _expire(self, member: Member, cutoff: datetime, now: datetime) -> int:
         async with self._db.transaction() as tx:
-            fresh = await member_store.by_id(tx, member.id)
+            # Locked: a visit committed meanwhile is seen, or waits for this to end.
+            fresh = await member_store.lock(tx, member.id)
             if fresh is None or fresh.balance <= 0 or fresh.last_visit_at >= cutoff:
                 return 0  # a visit or a redemption got there first
             key = f"expire:{fresh.id}:{to_db(fresh.last_visit_at)}"
@@ -302,7 +301,7 @@ class LifecycleService:
 
     @staticmethod
     async def _bonus(
-        tx: aiosqlite.Connection,
+        tx: Conn,
         member: Member,
         points: int,
         kind: EntryKind,

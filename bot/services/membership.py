@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from bot.clock import Clock
 from bot.domain import LedgerEntry, Member
 from bot.money import points_worth
@@ -14,7 +12,7 @@ from bot.offers import parse_birthday
 from bot.services.errors import CardExpired, CardInvalid, ServiceError
 from bot.settings import Settings
 from bot.tokens import TokenError, TokenExpired, make_card_token, read_card_token, short_code
-from storage import Database
+from storage import Conn, Database
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage.members import Preferences
@@ -61,9 +59,7 @@ class BalanceView:
     worth_minor: int
 
 
-async def upsert_profile(
-    tx: aiosqlite.Connection, profile: Profile, now: datetime
-) -> tuple[Member, bool]:
+async def upsert_profile(tx: Conn, profile: Profile, now: datetime) -> tuple[Member, bool]:
     """The member for this Telegram profile, created on first sight (inside the caller's
     transaction); returns (member, newly_created)."""
     return await member_store.upsert(
@@ -164,6 +160,7 @@ class MembershipService:
         birthday = parse_birthday(text)
         now = self._clock.now()
         async with self._db.transaction() as tx:
+            await member_store.lock(tx, member.id)  # the current birthday decides the write
             current = await member_store.preferences(tx, member.id)
             if current.birthday == birthday:
                 return current
