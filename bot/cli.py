@@ -217,6 +217,11 @@ async def migrate_command(settings: Settings) -> int:
     return 0
 
 
+def say_progress(line: str) -> None:
+    sys.stdout.write(f"  {line}\n")
+    sys.stdout.flush()
+
+
 async def move_command(settings: Settings, url: str) -> int:
     """Copy the café's SQLite database into an empty PostgreSQL database."""
     if settings.uses_postgresql:
@@ -233,7 +238,7 @@ async def move_command(settings: Settings, url: str) -> int:
     if heartbeat_problem(source, datetime.now(UTC)) is None:
         raise ConfigurationError("the bot is running on this database: stop it first")
     try:
-        moved = await port(source, url, progress=lambda line: sys.stdout.write(f"  {line}\n"))
+        moved = await port(source, url, progress=say_progress)
     except StorageError as exc:
         raise ConfigurationError(f"move-to: {exc}") from None
     width = max(len(t.table) for t in moved.tables)

@@ -51,8 +51,7 @@ class MonitoringServer:
     async def healthz(self, request: web.Request) -> web.Response:
         services = self._services
         try:
-            async with services.db.reader.execute("SELECT 1") as cur:
-                await cur.fetchone()
+            await services.health.ping()
             queued = await services.broadcasts.queue_length()
             outbox = await services.outbox.count_pending()
             database = "ok"

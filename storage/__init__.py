@@ -1,13 +1,14 @@
 """Persistence: the only package that speaks SQL. It never imports telegram."""
 
-from storage.db import Database, StorageError
-from storage.engine import ConstraintViolated, Conn, Engine, TransientError
+from storage.db import Database, StorageError, retry_transient
+from storage.engine import Conn, ConstraintViolated, Engine, TransientError
 
 __all__ = [
-    "ConstraintViolated",
     "Conn",
+    "ConstraintViolated",
     "Database",
     "Engine",
     "StorageError",
     "TransientError",
+    "retry_transient",
 ]

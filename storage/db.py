@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from storage.engine import BoundConn, Conn, Engine, PooledReader, sql, translate
+from storage.engine import (
+    BoundConn,
+    Conn,
+    Engine,
+    PooledReader,
+    TransientError,
+    sql,
+    translate,
+)
 from storage.migrations import MIGRATIONS, migrate
 
 logger = logging.getLogger(__name__)
@@ -65,6 +74,34 @@ def check_database_file(path: Path) -> None:
             raise StorageError(f"cannot create the folder {path.parent}: {folder} is a file")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise StorageError(f"the folder {folder} is not writable by this user")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+TRANSACTION_ATTEMPTS = 3
+
+
+def retry_transient(
+    operation: Callable[P, Coroutine[Any, Any, R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Run a service operation again when the database gave up on its transaction rather
+    than on its content (a deadlock, a serialization failure, a connection lost and
+    re-made): at most TRANSACTION_ATTEMPTS times in all, then the error stands and the
+    person is asked to try again. Only for operations whose every write is one
+    transaction keyed for idempotency, so running them again can never count twice."""
+
+    @functools.wraps(operation)
+    async def attempt(*args: P.args, **kwargs: P.kwargs) -> R:
+        for number in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                return await operation(*args, **kwargs)
+            except TransientError as error:
+                if number == TRANSACTION_ATTEMPTS:
+                    raise
+                logger.info("%s: %s, attempt %s again", operation.__qualname__, error, number + 1)
+        raise AssertionError("unreachable")
+
+    return attempt
 
 
 async def probe_postgresql(url: str) -> int:
@@ -214,6 +251,10 @@ class Database:
             # connection goes back to its pool.
             async with _translated(), writer.begin() as connection:
                 yield BoundConn(connection, self.engine)
+
+    async def ping(self) -> None:
+        """One round trip; raises when the database does not answer."""
+        await self.reader.value(sql("SELECT 1 AS ok"))
 
     async def version(self) -> int:
         value = await self.reader.value(

@@ -30,6 +30,10 @@ class HealthService:
         self._db = db
         self._clock = clock
 
+    async def ping(self) -> None:
+        """Ask the database for nothing: raises when it does not answer."""
+        await self._db.ping()
+
     async def beat(self) -> None:
         async with self._db.transaction() as tx:
             await meta_store.put(tx, HEARTBEAT_META, self._clock.now().isoformat())
