@@ -24,7 +24,7 @@ from bot.services.errors import (
 from bot.services.issuing import Actor
 from bot.settings import Settings
 from bot.tokens import LinkKind, link_kind, normalise_code, random_token, short_code
-from storage import Conn, Database
+from storage import Conn, Database, retry_transient
 from storage import audit as audit_store
 from storage import coupons as coupon_store
 from storage import ledger as ledger_store
@@ -62,6 +62,7 @@ class CouponService:
 
     # -- customers ---------------------------------------------------------------------
 
+    @retry_transient
     async def redeem(self, member: Member, reward_id: int, button: str) -> Redeemed:
         """Debit the points and issue the coupon in one transaction.
 
@@ -197,6 +198,7 @@ class CouponService:
             raise CouponUnknown
         return coupon
 
+    @retry_transient
     async def cancel(self, member: Member, coupon_id: int) -> CouponView:
         """The customer gives an unused coupon back and gets the points back."""
         now = self._clock.now()
@@ -239,6 +241,7 @@ class CouponService:
             raise CouponUnknown
         return await self._view(self._db.reader, coupon)
 
+    @retry_transient
     async def confirm(self, actor: Actor, coupon_id: int) -> CouponView:
         """Hand over the reward: exactly one confirmation wins."""
         now = self._clock.now()

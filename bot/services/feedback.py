@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.domain import LedgerEntry, Member
 from bot.services.errors import ServiceError
 from bot.settings import Settings
-from storage import Database
+from storage import Database, retry_transient
 from storage import feedback as feedback_store
 from storage import outbox as outbox_store
 from storage.feedback import Feedback
@@ -65,6 +65,7 @@ class FeedbackService:
                 now=now,
             )
 
+    @retry_transient
     async def answer(self, member: Member, feedback_id: int, score: int) -> Answered:
         now = self._clock.now()
         async with self._db.transaction() as tx:

@@ -37,7 +37,7 @@ from bot.services.membership import MembershipService
 from bot.services.roles import Role
 from bot.settings import Settings
 from bot.tiers import TIER_PERIOD, Tier, next_tier, tier_for
-from storage import Conn, Database
+from storage import Conn, Database, retry_transient
 from storage import audit as audit_store
 from storage import ledger as ledger_store
 from storage import members as member_store
@@ -155,11 +155,13 @@ class IssuingService:
 
     # -- scanning ------------------------------------------------------------------------
 
+    @retry_transient
     async def scan_card(self, actor: Actor, payload: str) -> ScanView:
         """A barista opened a member card link: start a scan for that member."""
         member = await self._members.resolve_card(payload)
         return await self._open_scan(actor, member, secrets.token_urlsafe(8))
 
+    @retry_transient
     async def scan_code(self, actor: Actor, code: str, message_key: str) -> ScanView:
         """A barista typed the card's one-time code. ``message_key`` makes re-delivery safe."""
         existing = await scan_store.get(self._db.reader, message_key)
@@ -229,6 +231,7 @@ class IssuingService:
         assert entry is not None and member is not None
         return Issued(entry, member, created=False, tier=await self.tier_of(member))
 
+    @retry_transient
     async def issue(
         self,
         actor: Actor,
@@ -395,6 +398,7 @@ class IssuingService:
         local = now.astimezone(self._settings.tz)
         return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
+    @retry_transient
     async def cancel_scan(self, actor: Actor, scan_id: str) -> None:
         scan = await scan_store.get(self._db.reader, scan_id)
         if scan is None or scan.staff_id != actor.tg_user_id:
@@ -428,6 +432,7 @@ class IssuingService:
     async def latest_undoable(self, actor: Actor) -> LedgerEntry | None:
         return await ledger_store.latest_by_actor(self._db.reader, actor.tg_user_id, EntryKind.EARN)
 
+    @retry_transient
     async def undo(self, actor: Actor, entry_id: int) -> Reversed:
         """Write the reversing entry for a purchase. Staff: own entries, within the window."""
         now = self._clock.now()

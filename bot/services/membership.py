@@ -12,7 +12,7 @@ from bot.offers import parse_birthday
 from bot.services.errors import CardExpired, CardInvalid, ServiceError
 from bot.settings import Settings
 from bot.tokens import TokenError, TokenExpired, make_card_token, read_card_token, short_code
-from storage import Conn, Database
+from storage import Conn, Database, retry_transient
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage.members import Preferences
@@ -80,6 +80,7 @@ class MembershipService:
         self._settings = settings
         self._key = signing_key
 
+    @retry_transient
     async def join(self, profile: Profile) -> tuple[Member, bool]:
         """Create the membership on first Start; returns (member, newly_created)."""
         async with self._db.transaction() as tx:

@@ -22,7 +22,7 @@ from bot.services.membership import Profile, upsert_profile
 from bot.services.roles import Role, RoleService
 from bot.settings import Settings
 from bot.tokens import LinkKind, random_token
-from storage import Conn, Database
+from storage import Conn, Database, retry_transient
 from storage import audit as audit_store
 from storage import ledger as ledger_store
 from storage import members as member_store
@@ -79,6 +79,7 @@ class ReferralService:
                 tx, member.id, random_token(LinkKind.REFERRAL, CODE_BYTES)
             )
 
+    @retry_transient
     async def join_via(self, profile: Profile, payload: str) -> Joined:
         """Someone opened a referral link: they join, referred when the rules allow."""
         now = self._clock.now()
