@@ -7,6 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
+from storage import Database
+from storage.engine import sql
 from tests.databases import fresh_schema, server_url
 from tests.test_startup import free_port, loyalty_bot, one_line
 
@@ -61,3 +63,16 @@ async def test_check_config_migrate_and_backup_on_a_good_server(tmp_path: Path) 
         # Backups are the server's own: the command says how instead of pretending.
         code, out, err = await loyalty_bot(tmp_path, "backup", "x.db", DATABASE_URL=url)
         assert "pg_dump" in one_line(code, out, err)
+
+
+async def test_a_database_from_a_newer_bot_is_refused(tmp_path: Path) -> None:
+    async with fresh_schema(server_url()) as url:
+        database = Database(url)
+        await database.open()
+        async with database.transaction() as tx:
+            await tx.run(sql("INSERT INTO schema_version (version) VALUES (:v)"), v=999)
+        await database.close()
+        for command in ("check-config", "run"):
+            code, out, err = await loyalty_bot(tmp_path, command, DATABASE_URL=url)
+            line = one_line(code, out, err)
+            assert "newer version of the bot (schema 999)" in line, line
