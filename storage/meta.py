@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import make_url
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from storage.engine import Conn, sql
 
@@ -39,7 +38,7 @@ def read_now(database: Path | str, key: str) -> str | None:
     runs beside the bot and must not take its write lock): from the SQLite file, or from
     the PostgreSQL database a URL names. None when it cannot be read."""
     if isinstance(database, str):
-        return asyncio.run(_read_postgresql(database, key))
+        return _read_postgresql(database, key)
     try:
         conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
         try:
@@ -51,15 +50,17 @@ def read_now(database: Path | str, key: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-async def _read_postgresql(url: str, key: str) -> str | None:
-    engine = create_async_engine(make_url(url).set(drivername="postgresql+psycopg"))
+def _read_postgresql(url: str, key: str) -> str | None:
+    # psycopg's synchronous connection: no event loop of its own, so this can be called
+    # from a running one, and LOG_LEVEL=DEBUG adds no asyncio lines to the answer.
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"), poolclass=NullPool)
     try:
-        async with engine.connect() as connection:
-            value = await connection.scalar(_VALUE.postgresql, {"key": key})
+        with engine.connect() as connection:
+            value = connection.scalar(_VALUE.postgresql, {"key": key})
     except DBAPIError:
         return None
     finally:
-        await engine.dispose()
+        engine.dispose()
     return None if value is None else str(value)
 
 

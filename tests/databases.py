@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from storage import Database
 
 ENGINES = ("sqlite", "postgresql")
 HOW_TO_ENABLE = (
@@ -54,3 +57,25 @@ async def fresh_schema(url: str) -> AsyncIterator[str]:
         async with admin.connect() as connection:
             await connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         await admin.dispose()
+
+
+def database_env(env: Mapping[str, str], path: Path, url: str | None) -> dict[str, str]:
+    """``env`` for a bot process that uses the test's database: the SQLite file at
+    ``path``, or PostgreSQL at ``url`` (a DATABASE_URL inherited from the shell never
+    turns a SQLite run into a PostgreSQL one)."""
+    result = {key: value for key, value in env.items() if key != "DATABASE_URL"}
+    result["DATABASE_PATH"] = str(path)
+    if url is not None:
+        result["DATABASE_URL"] = url
+    return result
+
+
+@asynccontextmanager
+async def opened(path: Path, url: str | None) -> AsyncIterator[Database]:
+    """The test's database, opened as the bot opens it (a process has written it)."""
+    database = Database(url if url is not None else path)
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()

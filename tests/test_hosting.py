@@ -12,20 +12,20 @@ from pathlib import Path
 import aiohttp
 
 from sandbox.botapi import TOKEN, FakeTelegram
+from tests.databases import database_env
 from tests.test_process import ROOT, command
 from tests.test_startup import free_port
 
 
 async def test_webhook_mode_with_health_metrics_and_json_logs(
-    fake: FakeTelegram, tmp_path: Path
+    fake: FakeTelegram, tmp_path: Path, database_url: str | None
 ) -> None:
     hook_port, metrics_port = free_port(), free_port()
-    env = {
+    settings = {
         **os.environ,
         "BOT_TOKEN": TOKEN,
         "OWNER_IDS": "1",
         "TELEGRAM_API_URL": fake.url,
-        "DATABASE_PATH": str(tmp_path / "db" / "loyalty.db"),
         "PYTHONPATH": ROOT,
         "WEBHOOK_URL": f"http://127.0.0.1:{hook_port}/telegram",
         "WEBHOOK_LISTEN": "127.0.0.1",
@@ -34,6 +34,7 @@ async def test_webhook_mode_with_health_metrics_and_json_logs(
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }
+    env = database_env(settings, tmp_path / "db" / "loyalty.db", database_url)
     process = await asyncio.create_subprocess_exec(
         *command(), "run", "--webhook", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

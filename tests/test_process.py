@@ -13,6 +13,8 @@ from pathlib import Path
 
 from bot.services.health import heartbeat_problem
 from sandbox.botapi import TOKEN, FakeTelegram
+from storage.db import describe_url
+from tests.databases import database_env
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -22,22 +24,25 @@ def command() -> list[str]:
     return [installed] if installed else [sys.executable, "-m", "bot"]
 
 
-def bot_env(fake: FakeTelegram, tmp_path: Path) -> dict[str, str]:
-    return {
+def bot_env(fake: FakeTelegram, tmp_path: Path, database_url: str | None = None) -> dict[str, str]:
+    """The process's settings: the SQLite file in tmp_path, or PostgreSQL at database_url."""
+    env = {
         **os.environ,
         "BOT_TOKEN": TOKEN,
         "OWNER_IDS": "1",
         "TELEGRAM_API_URL": fake.url,
-        "DATABASE_PATH": str(tmp_path / "db" / "loyalty.db"),
         "LOG_LEVEL": "DEBUG",
         "PYTHONPATH": ROOT,
     }
+    return database_env(env, tmp_path / "db" / "loyalty.db", database_url)
 
 
 async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
-    fake: FakeTelegram, tmp_path: Path
+    fake: FakeTelegram, tmp_path: Path, database_url: str | None
 ) -> None:
-    env = bot_env(fake, tmp_path)
+    env = bot_env(fake, tmp_path, database_url)
+    sqlite_file = tmp_path / "db" / "loyalty.db"
+    database = database_url if database_url is not None else sqlite_file
     process = await asyncio.create_subprocess_exec(
         *command(),
         "run",
@@ -53,7 +58,6 @@ async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
         await fake.wait_for(lambda: bool(fake.sent[alice.chat_id]), timeout=15)
         assert "Use the buttons below" in alice.last.body
         # The Docker HEALTHCHECK: healthy while the running bot's heartbeat is fresh.
-        database = tmp_path / "db" / "loyalty.db"
         await fake.wait_for(lambda: heartbeat_problem(database, datetime.now(UTC)) is None, 15)
         health = await asyncio.create_subprocess_exec(
             *command(), "health", cwd=tmp_path, env=env,
@@ -69,7 +73,8 @@ async def test_run_serves_updates_and_exits_cleanly_on_sigterm(
     assert process.returncode == 0, log
     assert "Bot @CafeTestBot is ready" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
-    assert (tmp_path / "db" / "loyalty.db").exists()
+    # The data is where DATABASE_URL (else DATABASE_PATH) says, and nowhere else.
+    assert sqlite_file.exists() is (database_url is None)
 
 
 async def test_a_broken_rewards_file_stops_startup_with_one_line(
@@ -90,16 +95,16 @@ async def test_a_broken_rewards_file_stops_startup_with_one_line(
 
 
 async def test_health_fails_with_one_line_when_no_bot_runs(
-    fake: FakeTelegram, tmp_path: Path
+    fake: FakeTelegram, tmp_path: Path, database_url: str | None
 ) -> None:
     process = await asyncio.create_subprocess_exec(
-        *command(), "health", cwd=tmp_path, env=bot_env(fake, tmp_path),
+        *command(), "health", cwd=tmp_path, env=bot_env(fake, tmp_path, database_url),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 1
-    database = tmp_path / "db" / "loyalty.db"
-    assert stderr.decode() == f"Unhealthy: no heartbeat in {database} yet: is the bot running?\n"
+    where = tmp_path / "db" / "loyalty.db" if database_url is None else describe_url(database_url)
+    assert stderr.decode() == f"Unhealthy: no heartbeat in {where} yet: is the bot running?\n"
 
 
 def test_the_command_loads_the_fake_bot_api_only_for_the_demo() -> None:
