@@ -8,6 +8,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.domain import EntryKind
 from sandbox.botapi import TOKEN
 from storage import Database
@@ -31,6 +33,7 @@ async def write_entries(db: Database, member_id: int, count: int, written: list[
         await asyncio.sleep(0)
 
 
+@pytest.mark.sqlite_only  # SQLite's backup API; PostgreSQL's backups are pg_dump's
 async def test_a_backup_during_writes_restores_whole(tmp_path: Path) -> None:
     db = Database(tmp_path / "live" / "loyalty.db")
     await db.open()
@@ -57,6 +60,7 @@ async def test_a_backup_during_writes_restores_whole(tmp_path: Path) -> None:
     assert verdict.entries == len(keys) >= len(committed_before)
 
 
+@pytest.mark.sqlite_only
 async def test_restore_from_the_command_line(tmp_path: Path) -> None:
     live = tmp_path / "data" / "loyalty.db"
     db = Database(live)
@@ -105,6 +109,7 @@ def test_old_backups_are_pruned(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("loyalty-*.db"))) == 7
 
 
+@pytest.mark.sqlite_only
 async def test_the_daily_backup_job(bot_factory: BotFactory, tmp_path: Path) -> None:
     bot = await bot_factory(backup_dir=tmp_path / "nightly", backup_keep=2)
     await bot.customer(2001, "Alice")
@@ -116,3 +121,16 @@ async def test_the_daily_backup_job(bot_factory: BotFactory, tmp_path: Path) -> 
     names = sorted(p.name for p in (tmp_path / "nightly").glob("loyalty-*.db"))
     assert names == ["loyalty-2026-11-24.db", "loyalty-2026-11-25.db"]  # two kept
     assert verify(tmp_path / "nightly" / names[-1]).members == 1  # Alice
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_the_daily_backup_job_leaves_postgresql_to_pg_dump(
+    bot_factory: BotFactory, tmp_path: Path
+) -> None:
+    bot = await bot_factory(backup_dir=tmp_path / "nightly")
+    await bot.customer(2001, "Alice")
+    assert bot.app.job_queue is not None
+    (job,) = bot.app.job_queue.get_jobs_by_name("backup")
+    await job.run(bot.app)  # no SQLite file to copy, and no error for the owner
+    assert not (tmp_path / "nightly").exists()
+    assert not bot.services.settings.database_path.exists()

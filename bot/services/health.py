@@ -56,7 +56,8 @@ def heartbeat_problem(database: Path | str, now: datetime) -> str | None:
 
 class BackupService:
     """The optional daily backup (BACKUP_DIR): one file a café day, the newest
-    BACKUP_KEEP kept, written while the bot runs."""
+    BACKUP_KEEP kept, written while the bot runs. SQLite only: on PostgreSQL backups are
+    the server's own (pg_dump, docs/operations.md) and BACKUP_DIR is not used."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self._settings = settings
@@ -64,7 +65,7 @@ class BackupService:
 
     async def daily(self) -> Path | None:
         folder = self._settings.backup_dir
-        if folder is None:
+        if folder is None or self._settings.uses_postgresql:
             return None
         day = self._clock.now().astimezone(self._settings.tz).date()
         target = folder / f"loyalty-{day.isoformat()}.db"
