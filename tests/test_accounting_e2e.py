@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.periods import Period, month
 from sandbox.botapi import TOKEN, FakeUser, SentMessage
 from tests.conftest import BotFactory, BotHarness
+from tests.databases import database_env
 from tests.test_process import ROOT, command
 
 BARISTA_ID = 3001
@@ -191,19 +192,17 @@ async def test_rate_changes_refuse_the_past_and_nonsense(bot: BotHarness) -> Non
 
 
 async def test_report_and_export_from_the_command_line(
-    bot_factory: BotFactory, tmp_path: Path
+    bot_factory: BotFactory, tmp_path: Path, database_url: str | None
 ) -> None:
     bot = await bot_factory(tiers="Member:0:1")
     anna = await bot.hire(BARISTA_ID, "Anna")
     alice = await bot.customer(2001, "Alice")
     await scan_and_buy(bot, anna, alice, "12.50")
-    env = {
-        **os.environ,
-        "BOT_TOKEN": TOKEN,
-        "DATABASE_PATH": str(bot.services.settings.database_path),
-        "PYTHONPATH": ROOT,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = database_env(
+        {**os.environ, "BOT_TOKEN": TOKEN, "PYTHONPATH": ROOT, "LOG_LEVEL": "WARNING"},
+        bot.services.settings.database_path,
+        database_url,
+    )
     out = tmp_path / "books"
     process = await asyncio.create_subprocess_exec(
         *command(), "export", "--month", "2026-11", "--out", str(out),

@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ import pytest_asyncio
 
 from sandbox.demo import BARISTA, CUSTOMER, DEMO_TOKEN, OWNER, REGULARS, REWARDS, Demo
 from storage import Database
+from storage.engine import sql
+from storage.timeutil import from_db
 from tests.test_process import ROOT, command
 
 Message = dict[str, Any]
@@ -122,13 +125,13 @@ async def test_the_demo_cafe_is_seeded_by_people_using_the_bot(
     assert sorted(s.first_name for s in await services.staff.list()) == ["Ben", "Sam"]
     (offer,) = await services.offers.recent()
     assert (offer.title, offer.bonus_points) == ("Welcome week", 10)
-    async with services.db.reader.execute(
-        "SELECT COUNT(*), MIN(created_at) < datetime('now', '-50 days') FROM ledger"
-        " WHERE kind = 'earn'"
-    ) as cursor:
-        earned, weeks_back = await cursor.fetchone()  # type: ignore[misc]
-    assert earned == sum(len(history.split()) for history in REGULARS.values())
-    assert weeks_back == 1  # the regulars' visits go back weeks, for /stats to show
+    earned = await services.db.reader.one(
+        sql("SELECT COUNT(*) AS count, MIN(created_at) AS first FROM ledger WHERE kind = 'earn'")
+    )
+    assert earned is not None
+    assert earned["count"] == sum(len(history.split()) for history in REGULARS.values())
+    # The regulars' visits go back weeks, for /stats to show.
+    assert from_db(earned["first"]) < datetime.now(UTC) - timedelta(days=50)
     priya = await services.members.find(4002)
     assert priya is not None and priya.balance == 6 * 51 - 150  # six visits, one espresso
 

@@ -104,12 +104,13 @@ STICKER = {
 
 
 async def balances_match_ledger(bot: BotHarness) -> None:
-    async with bot.services.db.reader.execute(
-        "SELECT m.id, m.balance, COALESCE(SUM(l.points), 0) FROM members m"
+    rows = await bot.rows(
+        "SELECT m.id, m.balance, COALESCE(SUM(l.points), 0) AS total FROM members m"
         " LEFT JOIN ledger l ON l.member_id = m.id GROUP BY m.id"
-    ) as cur:
-        for member_id, balance, total in await cur.fetchall():
-            assert balance == total >= 0, member_id
+    )
+    assert rows
+    for row in rows:
+        assert row["balance"] == row["total"] >= 0, row["id"]
 
 
 def button_prefixes(bot: BotHarness) -> set[str]:

@@ -48,9 +48,8 @@ async def buy(bot: BotHarness, barista: FakeUser, customer: FakeUser, amount: st
     return confirmation.body
 
 
-async def rows(bot: BotHarness, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    async with bot.services.db.reader.execute(sql, params) as cur:
-        return [tuple(row) for row in await cur.fetchall()]
+async def rows(bot: BotHarness, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row.values()) for row in await bot.rows(statement, **params)]
 
 
 def bodies(person: FakeUser, needle: str) -> list[str]:
@@ -586,7 +585,7 @@ async def test_forget_keeps_the_books_and_removes_the_person(bot_factory: BotFac
     (welcome,) = await alice.send("/start")
     assert "Welcome to Bean There, Alice!" in welcome.body
     assert (await bot.services.members.find(2001)).id == 3  # type: ignore[union-attr]
-    owner_ids = await rows(bot, "SELECT id FROM members WHERE tg_user_id = ?", OWNER_ID)
+    owner_ids = await rows(bot, "SELECT id FROM members WHERE tg_user_id = :owner", owner=OWNER_ID)
     assert owner_ids == [(1,)]
 
 

@@ -37,8 +37,7 @@ async def test_the_first_to_open_the_claim_link_becomes_the_owner(
     assert "staff" in bot.fake.menu_for(olga.chat_id)  # the owner menu
     (overview,) = await olga.send("/staff")
     assert "Invite" in overview.buttons[-1].text
-    async with bot.services.db.reader.execute("SELECT tg_user_id FROM owners") as cur:
-        assert [row[0] for row in await cur.fetchall()] == [4001]
+    assert await bot.rows("SELECT tg_user_id FROM owners") == [{"tg_user_id": 4001}]
 
     # Single use: a second person gets nothing, and stays a customer.
     mallory = bot.user(4002, "Mallory")
@@ -84,5 +83,4 @@ async def test_owner_ids_win_and_no_claim_link_is_made(
     forged = "o" + "A" * 22
     (refused,) = await bot.user(4001, "Olga").send(f"/start {forged}")
     assert "expired or was used already" in refused.body
-    async with bot.services.db.reader.execute("SELECT COUNT(*) FROM owners") as cur:
-        assert (await cur.fetchone())[0] == 0
+    assert await bot.value("SELECT COUNT(*) FROM owners") == 0

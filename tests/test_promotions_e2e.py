@@ -64,10 +64,10 @@ def finished(bot: BotHarness) -> bool:
 
 
 async def recipients(bot: BotHarness) -> dict[str, int]:
-    async with bot.services.db.reader.execute(
-        "SELECT state, COUNT(*) FROM broadcast_recipients GROUP BY state"
-    ) as cur:
-        return {row[0]: row[1] for row in await cur.fetchall()}
+    rows = await bot.rows(
+        "SELECT state, COUNT(*) AS count FROM broadcast_recipients GROUP BY state"
+    )
+    return {row["state"]: row["count"] for row in rows}
 
 
 async def test_broadcast_to_300_members_within_the_flood_limits(bot: BotHarness) -> None:
@@ -254,10 +254,10 @@ async def test_other_errors_are_retried_a_bounded_number_of_times(bot: BotHarnes
     assert bot.fake.delivered(gone.chat_id, "Opening hours") == 0
     assert bot.fake.delivered(fine.chat_id, "Opening hours") == 1
     assert await recipients(bot) == {"sent": 3, "failed": 1}
-    async with bot.services.db.reader.execute(
+    failed, *_ = await bot.rows(
         "SELECT attempts, last_error FROM broadcast_recipients WHERE state = 'failed'"
-    ) as cur:
-        (attempts, error), *_ = await cur.fetchall()
+    )
+    attempts, error = failed["attempts"], failed["last_error"]
     assert attempts == 1 and "chat not found" in error.lower()  # a bad request is not retried
     assert reports(bot) == ["✅ Broadcast #1 finished: 3 sent, 1 failed, 0 blocked the bot."]
 
@@ -338,8 +338,7 @@ async def test_broadcast_conversation_cancel_and_nobody(bot: BotHarness) -> None
     (who,) = await owner.send("Birthday cake for you")
     (nobody,) = await owner.press(who, "Birthday this month")
     assert "Nobody in that audience" in nobody.body
-    async with bot.services.db.reader.execute("SELECT COUNT(*) FROM broadcasts") as cur:
-        assert (await cur.fetchone())[0] == 0  # type: ignore[index]
+    assert await bot.value("SELECT COUNT(*) FROM broadcasts") == 0
     (refused,) = await (await bot.customer(2001, "Alice")).send("/broadcast")
     assert refused.body == "Sorry, that's not available for your account."
 
@@ -452,10 +451,12 @@ async def test_the_multiplier_applies_only_in_its_window_and_audience(
     assert (await purchase(bot, barista, alice, "7")).startswith("🧾 +7 points")
     bot.clock.advance(days=2)  # next Monday 15:30: the offer ended at 09:00
     assert (await purchase(bot, barista, alice, "8")).startswith("🧾 +8 points")
-    async with bot.services.db.reader.execute(
-        "SELECT points, offer_id FROM ledger WHERE kind = 'earn' ORDER BY id"
-    ) as cur:
-        rows = [tuple(row) for row in await cur.fetchall()]
+    rows = [
+        (row["points"], row["offer_id"])
+        for row in await bot.rows(
+            "SELECT points, offer_id FROM ledger WHERE kind = 'earn' ORDER BY id"
+        )
+    ]
     assert rows == [(12, None), (10, 1), (5, None), (6, None), (7, None), (8, None)]
 
 
@@ -507,10 +508,10 @@ async def test_announced_and_gift_offers_start_with_the_job(bot: BotHarness) -> 
 
 
 async def coupons_of(bot: BotHarness) -> list[tuple[str, int]]:
-    async with bot.services.db.reader.execute(
+    rows = await bot.rows(
         "SELECT m.first_name, c.cost FROM coupons c JOIN members m ON m.id = c.member_id"
-    ) as cur:
-        return [tuple(row) for row in await cur.fetchall()]  # type: ignore[misc]
+    )
+    return [(row["first_name"], row["cost"]) for row in rows]
 
 
 async def run_job(bot: BotHarness, name: str) -> None:
@@ -521,14 +522,10 @@ async def run_job(bot: BotHarness, name: str) -> None:
 
 async def offer_state(bot: BotHarness) -> tuple[object, int, int]:
     """(started_at, coupons, broadcasts) of the one offer."""
-    reader = bot.services.db.reader
-    async with reader.execute("SELECT started_at FROM offers") as cur:
-        (started_at,) = await cur.fetchone()  # type: ignore[misc]
-    async with reader.execute("SELECT COUNT(*) FROM coupons") as cur:
-        (coupons,) = await cur.fetchone()  # type: ignore[misc]
-    async with reader.execute("SELECT COUNT(*) FROM broadcasts") as cur:
-        (broadcasts,) = await cur.fetchone()  # type: ignore[misc]
-    return started_at, coupons, broadcasts
+    (offer,) = await bot.rows("SELECT started_at FROM offers")
+    coupons = await bot.value("SELECT COUNT(*) FROM coupons")
+    broadcasts = await bot.value("SELECT COUNT(*) FROM broadcasts")
+    return offer["started_at"], coupons, broadcasts
 
 
 @pytest.mark.parametrize(

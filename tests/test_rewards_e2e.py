@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.qr import decode
 from bot.tokens import LinkKind, random_token
 from sandbox.botapi import FakeUser, SentMessage
+from storage.engine import sql
 from tests.conftest import BotFactory, BotHarness
 from tests.helpers import qr_payload
 
@@ -45,8 +46,7 @@ async def get_coupon(alice: FakeUser, title: str = "Espresso") -> SentMessage:
 
 
 async def coupon_rows(bot: BotHarness) -> list[dict[str, object]]:
-    async with bot.services.db.reader.execute("SELECT * FROM coupons ORDER BY id") as cur:
-        return [dict(row) for row in await cur.fetchall()]
+    return await bot.rows("SELECT * FROM coupons ORDER BY id")
 
 
 async def test_earn_redeem_scan_and_confirm(bot: BotHarness) -> None:
@@ -90,7 +90,7 @@ async def test_a_typed_code_starting_with_c_is_not_mistaken_for_a_link(bot: BotH
     await get_coupon(alice)
     # Link tokens start with "c"; one code in 32 does too. Make this one do so.
     async with bot.services.db.transaction() as tx:
-        await tx.execute("UPDATE coupons SET code = 'CAFE2345'")
+        assert await tx.run(sql("UPDATE coupons SET code = 'CAFE2345'")) == 1
     (shown,) = await barista.send("/redeem cafe-2345")
     assert shown.body.startswith("🎁 Espresso for Alice")
 

@@ -227,8 +227,8 @@ async def test_undo_refuses_when_the_points_are_already_spent(bot: BotHarness) -
     alice = await bot.customer(CUSTOMER_ID, "Alice")
     await bot.scan(anna, alice)
     (confirmation,) = await anna.send("6")
+    from bot.domain import EntryKind
     from storage import ledger as ledger_store
-    from storage.ledger import EntryKind
 
     member = await bot.services.members.find(CUSTOMER_ID)
     assert member is not None
