@@ -13,14 +13,15 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from handlers.broadcasts import B_AUDIENCE
 from handlers.offers import O_DESCRIPTION, O_KIND, O_VALUE, O_WINDOW
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser, SentMessage
+from storage.engine import sql
 from tests.conftest import OWNER_ID, BotFactory, BotHarness, stop_bot
+from tests.databases import database_env, opened
 from tests.test_process import ROOT, command
 
 OWNER_KEY = json.dumps([OWNER_ID, OWNER_ID], separators=(",", ":"))  # (chat id, user id)
@@ -30,8 +31,7 @@ UNKNOWN = "I didn't catch that"
 async def rows(bot: BotHarness, table: str) -> list[dict[str, Any]]:
     """One of the two persistence tables, read through the running bot's database."""
     assert table in ("conversation_states", "conversation_user_data")
-    async with bot.services.db.reader.execute(f"SELECT * FROM {table} ORDER BY 1, 2") as cur:
-        return [dict(row) for row in await cur.fetchall()]
+    return await bot.rows(f"SELECT * FROM {table} ORDER BY 1, 2")
 
 
 async def states(bot: BotHarness) -> list[tuple[str, str, int]]:
@@ -265,14 +265,13 @@ async def answer(person: FakeUser, update: dict[str, Any], expected: str) -> Sen
 
 
 async def test_the_process_continues_an_offer_after_sigterm(
-    fake: FakeTelegram, tmp_path: Path
+    fake: FakeTelegram, tmp_path: Path, database_url: str | None
 ) -> None:
     database = tmp_path / "db" / "loyalty.db"
-    env = {
+    env = database_env({
         **os.environ, "BOT_TOKEN": TOKEN, "OWNER_IDS": str(PROCESS_OWNER),
-        "TELEGRAM_API_URL": fake.url, "DATABASE_PATH": str(database), "PYTHONPATH": ROOT,
-        "LOG_LEVEL": "WARNING",
-    }  # fmt: skip
+        "TELEGRAM_API_URL": fake.url, "PYTHONPATH": ROOT, "LOG_LEVEL": "WARNING",
+    }, database, database_url)  # fmt: skip
     owner = fake.user(PROCESS_OWNER, "Olga")
     process = await start_process(fake, env, tmp_path)
     try:
@@ -281,14 +280,16 @@ async def test_the_process_continues_an_offer_after_sigterm(
     finally:
         log = await terminate(fake, process)
     assert "Traceback" not in log, log
-    stored = sqlite3.connect(database)
-    try:
-        (state,) = stored.execute("SELECT name, conv_key, state FROM conversation_states")
-        (data,) = stored.execute("SELECT tg_user_id, data FROM conversation_user_data")
-    finally:
-        stored.close()
-    assert state == ("offer", "[1,1]", O_DESCRIPTION)
-    assert data[0] == PROCESS_OWNER and json.loads(data[1])["offer"]["title"] == "Process week"
+    async with opened(database, database_url) as stored:
+        (state,) = await stored.reader.all(
+            sql("SELECT name, conv_key, state FROM conversation_states")
+        )
+        (data,) = await stored.reader.all(
+            sql("SELECT tg_user_id, data FROM conversation_user_data")
+        )
+    assert dict(state) == {"name": "offer", "conv_key": "[1,1]", "state": O_DESCRIPTION}
+    assert data["tg_user_id"] == PROCESS_OWNER
+    assert json.loads(data["data"])["offer"]["title"] == "Process week"
 
     process = await start_process(fake, env, tmp_path)
     try:
@@ -311,12 +312,8 @@ async def test_the_process_continues_an_offer_after_sigterm(
         log = await terminate(fake, process)
     assert "Traceback" not in log, log
     assert not any(UNKNOWN in m.body for m in fake.sent[owner.chat_id])
-    stored = sqlite3.connect(database)
-    try:
-        assert stored.execute("SELECT title, bonus_points FROM offers").fetchall() == [
-            ("Process week", 15)
-        ]
-        assert stored.execute("SELECT COUNT(*) FROM conversation_states").fetchone() == (0,)
-        assert stored.execute("SELECT COUNT(*) FROM conversation_user_data").fetchone() == (0,)
-    finally:
-        stored.close()
+    async with opened(database, database_url) as stored:
+        offers = await stored.reader.all(sql("SELECT title, bonus_points FROM offers"))
+        assert [dict(row) for row in offers] == [{"title": "Process week", "bonus_points": 15}]
+        assert await stored.reader.value(sql("SELECT COUNT(*) FROM conversation_states")) == 0
+        assert await stored.reader.value(sql("SELECT COUNT(*) FROM conversation_user_data")) == 0

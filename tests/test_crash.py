@@ -16,7 +16,6 @@ import os
 import random
 import re
 import signal
-import sqlite3
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,8 @@ from storage import members as member_store
 from storage import rewards as reward_store
 from storage import staff as staff_store
 from storage.backup import verify
+from storage.engine import sql
+from tests.databases import database_env, opened
 from tests.test_process import ROOT, command
 
 KILLS = int(os.environ.get("CRASH_KILLS", "10"))  # CI: 10; the benchmark can ask for more
@@ -38,8 +39,8 @@ CUSTOMERS = tuple(range(2001, 2007))
 AUDIENCE = 40
 
 
-async def seed(path: Path, fake: FakeTelegram) -> None:
-    db = Database(path)
+async def seed(path: Path, url: str | None, fake: FakeTelegram) -> None:
+    db = Database(url if url is not None else path)
     await db.open()
     now = datetime.now(UTC)
     async with db.transaction() as tx:
@@ -56,10 +57,12 @@ async def seed(path: Path, fake: FakeTelegram) -> None:
             )  # fmt: skip
             fake.known_chats.add(barista)
         await reward_store.add(tx, "Espresso", 3, now)
-    async with db.reader.execute(
-        "SELECT id, chat_id FROM members WHERE tg_user_id >= 5000 ORDER BY id"
-    ) as cur:
-        audience = [(int(r[0]), int(r[1])) for r in await cur.fetchall()]
+    audience = [
+        (int(r["id"]), int(r["chat_id"]))
+        for r in await db.reader.all(
+            sql("SELECT id, chat_id FROM members WHERE tg_user_id >= 5000 ORDER BY id")
+        )
+    ]
     async with db.transaction() as tx:
         await broadcast_store.create(
             tx, created_by=1, text="Crash-proof news", photo_file_id=None, audience="all",
@@ -117,14 +120,16 @@ async def redeem(customer: FakeUser) -> None:
     customer.fake.push_update({"callback_query": customer.callback(listing, data or "")})
 
 
-async def test_killed_at_random_the_books_stay_right(fake: FakeTelegram, tmp_path: Path) -> None:
+async def test_killed_at_random_the_books_stay_right(
+    fake: FakeTelegram, tmp_path: Path, database_url: str | None
+) -> None:
     database = tmp_path / "db" / "loyalty.db"
-    await seed(database, fake)
-    env = {
+    await seed(database, database_url, fake)
+    env = database_env({
         **os.environ, "BOT_TOKEN": TOKEN, "OWNER_IDS": "1", "TELEGRAM_API_URL": fake.url,
-        "DATABASE_PATH": str(database), "PYTHONPATH": ROOT, "CARD_SECRET": CARD_SECRET,
+        "PYTHONPATH": ROOT, "CARD_SECRET": CARD_SECRET,
         "LOG_LEVEL": "WARNING", "QUIET_HOURS": "off", "BROADCAST_RATE": "20",
-    }  # fmt: skip
+    }, database, database_url)  # fmt: skip
     rng = random.Random(7)
     baristas = [fake.user(b, f"B{b}") for b in BARISTAS]
     customers = [fake.user(c, f"M{c}") for c in CUSTOMERS]
@@ -146,26 +151,40 @@ async def test_killed_at_random_the_books_stay_right(fake: FakeTelegram, tmp_pat
     process = await start(fake, env, tmp_path)
     await asyncio.sleep(1.0)
     await fake.wait_for(lambda: not fake.updates, timeout=30)
-    for _ in range(300):
-        check = sqlite3.connect(database)
-        left = check.execute(
-            "SELECT COUNT(*) FROM broadcast_recipients WHERE state = 'pending'"
-        ).fetchone()[0]
-        check.close()
-        if not left:
-            break
-        await asyncio.sleep(0.1)
+    async with opened(database, database_url) as check:
+        for _ in range(300):
+            left = await check.reader.value(
+                sql("SELECT COUNT(*) FROM broadcast_recipients WHERE state = 'pending'")
+            )
+            if not left:
+                break
+            await asyncio.sleep(0.1)
     fake.drain_polls(True)
     process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(process.wait(), timeout=30)
     assert process.returncode == 0
 
-    verdict = verify(database)
-    assert verdict.ok, verdict  # integrity, and every balance equals its ledger
-    db = sqlite3.connect(database)
-    entries = {
-        row[0]: row for row in db.execute("SELECT id, member_id, kind, amount_minor FROM ledger")
-    }
+    if database_url is None:
+        verdict = verify(database)
+        assert verdict.ok, verdict  # SQLite's integrity check, and balances equal ledgers
+    async with opened(database, database_url) as db:
+        reader = db.reader
+        mismatched = await reader.value(
+            sql(
+                "SELECT COUNT(*) FROM members AS m WHERE m.balance < 0 OR m.balance <>"
+                " (SELECT COALESCE(SUM(points), 0) FROM ledger AS l WHERE l.member_id = m.id)"
+            )
+        )
+        assert mismatched == 0  # every balance equals the sum of its ledger
+        entries = {
+            row["id"]: (row["id"], row["member_id"], row["kind"], row["amount_minor"])
+            for row in await reader.all(sql("SELECT id, member_id, kind, amount_minor FROM ledger"))
+        }
+        debits = [
+            row["debit_entry_id"]
+            for row in await reader.all(sql("SELECT debit_entry_id FROM coupons"))
+        ]
+        redeemed = await reader.value(sql("SELECT COUNT(*) FROM ledger WHERE kind = 'redeem'"))
     confirmed = [
         int(found.group(1))
         for barista in baristas
@@ -180,11 +199,8 @@ async def test_killed_at_random_the_books_stay_right(fake: FakeTelegram, tmp_pat
         (member, amount) for _, member, kind, amount in entries.values() if kind == "earn"
     )
     assert all(n == 1 for n in purchases.values()), purchases.most_common(3)
-    debits = [row[0] for row in db.execute("SELECT debit_entry_id FROM coupons")]
     assert len(debits) == len(set(debits))
-    redeemed = db.execute("SELECT COUNT(*) FROM ledger WHERE kind = 'redeem'").fetchone()[0]
     assert redeemed == len(debits)  # every debit has its coupon, every coupon one debit
-    db.close()
     deliveries = Counter(
         chat for chat, messages in fake.sent.items() for m in messages
         if chat >= 5000 and "Crash-proof news" in m.body

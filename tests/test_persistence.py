@@ -1,5 +1,6 @@
 """Conversations kept in the database across restarts: migration 12, the storage and
-service, and PTB's persistence interface on top of them, against real SQLite files."""
+service, and PTB's persistence interface on top of them, against real databases: a SQLite
+file and a PostgreSQL schema (the ``database_url`` fixture)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from bot.clock import Clock
 from bot.services.conversations import ConversationService
 from bot.telegram.persistence import DatabasePersistence
 from storage import Database
+from storage.engine import sql
 from storage.migrations import MIGRATIONS
-from storage.timeutil import to_db
+from storage.timeutil import from_db, to_db
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 OWNER = 1_000_001
@@ -62,11 +64,11 @@ class CountingConversations(ConversationService):
 
 
 class Bot:
-    """One run of the bot's storage: a database file opened lazily, as the app does when
-    PTB asks for the conversations inside Application.initialize()."""
+    """One run of the bot's storage: a database opened lazily, as the app does when PTB
+    asks for the conversations inside Application.initialize()."""
 
-    def __init__(self, path: Path, clock: StepClock) -> None:
-        self.path = path
+    def __init__(self, target: Path | str, clock: StepClock) -> None:
+        self.target = target
         self.clock = clock
         self.db: Database | None = None
         self.service: CountingConversations | None = None
@@ -74,7 +76,7 @@ class Bot:
 
     async def conversations(self) -> ConversationService:
         if self.service is None:
-            self.db = Database(self.path)
+            self.db = Database(self.target)
             await self.db.open()
             self.service = CountingConversations(self.db, self.clock)
             self.opened += 1
@@ -88,10 +90,14 @@ class Bot:
         return 0 if self.service is None else self.service.user_data_writes
 
     async def rows(self, table: str) -> list[tuple[Any, ...]]:
+        """A table's rows in key order, its moments as datetimes on either engine."""
         await self.conversations()
         assert self.db is not None
-        async with self.db.reader.execute(f"SELECT * FROM {table} ORDER BY 1, 2") as cur:
-            return [tuple(row) for row in await cur.fetchall()]
+        rows = await self.db.reader.all(sql(f"SELECT * FROM {table}"))
+        return sorted(
+            tuple(from_db(value) if key == "updated_at" else value for key, value in row.items())
+            for row in rows
+        )
 
     async def close(self) -> None:
         if self.db is not None:
@@ -100,13 +106,16 @@ class Bot:
 
 
 @pytest_asyncio.fixture
-async def run(tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[Bot]]]:
+async def run(
+    tmp_path: Path, database_url: str | None
+) -> AsyncIterator[Callable[[], Awaitable[Bot]]]:
     """Start the bot's storage; call again after closing the previous one for a restart."""
     clock = StepClock()
     runs: list[Bot] = []
+    target = database_url if database_url is not None else tmp_path / "data" / "loyalty.db"
 
     async def start() -> Bot:
-        bot = Bot(tmp_path / "data" / "loyalty.db", clock)
+        bot = Bot(target, clock)
         runs.append(bot)
         return bot
 
@@ -130,10 +139,10 @@ async def test_conversation_states_survive_a_restart(run: Callable[[], Awaitable
     await persistence.update_conversation("broadcast", (42, 42), None)  # ended
     await persistence.update_conversation("broadcast", (43, 43), None)  # never started
     assert await first.rows("conversation_states") == [
-        ("broadcast", f"[{OWNER},{OWNER}]", 0, to_db(START)),
-        ("menu", f'[{OWNER},"AgAAAInline-ID"]', 2, to_db(START)),
-        ("offer", f"[-100123,{OWNER}]", 4, to_db(START)),
-        ("offer", f"[{OWNER},{OWNER}]", 7, to_db(START)),
+        ("broadcast", f"[{OWNER},{OWNER}]", 0, START),
+        ("menu", f'[{OWNER},"AgAAAInline-ID"]', 2, START),
+        ("offer", f"[-100123,{OWNER}]", 4, START),
+        ("offer", f"[{OWNER},{OWNER}]", 7, START),
     ]
     await persistence.flush()
     await first.close()
@@ -163,9 +172,7 @@ async def test_user_data_survives_a_restart(run: Callable[[], Awaitable[Bot]]) -
     assert await persistence.get_user_data() == {}
     draft = Drafts(offer=Draft(title="Welcome week", bonus=10), step_count=3)
     await persistence.update_user_data(OWNER, draft)
-    assert await first.rows("conversation_user_data") == [
-        (OWNER, draft.model_dump_json(), to_db(START))
-    ]
+    assert await first.rows("conversation_user_data") == [(OWNER, draft.model_dump_json(), START)]
     await persistence.flush()
     await first.close()
 
@@ -203,15 +210,13 @@ async def test_unchanged_user_data_is_written_once(run: Callable[[], Awaitable[B
     for _ in range(10):
         await persistence.update_user_data(OWNER, draft.model_copy(deep=True))
     assert bot.writes == 1
-    assert await bot.rows("conversation_user_data") == [
-        (OWNER, draft.model_dump_json(), to_db(START))
-    ]
+    assert await bot.rows("conversation_user_data") == [(OWNER, draft.model_dump_json(), START)]
 
     changed = Drafts(offer=Draft(title="Happy hour", bonus=5))
     await persistence.update_user_data(OWNER, changed)
     assert bot.writes == 2
     assert await bot.rows("conversation_user_data") == [
-        (OWNER, changed.model_dump_json(), to_db(START + timedelta(minutes=5)))
+        (OWNER, changed.model_dump_json(), START + timedelta(minutes=5))
     ]
 
 
@@ -252,12 +257,18 @@ async def test_a_row_that_no_longer_fits_is_dropped_with_a_warning(
     assert bot.db is not None
     good = Drafts(offer=Draft(title="Still fine"))
     async with bot.db.transaction() as tx:
-        await tx.executemany(
-            "INSERT INTO conversation_user_data (tg_user_id, data, updated_at) VALUES (?, ?, ?)",
+        await tx.run_many(
+            sql(
+                "INSERT INTO conversation_user_data (tg_user_id, data, updated_at)"
+                " VALUES (:user, :data, :at)"
+            ),
             [
-                (1, '{"offer": {"title": "x", "bonus": "many"}}', to_db(START)),  # changed type
-                (2, "{not json", to_db(START)),
-                (3, good.model_dump_json(), to_db(START)),
+                {"user": user, "data": data, "at": to_db(START)}
+                for user, data in [
+                    (1, '{"offer": {"title": "x", "bonus": "many"}}'),  # changed type
+                    (2, "{not json"),
+                    (3, good.model_dump_json()),
+                ]
             ],
         )
     caplog.set_level(logging.WARNING, logger="bot.telegram.persistence")
@@ -276,29 +287,32 @@ async def test_a_row_that_no_longer_fits_is_dropped_with_a_warning(
     assert bot.writes == writes
 
 
+@pytest.mark.sqlite_only  # a SQLite file from before; PostgreSQL starts at a later schema
 async def test_migration_12_applies_to_a_database_at_version_11(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import storage.db
+    import storage.migrations
 
     assert [version for version, _ in MIGRATIONS][-1] >= 12
     at_11 = tuple(migration for migration in MIGRATIONS if migration[0] <= 11)
     monkeypatch.setattr(storage.db, "MIGRATIONS", at_11)
+    monkeypatch.setattr(storage.migrations, "MIGRATIONS", at_11)
     path = tmp_path / "loyalty.db"
     old = Database(path)
     await old.open()
     assert await old.version() == 11
     async with old.transaction() as tx:
-        await tx.execute("INSERT INTO meta (key, value) VALUES ('kept', 'yes')")
+        await tx.run(sql("INSERT INTO meta (key, value) VALUES ('kept', 'yes')"))
     await old.close()
 
     monkeypatch.setattr(storage.db, "MIGRATIONS", MIGRATIONS)
+    monkeypatch.setattr(storage.migrations, "MIGRATIONS", MIGRATIONS)
     new = Database(path)
     await new.open()
     try:
         assert await new.version() == MIGRATIONS[-1][0]
-        async with new.reader.execute("SELECT value FROM meta WHERE key = 'kept'") as cur:
-            assert [tuple(row) for row in await cur.fetchall()] == [("yes",)]
+        assert await new.reader.value(sql("SELECT value FROM meta WHERE key = 'kept'")) == "yes"
         service = ConversationService(new, StepClock())
         await service.set_state("offer", (OWNER, OWNER), 1)
         await service.set_state("offer", (OWNER, OWNER), 2)  # an upsert, not a second row
