@@ -252,6 +252,29 @@ class Database:
             async with _translated(), writer.begin() as connection:
                 yield BoundConn(connection, self.engine)
 
+    def on_statement(self, callback: Callable[[str, Any], None]) -> Callable[[], None]:
+        """Tell ``callback`` every statement this open database sends, as the driver
+        gets it (text, parameters: a list of them for a batch), until the returned
+        function is called. For the query-plan tests and diagnostics."""
+        engines: dict[int, AsyncEngine] = {}
+        for engine in (self._writer, self._readers, self._report_readers):
+            # An engine sharing another's pool is a view of it (execution_options) and
+            # shares its events: listening on both would tell each statement twice.
+            if engine is not None:
+                engines.setdefault(id(engine.sync_engine.pool), engine)
+
+        def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            callback(statement, parameters)
+
+        for engine in engines.values():
+            event.listen(engine.sync_engine, "before_cursor_execute", listener)
+
+        def stop() -> None:
+            for engine in engines.values():
+                event.remove(engine.sync_engine, "before_cursor_execute", listener)
+
+        return stop
+
     async def ping(self) -> None:
         """One round trip; raises when the database does not answer."""
         await self.reader.value(sql("SELECT 1 AS ok"))
