@@ -100,6 +100,10 @@ def build_application(
         # Interactive replies only: a 429 is retried for that one request. Broadcasts have
         # their own Bot and pacing (see on_startup), so they never slow these.
         .rate_limiter(RetryOnce(clock, budget))
+        # A getUpdates torn down mid-flight (at a stop) can hold its connection a moment
+        # longer: the poller keeps a second one, so the last getUpdates of a graceful stop
+        # (marking fetched updates read) never times out waiting for the pool.
+        .get_updates_connection_pool_size(2)
         .post_init(on_startup)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
