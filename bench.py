@@ -1,6 +1,7 @@
 """Benchmarks: print the figures written up in docs/benchmarks.md.
 
     python bench.py [--members 1000] [--scans 12] [--think 2.2]
+    python bench.py --production [--engine sqlite|postgresql|both] [--database-url URL]
 
 Runs the real bot against the test suite's fake Bot API server on 127.0.0.1 (flood limits
 on), in a temporary folder. Nothing touches the network.
@@ -10,26 +11,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import resource
+import signal
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+import psycopg
+from sqlalchemy import event, make_url
+from sqlalchemy.engine import Engine as SyncEngine
+from telegram import Update
+
 import bench_production
 from bench_production import RealTimeClock
 from bot.domain import EntryKind
+from bot.observability import Metrics, UpdateRecord, finish
 from bot.periods import parse_period
+from bot.redaction import Redactor, install_logging
 from bot.services.membership import Profile
-from sandbox.botapi import FakeTelegram
+from bot.telegram.concurrency import ChatOrderedProcessor
+from sandbox.botapi import TOKEN, FakeTelegram
 from storage import Database
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage.seed import seed_history
 from tests.conftest import make_settings, start_bot, stop_bot
+from tests.databases import fresh_schema
 from tests.helpers import qr_payload, show_card
 
 
@@ -208,6 +223,232 @@ async def books(members: int, entries: int) -> None:
     print(f"peak memory (RSS) of this process: {peak_mib:6.1f} MiB")
 
 
+# -- where a /balance's time goes (--profile) ------------------------------------------------
+
+
+class Sampler:
+    """A sampling profiler from the standard library, pyinstrument's method without its C
+    part: every millisecond of wall time SIGALRM records the main thread's stack (the
+    handler runs in the main thread between two bytecodes, so no sample is skewed towards
+    the moments the GIL changes hands). aiosqlite's thread is not sampled; its work shows
+    as the main thread waiting for the GIL where it handed the work over."""
+
+    def __init__(self, interval: float = 0.001) -> None:
+        self.interval = interval
+        self.stacks: list[list[str]] = []
+
+    def _sample(self, _signum: int, frame: Any) -> None:
+        stack = []
+        while frame is not None:
+            stack.append(frame.f_code.co_filename)
+            frame = frame.f_back
+        self.stacks.append(stack)
+
+    def __enter__(self) -> Sampler:
+        signal.signal(signal.SIGALRM, self._sample)
+        signal.setitimer(signal.ITIMER_REAL, self.interval, self.interval)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+HTTP_CLIENT = ("httpx/", "httpcore/", "h11/", "anyio/", "sniffio/", "telegram/request/")
+FAKE_SERVER = ("aiohttp/", "yarl/", "multidict/", "sandbox/", "bench")
+# Each sample goes to the first of these its innermost frames match; the standard library
+# (json, re, asyncio's locks…) counts for whoever called it.
+CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
+    ("logging (the update's log line)", ("/logging/", "bot/redaction.py")),
+    ("metrics (prometheus_client)", ("prometheus_client/",)),
+    ("per-chat ordering (ChatOrderedProcessor)", ("bot/telegram/concurrency.py",)),
+    ("database: SQLAlchemy (and greenlet)", ("sqlalchemy/", "greenlet")),
+    ("database: driver (aiosqlite, psycopg)", ("aiosqlite/", "psycopg", "sqlite3/")),
+    ("database: storage/ (Conn, rows to objects)", ("/storage/",)),
+    ("PTB handler lookup", ("telegram/ext/_handlers/", "telegram/ext/filters")),
+    ("Bot API client (httpx, httpcore, h11, anyio)", HTTP_CLIENT),
+    ("PTB: updates, objects, JSON, Application", ("telegram/",)),
+    ("handlers, services, texts, Babel", ("/handlers/", "/bot/", "babel/", "pydantic")),
+    ("fake Bot API server and this harness", FAKE_SERVER),
+    ("event loop (asyncio, waiting)", ("asyncio/", "selectors.py")),
+]
+
+
+def categorise(stacks: list[list[str]]) -> dict[str, int]:
+    counts = dict.fromkeys([name for name, _ in CATEGORIES] + ["other"], 0)
+    for stack in stacks:
+        name = next(
+            (name for filename in stack for name, parts in CATEGORIES
+             if any(part in filename for part in parts)),
+            "other",
+        )  # fmt: skip
+        counts[name] += 1
+    return counts
+
+
+def cpu_each(action: Any, count: int = 20_000) -> float:
+    """µs of CPU per call of ``action`` (best of five rounds)."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(count):
+            action()
+        best = min(best, (time.process_time() - started) / count * 1e6)
+    return best
+
+
+async def cpu_each_async(action: Any, count: int = 2_000) -> float:
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(count):
+            await action()
+        best = min(best, (time.process_time() - started) / count * 1e6)
+    return best
+
+
+async def profile(engine: str, server: str, rounds: int = 20) -> None:
+    """/balance from 20 users at once against the echo bot, sampled: where each reply's
+    time goes, then what each per-update step costs on its own."""
+    fake = FakeTelegram()
+    await fake.start()
+    with tempfile.TemporaryDirectory() as folder:
+        async with fresh_schema(server) if engine == "postgresql" else nullcontext(None) as url:
+            settings = make_settings(Path(folder), fake.url, url, quiet_hours="off")
+            harness = await start_bot(fake, settings, RealTimeClock())
+            await harness.owner().send("/start")
+            customers = [await harness.customer(5_000 + n, f"Guest{n}") for n in range(20)]
+            await bench_production.balances(customers, 3)  # warm: pools, caches, statements
+            statements: list[str] = []
+
+            def seen(*args: Any) -> None:
+                statements.append(args[2])
+
+            event.listen(SyncEngine, "before_cursor_execute", seen)
+            await customers[0].send("/balance")
+            event.remove(SyncEngine, "before_cursor_execute", seen)
+            cpu = time.process_time()
+            with Sampler() as bot_samples:
+                rate, _ = await bench_production.balances(customers, rounds)
+            bot_cpu = (time.process_time() - cpu) / (rounds * len(customers)) * 1e3
+            steps = await step_costs(harness, customers[0], url)
+            await stop_bot(harness)
+            cpu = time.process_time()
+            echo_samples = Sampler()
+            echo_rate, _ = await bench_production.echo_bot(fake, customers, rounds, echo_samples)
+            echo_cpu = (time.process_time() - cpu) / (rounds * len(customers)) * 1e3
+    await fake.stop()
+    replies = rounds * len(customers)
+    print(f"/balance on {engine}, 20 users: {rate:.0f}/s ({1000 / rate:.2f} ms a reply, CPU"
+          f" {bot_cpu:.2f} ms); echo bot {echo_rate:.0f}/s ({1000 / echo_rate:.2f} ms, CPU"
+          f" {echo_cpu:.2f} ms); {rate / echo_rate:.2f}×")  # fmt: skip
+    print(f"{len(statements)} statements a /balance: " + "; ".join(s[:60] for s in statements))
+    bot_parts, echo_parts = categorise(bot_samples.stacks), categorise(echo_samples.stacks)
+    bot_ms = len(bot_samples.stacks) * bot_samples.interval * 1e6 / replies
+    echo_ms = len(echo_samples.stacks) * echo_samples.interval * 1e6 / replies
+    print(f"\nmain thread, µs a reply (sampled)           {'bot':>8} {'echo':>8} {'extra':>8}")
+    for name in bot_parts:
+        mine = bot_parts[name] / max(len(bot_samples.stacks), 1) * bot_ms
+        theirs = echo_parts[name] / max(len(echo_samples.stacks), 1) * echo_ms
+        if mine or theirs:
+            print(f"  {name:<46} {mine:8.0f} {theirs:8.0f} {mine - theirs:+8.0f}")
+    print(f"  {'all':<46} {bot_ms:8.0f} {echo_ms:8.0f} {bot_ms - echo_ms:+8.0f}")
+    print("\neach step alone, µs of CPU (best of five)")
+    for name, value in steps.items():
+        print(f"  {value:8.1f}  {name}")
+
+
+async def step_costs(harness: Any, customer: Any, url: str | None) -> dict[str, float]:
+    """The per-update steps one at a time, on the running bot."""
+    app = harness.app
+    data = {"update_id": 1, "message": customer.message(
+        text="/balance", entities=[{"type": "bot_command", "offset": 0, "length": 8}])}  # fmt: skip
+    update = Update.de_json(data, app.bot)
+
+    def lookup() -> None:
+        for handlers in [group.copy() for group in app.handlers.values()]:
+            for handler in handlers:
+                if handler.check_update(update) not in (None, False):
+                    break
+
+    record = UpdateRecord(1, "command", "balance")
+    steps: dict[str, float] = {}
+    count = sum(len(group) for group in app.handlers.values())
+    steps[f"find /balance's handler among {count} (PTB's loop)"] = cpu_each(lookup)
+    steps["parse the update (Update.de_json)"] = cpu_each(
+        lambda: Update.de_json(data, app.bot), 2_000
+    )
+    steps.update(log_and_metrics_costs(record))
+    processor = ChatOrderedProcessor(32)
+
+    async def nothing() -> None:
+        return None
+
+    steps["per-chat ordering around an update (turn, slot, record)"] = await cpu_each_async(
+        lambda: processor.do_process_update(update, nothing()), 20_000
+    ) - await cpu_each_async(nothing, 20_000)
+    db = harness.services.db
+    user = customer.id
+    steps["a read through storage (SQLAlchemy, pooled reader): the member"] = await cpu_each_async(
+        lambda: member_store.by_tg_user(db.reader, user)
+    )
+    steps["the same SELECT on a bare driver connection"] = await bare_read(db, url, user)
+    return steps
+
+
+def log_and_metrics_costs(record: UpdateRecord) -> dict[str, float]:
+    """The update's log line (as the in-process benchmarks run it, and as the installed bot
+    writes it) and its metrics."""
+    steps: dict[str, float] = {}
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    root.setLevel(logging.WARNING)
+    quiet = cpu_each(lambda: finish(record, None))
+    steps["log line, logging not set up (in-process benchmarks)"] = quiet
+    metrics = Metrics()
+    steps["metrics: count, latency, last update"] = (
+        cpu_each(lambda: finish(record, metrics)) - quiet
+    )
+    with Path(os.devnull).open("w") as sink:
+        for json_lines in (False, True):
+            install_logging(logging.INFO, Redactor([TOKEN]), json_lines=json_lines)
+            root.handlers[0].setStream(sink)  # type: ignore[attr-defined]
+            kind = "JSON" if json_lines else "text"
+            steps[f"log line at INFO, {kind}, redacted (the installed bot)"] = cpu_each(
+                lambda: finish(record, None)
+            )
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    return steps
+
+
+MEMBER = (  # storage/members.py's read of a member by Telegram id, in the driver's own style
+    "SELECT id, tg_user_id, chat_id, first_name, username, language, balance, created_at,"
+    " last_visit_at FROM members WHERE tg_user_id = "
+)
+
+
+async def bare_read(db: Database, url: str | None, user: int) -> float:
+    if url is None:
+        assert db.path is not None
+        async with aiosqlite.connect(db.path) as connection:
+
+            async def read() -> None:
+                async with connection.execute(MEMBER + "?", (user,)) as cursor:
+                    await cursor.fetchall()
+
+            return await cpu_each_async(read)
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as server:
+
+        async def read_pg() -> None:
+            async with server.cursor() as cursor:
+                await cursor.execute(MEMBER + "%s", (user,))
+                await cursor.fetchall()
+
+        return await cpu_each_async(read_pg)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1000)
@@ -222,9 +463,29 @@ if __name__ == "__main__":
         action="store_true",
         help="issue 12's targets: throughput vs an echo bot, scale, 10,000-member broadcast",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("sqlite", "postgresql", "both"),
+        default="sqlite",
+        help="--production on this engine (both: SQLite, then PostgreSQL)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=bench_production.SERVER,
+        help="the PostgreSQL server for --engine postgresql: a fresh schema is made on it "
+        "for the run and dropped afterwards",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="where a /balance's time goes, against the echo bot (--engine sqlite|postgresql)",
+    )
     args = parser.parse_args()
-    if args.production:
-        bench_production.main()
+    if args.profile:
+        for engine in ("sqlite", "postgresql") if args.engine == "both" else (args.engine,):
+            asyncio.run(profile(engine, args.database_url))
+    elif args.production:
+        bench_production.main(args.engine, args.database_url)
     elif args.books:
         asyncio.run(books(max(args.members, 100_000), args.entries))
     else:

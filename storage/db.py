@@ -309,8 +309,15 @@ def is_postgresql(target: str) -> bool:
 def sqlite_engine(url: str, *, pool_size: int, immediate: bool = False) -> AsyncEngine:
     """An engine of aiosqlite connections. Python's sqlite3 would open transactions on its
     own; it is told not to, and the writer's transactions begin with ``BEGIN IMMEDIATE``,
-    so a transaction takes the write lock at once instead of failing halfway."""
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+    so a transaction takes the write lock at once instead of failing halfway.
+
+    A reader never begins a transaction (no BEGIN is sent and sqlite3 opens none), so the
+    ROLLBACK that SQLAlchemy sends as each read hands its connection back has nothing to
+    undo, yet costs a trip to aiosqlite's thread and back: readers skip it. The writer
+    keeps it, for a transaction whose COMMIT failed."""
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, skip_autocommit_rollback=not immediate
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:
