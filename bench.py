@@ -307,7 +307,7 @@ async def cpu_each_async(action: Any, count: int = 2_000) -> float:
     return best
 
 
-async def profile(engine: str, server: str, rounds: int = 20) -> None:
+async def profile(engine: str, server: str, rounds: int = 50) -> None:
     """/balance from 20 users at once against the echo bot, sampled: where each reply's
     time goes, then what each per-update step costs on its own."""
     fake = FakeTelegram()
