@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+import aiosqlite
 from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -22,7 +23,11 @@ from storage.engine import (
     Conn,
     Engine,
     PooledReader,
+    SqliteConn,
+    SqliteReaders,
+    StatementListener,
     TransientError,
+    open_sqlite,
     sql,
     translate,
 )
@@ -159,11 +164,15 @@ class Database:
         self.url = str(target)
         self.engine = Engine.POSTGRESQL if is_postgresql(self.url) else Engine.SQLITE
         self.path = Path(target) if self.engine is Engine.SQLITE else None
+        # PostgreSQL: SQLAlchemy engines (psycopg). SQLite: aiosqlite connections.
         self._writer: AsyncEngine | None = None
         self._readers: AsyncEngine | None = None
         self._report_readers: AsyncEngine | None = None
-        self._reader: PooledReader | None = None
-        self._report_reader: PooledReader | None = None
+        self._sqlite_writer: aiosqlite.Connection | None = None
+        self._sqlite_readers: list[aiosqlite.Connection] = []
+        self._listeners: list[StatementListener] = []
+        self._reader: Conn | None = None
+        self._report_reader: Conn | None = None
         self._write_lock = asyncio.Lock()
         # Told how long each transaction waited for the write lock (the bot's metrics).
         self.on_lock_wait: Callable[[float], None] | None = None
@@ -190,11 +199,14 @@ class Database:
     async def _open_sqlite(self) -> None:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite+aiosqlite:///{self.path}"
         # One writer connection; readers of their own (WAL lets them read beside it).
-        self._writer = sqlite_engine(url, pool_size=1, immediate=True)
-        self._readers = sqlite_engine(url, pool_size=READERS)
-        self._report_readers = sqlite_engine(url, pool_size=1)
+        self._sqlite_writer = await open_sqlite(str(self.path), pragmas=SQLITE_WRITER_PRAGMAS)
+        for _ in range(READERS + 1):  # the counter's, and one for reports
+            self._sqlite_readers.append(
+                await open_sqlite(str(self.path), pragmas=SQLITE_READER_PRAGMAS)
+            )
+        self._reader = SqliteReaders(self._sqlite_readers[:READERS], self._listeners)
+        self._report_reader = SqliteReaders(self._sqlite_readers[READERS:], self._listeners)
 
     async def _open_postgresql(self) -> None:
         url = make_url(self.url).set(drivername="postgresql+psycopg")
@@ -213,13 +225,18 @@ class Database:
                 if engine is not None:
                     await engine.dispose()
             self._report_readers = self._readers = self._writer = None
+            connections = [*self._sqlite_readers, self._sqlite_writer]
+            self._sqlite_readers, self._sqlite_writer = [], None
             self._reader = self._report_reader = None
+            for connection in connections:
+                if connection is not None:
+                    await connection.close()
 
     @property
     def reader(self) -> Conn:
-        if self._readers is None:
-            raise StorageError("database is not open")
         if self._reader is None:
+            if self._readers is None:
+                raise StorageError("database is not open")
             self._reader = PooledReader(self._readers, self.engine)
         return self._reader
 
@@ -227,35 +244,47 @@ class Database:
     def report_reader(self) -> Conn:
         """Reads for reports and exports, on connections of their own: their long
         aggregates run beside the counter's reads instead of queueing in front of them."""
-        if self._report_readers is None:
-            raise StorageError("database is not open")
         if self._report_reader is None:
+            if self._report_readers is None:
+                raise StorageError("database is not open")
             self._report_reader = PooledReader(self._report_readers, self.engine)
         return self._report_reader
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
         """Run the block as one transaction; roll back on any error."""
-        writer = self._writer
-        if writer is None:
-            raise StorageError("database is not open")
         if self.engine is Engine.POSTGRESQL:
-            async with _translated(), writer.begin() as connection:
+            if self._writer is None:
+                raise StorageError("database is not open")
+            async with _translated(), self._writer.begin() as connection:
                 yield BoundConn(connection, self.engine)
             return
         asked = time.perf_counter()
         async with self._write_lock:
+            writer = self._sqlite_writer
+            if writer is None:
+                raise StorageError("database is not open")
             if self.on_lock_wait is not None:
                 self.on_lock_wait(time.perf_counter() - asked)
-            # BEGIN IMMEDIATE (see sqlite_engine); a failed COMMIT rolls back as the
-            # connection goes back to its pool.
-            async with _translated(), writer.begin() as connection:
-                yield BoundConn(connection, self.engine)
+            tx = SqliteConn(writer, self._listeners)
+            # IMMEDIATE takes the write lock at once, so a transaction waits for another
+            # process's writer here (busy_timeout) instead of failing halfway through.
+            await tx.ddl("BEGIN IMMEDIATE")
+            try:
+                yield tx
+                await tx.ddl("COMMIT")
+            except BaseException:
+                if writer.in_transaction:  # also when COMMIT itself failed
+                    await writer.execute_fetchall("ROLLBACK")
+                raise
 
     def on_statement(self, callback: Callable[[str, Any], None]) -> Callable[[], None]:
         """Tell ``callback`` every statement this open database sends, as the driver
         gets it (text, parameters: a list of them for a batch), until the returned
         function is called. For the query-plan tests and diagnostics."""
+        if self.engine is Engine.SQLITE:
+            self._listeners.append(callback)
+            return lambda: self._listeners.remove(callback)
         engines: dict[int, AsyncEngine] = {}
         for engine in (self._writer, self._readers, self._report_readers):
             # An engine sharing another's pool is a view of it (execution_options) and
@@ -287,10 +316,8 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the schema to this code's version (see storage/migrations.py)."""
-        writer = self._writer
-        assert writer is not None
-        async with _translated(), writer.begin() as connection:
-            await migrate(BoundConn(connection, self.engine), connection)
+        async with self.transaction() as tx:
+            await migrate(tx)
 
 
 @asynccontextmanager
@@ -306,37 +333,12 @@ def is_postgresql(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://", "postgresql+"))
 
 
-def sqlite_engine(url: str, *, pool_size: int, immediate: bool = False) -> AsyncEngine:
-    """An engine of aiosqlite connections. Python's sqlite3 would open transactions on its
-    own; it is told not to, and the writer's transactions begin with ``BEGIN IMMEDIATE``,
-    so a transaction takes the write lock at once instead of failing halfway.
-
-    A reader never begins a transaction (no BEGIN is sent and sqlite3 opens none), so the
-    ROLLBACK that SQLAlchemy sends as each read hands its connection back has nothing to
-    undo, yet costs a trip to aiosqlite's thread and back: readers skip it. The writer
-    keeps it, for a transaction whose COMMIT failed."""
-    engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=0, skip_autocommit_rollback=not immediate
-    )
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def configure(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        for pragma in (
-            # Kept in the file once set; outside any transaction here, as SQLite requires.
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA foreign_keys=ON",
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-            "PRAGMA synchronous=NORMAL",
-        ):
-            cursor.execute(pragma)
-        cursor.close()
-
-    if immediate:
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def begin_immediate(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+# Kept in the file once set (WAL, set by the writer); the rest per connection.
+SQLITE_WRITER_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA synchronous=NORMAL",
+)
+# Readers are configured as the writer is, and cannot write, even by mistake.
+SQLITE_READER_PRAGMAS = (*SQLITE_WRITER_PRAGMAS[1:], "PRAGMA query_only=ON")

@@ -6,22 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
-
 from bot.domain import AudienceFacts, Member
-from storage.engine import Conn, Row, Statement, per_engine, sql
+from storage.engine import Conn, Row, Statement, per_engine, sql, with_list
 from storage.timeutil import from_db, from_db_optional, to_db
 
 _COLUMNS = (
     "id, tg_user_id, chat_id, first_name, username, language, balance, created_at, last_visit_at"
 )
-
-
-def _with_list(source: str, name: str) -> Statement:
-    """A statement whose ``IN :name`` takes a list: SQLAlchemy writes one parameter per
-    item when it runs, on either engine."""
-    clause = text(source).bindparams(bindparam(name, expanding=True))
-    return Statement(clause, clause)
 
 
 _INSERT = sql(
@@ -92,7 +83,7 @@ _MARK_WINBACK = sql(
     "UPDATE members SET winback_for = last_visit_at WHERE id = :id AND last_visit_at = :visit"
     " AND (winback_for IS NULL OR winback_for <> last_visit_at)"
 )
-_WITH_BIRTHDAYS = _with_list(
+_WITH_BIRTHDAYS = with_list(
     f"SELECT {_COLUMNS}, birthday FROM members WHERE birthday IN :birthdays"
     " AND id > :after_id AND forgotten_at IS NULL ORDER BY id LIMIT :limit",
     "birthdays",
@@ -372,7 +363,7 @@ def _audience_statements(where: str) -> tuple[Statement, Statement]:
     )
     count = f"SELECT COUNT(*) AS n FROM members AS m WHERE {where}"
     if ":birthdays" in where:
-        return _with_list(page, "birthdays"), _with_list(count, "birthdays")
+        return with_list(page, "birthdays"), with_list(count, "birthdays")
     return sql(page), sql(count)
 
 

@@ -19,9 +19,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
-    from storage.engine import BoundConn
+    from storage.engine import Conn
 
 Migration = tuple[int, tuple[str, ...]]
 
@@ -537,7 +535,7 @@ def postgresql_schema() -> str:
     return resources.files("storage").joinpath("schema/postgresql.sql").read_text("utf-8")
 
 
-async def migrate(conn: BoundConn, connection: AsyncConnection) -> None:
+async def migrate(conn: Conn) -> None:
     """Apply what this database lacks, inside the caller's transaction."""
     from storage.engine import Engine, per_engine, sql
 
@@ -560,7 +558,7 @@ async def migrate(conn: BoundConn, connection: AsyncConnection) -> None:
     mark = sql("INSERT INTO schema_version (version) VALUES (:version)")
     if postgresql and current == 0:
         # A multi-statement script with no parameters: psycopg sends it as one query.
-        await connection.exec_driver_sql(postgresql_schema())
+        await conn.ddl(postgresql_schema())
         await conn.run_many(
             mark, [{"version": v} for v, _ in MIGRATIONS if v <= POSTGRESQL_BASELINE]
         )
@@ -569,5 +567,5 @@ async def migrate(conn: BoundConn, connection: AsyncConnection) -> None:
         if version <= current:
             continue
         for statement in POSTGRESQL_TEXT.get(version, statements) if postgresql else statements:
-            await connection.exec_driver_sql(statement)
+            await conn.ddl(statement)
         await conn.run(mark, version=version)

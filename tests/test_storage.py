@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy.exc import DBAPIError
 
 from bot.domain import EntryKind
-from storage import Conn, ConstraintViolated, Database
+from storage import Conn, ConstraintViolated, Database, DatabaseError
 from storage import alerts as alert_store
 from storage import ledger as ledger_store
 from storage import members as member_store
@@ -468,7 +467,7 @@ async def test_a_failing_migration_rolls_back_and_closes(
     )
     monkeypatch.setattr(storage.migrations, "MIGRATIONS", broken)
     database = Database(target(tmp_path, database_url))
-    with pytest.raises(DBAPIError):
+    with pytest.raises(DatabaseError):
         await database.open()
     monkeypatch.setattr(storage.migrations, "MIGRATIONS", MIGRATIONS)
     reopened = Database(target(tmp_path, database_url))
