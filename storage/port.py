@@ -31,7 +31,10 @@ TABLES = (
     "members",
     "rewards",
     "offers",
+    "locations",
     "staff",
+    "staff_locations",
+    "staff_whereabouts",
     "staff_invites",
     "owners",
     "owner_claims",
@@ -54,6 +57,9 @@ TABLES = (
 )
 # Rebuilt on the target, not copied (see the module's docstring).
 REBUILT = {("members", "balance")}
+# Tables the target's migrations fill (the default location): emptied before the copy,
+# which brings the SQLite file's rows with their ids.
+SEEDED = ("locations",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +113,8 @@ async def port(
     source = sqlite3.connect(source_uri, uri=True)
     try:
         for table in TABLES:
+            if table in SEEDED:
+                continue
             if await target.reader.value(sql(f"SELECT 1 AS found FROM {table} LIMIT 1")):
                 raise StorageError(
                     f"the PostgreSQL database is not empty (table {table} has rows): "
@@ -114,6 +122,8 @@ async def port(
                 )
         booleans = await _boolean_columns(target)
         async with target.transaction() as tx:
+            for table in SEEDED:
+                await tx.run(sql(f"DELETE FROM {table}"))
             for table in TABLES:
                 columns = [
                     row[1]
