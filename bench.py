@@ -26,8 +26,7 @@ from typing import Any
 
 import aiosqlite
 import psycopg
-from sqlalchemy import event, make_url
-from sqlalchemy.engine import Engine as SyncEngine
+from sqlalchemy import make_url
 from telegram import Update
 
 import bench_production
@@ -262,7 +261,7 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("logging (the update's log line)", ("/logging/", "bot/redaction.py")),
     ("metrics (prometheus_client)", ("prometheus_client/",)),
     ("per-chat ordering (ChatOrderedProcessor)", ("bot/telegram/concurrency.py",)),
-    ("database: SQLAlchemy (and greenlet)", ("sqlalchemy/", "greenlet")),
+    ("database: SQLAlchemy (and greenlet; PostgreSQL)", ("sqlalchemy/", "greenlet")),
     ("database: driver (aiosqlite, psycopg)", ("aiosqlite/", "psycopg", "sqlite3/")),
     ("database: storage/ (Conn, rows to objects)", ("/storage/",)),
     ("PTB handler lookup", ("telegram/ext/_handlers/", "telegram/ext/filters")),
@@ -320,13 +319,9 @@ async def profile(engine: str, server: str, rounds: int = 50) -> None:
             customers = [await harness.customer(5_000 + n, f"Guest{n}") for n in range(20)]
             await bench_production.balances(customers, 3)  # warm: pools, caches, statements
             statements: list[str] = []
-
-            def seen(*args: Any) -> None:
-                statements.append(args[2])
-
-            event.listen(SyncEngine, "before_cursor_execute", seen)
+            stop = harness.services.db.on_statement(lambda text, _: statements.append(text))
             await customers[0].send("/balance")
-            event.remove(SyncEngine, "before_cursor_execute", seen)
+            stop()
             cpu = time.process_time()
             with Sampler() as bot_samples:
                 rate, _ = await bench_production.balances(customers, rounds)
@@ -389,7 +384,7 @@ async def step_costs(harness: Any, customer: Any, url: str | None) -> dict[str, 
     ) - await cpu_each_async(nothing, 20_000)
     db = harness.services.db
     user = customer.id
-    steps["a read through storage (SQLAlchemy, pooled reader): the member"] = await cpu_each_async(
+    steps["a read through storage (pooled reader): the member"] = await cpu_each_async(
         lambda: member_store.by_tg_user(db.reader, user)
     )
     steps["the same SELECT on a bare driver connection"] = await bare_read(db, url, user)
