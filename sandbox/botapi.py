@@ -5,6 +5,25 @@ keeps what the bot sent per chat (and what each user typed), hands out updates t
 long-polling ``getUpdates``, and rejects what Telegram rejects: over-long texts and
 captions, HTML it cannot parse, callback data over 64 bytes, unknown chats and blocked
 users. Listeners (the demo's page) hear of every message, edit and rejected request.
+
+Webhooks, as Telegram delivers them: after ``setWebhook`` with a ``url`` the updates the
+simulated people produce are POSTed as JSON to that URL (with
+``X-Telegram-Bot-Api-Secret-Token`` when a ``secret_token`` was set) instead of waiting for
+``getUpdates``, which then answers 409 Conflict. One chat's updates go one at a time, in
+order; different chats' go side by side, at most ``max_connections`` (default 40) at once.
+An update whose POST gets no 2xx (an error status, a refused or dropped connection, a
+timeout) is sent again after a growing back-off, for as long as the webhook is set: it is
+never dropped. ``deleteWebhook`` stops delivery and leaves what was not delivered for
+``getUpdates`` (unless ``drop_pending_updates``); ``getWebhookInfo`` reports the URL, the
+pending count and the last error. ``webhook_stats`` counts deliveries, redeliveries and
+failed attempts, and each update's attempts. Unlike Telegram the fake accepts plain http
+to a loopback address (tests run their endpoint on 127.0.0.1), and it never reaches out
+to any other host: a webhook elsewhere is recorded but nothing is delivered.
+
+``allow_paid_broadcast=true`` on a send is judged against its own limit of 1,000 messages
+a second instead of the free 30 (when a test turns flood limits on); ``paid_messages``
+counts such messages and ``paid_charged`` those Telegram would bill (0.1 Star each, for
+every message beyond the free 30 in a second).
 """
 
 from __future__ import annotations
@@ -13,16 +32,20 @@ import asyncio
 import collections
 import contextlib
 import html
+import ipaddress
 import itertools
 import json
 import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 from telegram import Update
 
@@ -35,6 +58,15 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_UPLOAD = 50 * 1024 * 1024  # the Bot API's limit for a file the bot sends
+FREE_PER_SECOND = 30  # messages a second Telegram sends for free; beyond, paid broadcasts cost
+PAID_PER_SECOND = 1000  # the limit for messages sent with allow_paid_broadcast
+STAR_PER_PAID_MESSAGE = Decimal("0.1")
+WEBHOOK_PORTS = {80, 88, 443, 8443}  # the only ports Telegram posts to
+WEBHOOK_MAX_CONNECTIONS = 40  # setWebhook's default; Telegram clamps it to 1..100
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]*")
+# Sent only to a bot that asks for them by name in allowed_updates.
+_NOT_BY_DEFAULT = {"chat_member", "message_reaction", "message_reaction_count"}
 _JSON_FIELDS = {
     "reply_markup",
     "entities",
@@ -56,6 +88,70 @@ def _int_or_none(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _flag(value: Any) -> bool:
+    """A boolean parameter, sent as JSON ``true`` or as the form field ``"true"``."""
+    return value is True or str(value).lower() == "true"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class WebhookStats:
+    """What webhook delivery did, for tests to assert."""
+
+    delivered: int = 0  # updates the endpoint acknowledged with a 2xx
+    redelivered: int = 0  # of those, the ones that needed more than one attempt
+    failed_attempts: int = 0  # POSTs that got no 2xx: error status, refused, dropped, timeout
+    filtered: int = 0  # updates not created because allowed_updates left their kind out
+    peak_in_flight: int = 0  # the most POSTs in flight at once
+    attempts: dict[int, int] = field(default_factory=dict)  # update_id -> POSTs made
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (update_id, what went wrong)
+
+
+@dataclass
+class _Webhook:
+    """A webhook set by setWebhook, and the state of its delivery."""
+
+    url: str
+    secret_token: str | None
+    max_connections: int
+    allowed_updates: list[str] | None
+    deliverable: bool  # a loopback address: the fake never reaches out to the network
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    in_flight: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    failures: dict[int, int] = field(default_factory=dict)  # update_id -> failed attempts
+    retry_at: dict[int, float] = field(default_factory=dict)  # update_id -> loop time
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+    def wants(self, update: dict[str, Any]) -> bool:
+        kind = next((key for key in update if key != "update_id"), "")
+        if self.allowed_updates:
+            return kind in self.allowed_updates
+        return kind not in _NOT_BY_DEFAULT
+
+
+def _update_queue(update: dict[str, Any]) -> object:
+    """Telegram's delivery queue for an update: one per chat (a button press goes with its
+    presser's private chat); an update of no chat goes on its own."""
+    for kind in ("message", "edited_message", "my_chat_member", "chat_member"):
+        chat = (update.get(kind) or {}).get("chat") or {}
+        if "id" in chat:
+            return ("chat", chat["id"])
+    presser = (update.get("callback_query") or {}).get("from") or {}
+    if "id" in presser:
+        return ("chat", presser["id"])
+    return ("update", update["update_id"])
 
 
 class ApiError(Exception):
@@ -313,6 +409,15 @@ class FakeTelegram:
         self.listeners: list[Listener] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self._hook: _Webhook | None = None
+        # Webhook redelivery waits real time, not ``monotonic``: the endpoint is a real
+        # socket, and a test's fake clock moves only when the test moves it, so a back-off
+        # on it would wait forever. Telegram waits seconds; these are milliseconds (doubling
+        # from the base up to the cap) so tests stay fast, and tests assert counts, never
+        # how long anything took.
+        self.webhook_retry_base = 0.01
+        self.webhook_retry_cap = 2.0
+        self.webhook_timeout = 10.0  # seconds a POST may take before it counts as failed
         # File and query ids stay unique across resets: a page never sees an old file
         # under a new file's id.
         self.ids = itertools.count(1)
@@ -351,10 +456,19 @@ class FakeTelegram:
         self._inject_errors: list[tuple[int, ApiError]] = []
         self.send_log: list[tuple[float, int, str]] = []
         self._drops: list[int] = []  # chats whose next message's connection is dropped
-        self.slow_chats: dict[int, asyncio.Event] = {}
-        self.webhook: dict[str, Any] | None = (
-            None  # what setWebhook was told  # replies to these wait for the event
-        )
+        self.slow_chats: dict[int, asyncio.Event] = {}  # replies to these wait for the event
+        # Paid broadcasts (allow_paid_broadcast): their own limit, and what they would cost.
+        self.paid_limit = PAID_PER_SECOND
+        self._paid_sends: collections.deque[float] = collections.deque()
+        self._last_second: collections.deque[float] = collections.deque()  # every send
+        self.paid_messages = 0
+        self.paid_charged = 0
+        # Webhook delivery: what setWebhook was told, and what delivery did.
+        if self._hook is not None and self._hook.task is not None:
+            self._hook.task.cancel()
+        self._hook = None
+        self.webhook: dict[str, Any] | None = None
+        self.webhook_stats = WebhookStats()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -385,15 +499,26 @@ class FakeTelegram:
             listener(event, data)
 
     async def stop(self) -> None:
+        await self._close_webhook(drop_pending=False)
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def enable_rate_limits(self, per_second: int = 30, per_chat_burst: int = 3) -> None:
+    def enable_rate_limits(
+        self, per_second: int = 30, per_chat_burst: int = 3, paid_per_second: int = PAID_PER_SECOND
+    ) -> None:
         """Answer 429 like Telegram when more than ``per_second`` messages go out in any one
         second, or when one chat gets more than one a second beyond a burst of
-        ``per_chat_burst`` (a token bucket: a reply and a receipt together are fine)."""
+        ``per_chat_burst`` (a token bucket: a reply and a receipt together are fine).
+        Messages sent with ``allow_paid_broadcast`` count against ``paid_per_second``
+        instead of ``per_second``; the per-chat limit holds for them too."""
         self.global_limit = per_second
         self.per_chat_limit = per_chat_burst
+        self.paid_limit = paid_per_second
+
+    @property
+    def paid_stars(self) -> Decimal:
+        """What Telegram would have charged for paid broadcasts so far."""
+        return self.paid_charged * STAR_PER_PAID_MESSAGE
 
     def inject_429(self, retry_after: int = 1, chat_id: int | None = None) -> None:
         """The next message (to ``chat_id``, or to anyone) gets a 429 with ``retry_after``."""
@@ -408,7 +533,9 @@ class FakeTelegram:
         """The next ``times`` messages to ``chat_id`` fail with this error."""
         self._inject_errors.extend([(chat_id, ApiError(code, description))] * times)
 
-    def _throttle(self, chat_id: int, method: str) -> None:
+    def _throttle(self, chat_id: int, method: str, *, paid: bool = False) -> None:
+        """Judge a message against injected failures and the flood limits. ``paid``: sent
+        with allow_paid_broadcast, so the paid limit applies instead of the free one."""
         now = self.monotonic()
         for index, (target, error) in enumerate(self._inject_errors):
             if target == chat_id:
@@ -420,17 +547,28 @@ class FakeTelegram:
                 self.injected_429s += 1
                 raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
         if self.global_limit is not None:
-            while self._sends and now - self._sends[0] >= 1:
-                self._sends.popleft()
+            for window in (self._sends, self._paid_sends):
+                while window and now - window[0] >= 1:
+                    window.popleft()
+            sends, limit = (
+                (self._paid_sends, self.paid_limit) if paid else (self._sends, self.global_limit)
+            )
             burst = float(self.per_chat_limit or 1)
             tokens, last = self._chat_tokens.get(chat_id, (burst, now))
             tokens = min(burst, tokens + (now - last))
-            if len(self._sends) >= self.global_limit or tokens < 1:
+            if len(sends) >= limit or tokens < 1:
                 self.rate_limited += 1
-                self.rate_limit_log.append((now, chat_id, len(self._sends), tokens))
+                self.rate_limit_log.append((now, chat_id, len(sends), tokens))
                 raise ApiError(429, "Too Many Requests: retry after 1", 1)
-            self._sends.append(now)
+            sends.append(now)
             self._chat_tokens[chat_id] = (tokens - 1, now)
+        while self._last_second and now - self._last_second[0] >= 1:
+            self._last_second.popleft()
+        if paid:
+            self.paid_messages += 1
+            if len(self._last_second) >= FREE_PER_SECOND:  # beyond the free 30 this second
+                self.paid_charged += 1
+        self._last_second.append(now)
         self.send_log.append((now, chat_id, method))
 
     def delivered(self, chat_id: int, needle: str) -> int:
@@ -455,6 +593,7 @@ class FakeTelegram:
         return next(self._message_ids[chat_id])
 
     def push_update(self, update: dict[str, Any]) -> int:
+        """Something a person did: queued for getUpdates, or posted to the webhook."""
         update_id = self._next_update_id
         self._next_update_id += 1
         chat = (update.get("message") or update.get("callback_query", {}).get("message") or {}).get(
@@ -467,8 +606,14 @@ class FakeTelegram:
             self._emit("typed", chat_id=chat["id"], message=update["message"])
         if "callback_query" in update:
             self._callback_chats[update["callback_query"]["id"]] = chat["id"]
+        hook = self._hook
+        if hook is not None and not hook.wants(update):
+            self.webhook_stats.filtered += 1  # allowed_updates: Telegram never creates it
+            return update_id
         self.updates.append({"update_id": update_id, **update})
         self._update_added.set()
+        if hook is not None:
+            hook.wake.set()
         return update_id
 
     def mark_processed(self, update_id: int) -> None:
@@ -649,12 +794,180 @@ class FakeTelegram:
         return self._me()
 
     async def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        self.webhook = None
+        await self._close_webhook(drop_pending=_flag(params.get("drop_pending_updates")))
         return True
 
     async def _m_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        self.webhook = params
+        url = str(params.get("url") or "")
+        drop_pending = _flag(params.get("drop_pending_updates"))
+        if not url:  # an empty url removes the webhook, as deleteWebhook does
+            await self._close_webhook(drop_pending=drop_pending)
+            return True
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            port = parts.port
+        except ValueError:
+            raise ApiError(400, "Bad Request: bad webhook: Invalid port specified") from None
+        if parts.scheme not in ("http", "https") or not host:
+            raise ApiError(400, "Bad Request: bad webhook: Failed to resolve host")
+        # Telegram posts only over https, to ports 80, 88, 443 and 8443, and never to a
+        # reserved address. The fake also allows a loopback address (http or https, any
+        # port): that is where tests run the webhook endpoint it posts to.
+        loopback = _is_loopback(host)
+        if not loopback and parts.scheme != "https":
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        if not loopback and (port or 443) not in WEBHOOK_PORTS:
+            raise ApiError(
+                400,
+                "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+            )
+        secret = params.get("secret_token")
+        if secret is not None:
+            secret = str(secret)
+            if len(secret) > 256:
+                raise ApiError(400, "Bad Request: secret token is too long")
+            if not _SECRET_TOKEN.fullmatch(secret):
+                raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        # Like Telegram, a max_connections out of 1..100 is clamped, not refused.
+        wanted = _int_or_none(params.get("max_connections")) or WEBHOOK_MAX_CONNECTIONS
+        allowed = params.get("allowed_updates")
+        await self._close_webhook(drop_pending=drop_pending)
+        hook = _Webhook(
+            url=url,
+            secret_token=secret or None,
+            max_connections=min(max(wanted, 1), 100),
+            allowed_updates=list(allowed) if isinstance(allowed, list) else None,
+            deliverable=loopback,
+        )
+        self.webhook, self._hook = params, hook
+        if hook.deliverable:
+            hook.task = asyncio.create_task(self._deliver_webhook(hook))
         return True
+
+    async def _m_getWebhookInfo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        hook = self._hook
+        info: dict[str, Any] = {
+            "url": hook.url if hook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates),
+        }
+        if hook is None:
+            return info
+        info["max_connections"] = hook.max_connections
+        if hook.allowed_updates is not None:
+            info["allowed_updates"] = hook.allowed_updates
+        if hook.last_error_date is not None:
+            info["last_error_date"] = hook.last_error_date
+            info["last_error_message"] = hook.last_error_message
+        return info
+
+    # -- webhook delivery ----------------------------------------------------------------
+
+    async def _close_webhook(self, *, drop_pending: bool) -> None:
+        """Stop delivering; what was not delivered stays for getUpdates unless dropped."""
+        hook, self._hook, self.webhook = self._hook, None, None
+        if hook is not None and hook.task is not None:
+            hook.task.cancel()
+            await asyncio.gather(hook.task, return_exceptions=True)
+        if drop_pending:
+            self.updates.clear()
+        elif self.updates:
+            self._update_added.set()
+
+    async def _deliver_webhook(self, hook: _Webhook) -> None:
+        """Post pending updates to the webhook until it is deleted or replaced."""
+        loop = asyncio.get_running_loop()
+        # A fresh connection for each POST: a connection the endpoint dropped is never
+        # reused by the next attempt, so attempt counts are exact.
+        connector = aiohttp.TCPConnector(limit=0, force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            try:
+                while True:
+                    hook.wake.clear()
+                    wait = self._start_posts(hook, session, loop.time())
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(hook.wake.wait(), wait)
+            finally:
+                posts = list(hook.in_flight.values())
+                for post in posts:
+                    post.cancel()
+                await asyncio.gather(*posts, return_exceptions=True)
+
+    def _start_posts(
+        self, hook: _Webhook, session: aiohttp.ClientSession, now: float
+    ) -> float | None:
+        """Start posting what may go now, oldest first: the first pending update of each
+        chat, unless that one is already on its way or backing off, while connections are
+        free. Returns the seconds until a back-off ends (None: wait to be woken)."""
+        busy: set[object] = set()
+        next_retry: float | None = None
+        for update in self.updates:
+            if len(hook.in_flight) >= hook.max_connections:
+                break
+            queue = _update_queue(update)
+            if queue in busy:
+                continue  # a chat's next update waits until the one before is delivered
+            busy.add(queue)
+            update_id = update["update_id"]
+            if update_id in hook.in_flight:
+                continue
+            retry_at = hook.retry_at.get(update_id, 0.0)
+            if retry_at > now:
+                next_retry = retry_at if next_retry is None else min(next_retry, retry_at)
+                continue
+            hook.in_flight[update_id] = asyncio.create_task(self._post(hook, session, update))
+            stats = self.webhook_stats
+            stats.peak_in_flight = max(stats.peak_in_flight, len(hook.in_flight))
+        return None if next_retry is None else next_retry - now
+
+    async def _post(
+        self, hook: _Webhook, session: aiohttp.ClientSession, update: dict[str, Any]
+    ) -> None:
+        update_id = update["update_id"]
+        stats = self.webhook_stats
+        stats.attempts[update_id] = stats.attempts.get(update_id, 0) + 1
+        headers = {SECRET_HEADER: hook.secret_token} if hook.secret_token else {}
+        timeout = aiohttp.ClientTimeout(total=self.webhook_timeout)
+        error: str | None = None
+        try:
+            async with session.post(
+                hook.url, json=update, headers=headers, timeout=timeout
+            ) as response:
+                if not 200 <= response.status <= 299:
+                    error = f"Wrong response from the webhook: {response.status} {response.reason}"
+        except TimeoutError:
+            error = "Read timeout expired"
+        except aiohttp.ClientSSLError:
+            error = "SSL error: the webhook's certificate was not accepted"
+        except aiohttp.ClientConnectorError:
+            error = "Connection refused"
+        except aiohttp.ServerDisconnectedError:
+            error = "Webhook connection closed"
+        except aiohttp.ClientError:
+            error = "Connection reset by peer"
+        finally:
+            del hook.in_flight[update_id]
+            hook.wake.set()
+        if error is None:
+            with contextlib.suppress(ValueError):
+                self.updates.remove(update)
+            hook.failures.pop(update_id, None)
+            hook.retry_at.pop(update_id, None)
+            stats.delivered += 1
+            if stats.attempts[update_id] > 1:
+                stats.redelivered += 1
+            return
+        # Never dropped: sent again after a back-off doubling up to the cap, for as long
+        # as the webhook is set.
+        failures = hook.failures[update_id] = hook.failures.get(update_id, 0) + 1
+        delay = min(self.webhook_retry_base * 2 ** (failures - 1), self.webhook_retry_cap)
+        hook.retry_at[update_id] = asyncio.get_running_loop().time() + delay
+        hook.last_error_date, hook.last_error_message = int(time.time()), error
+        stats.failed_attempts += 1
+        stats.errors.append((update_id, error))
 
     async def _m_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         scope = params.get("scope") or {"type": "default"}
@@ -685,6 +998,12 @@ class FakeTelegram:
         return [c["command"] for c in self.menu(chat_id)]
 
     async def _m_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        if self._hook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
@@ -699,7 +1018,7 @@ class FakeTelegram:
         chat_id = self._chat(params)
         if chat_id in self.slow_chats:  # Telegram is slow to answer for this chat
             await self.slow_chats[chat_id].wait()
-        self._throttle(chat_id, "sendMessage")
+        self._throttle(chat_id, "sendMessage", paid=_flag(params.get("allow_paid_broadcast")))
         text = str(params.get("text", ""))
         self._check_text(text, params.get("parse_mode"), MAX_TEXT, "text")
         self._check_markup(params.get("reply_markup"))
@@ -730,7 +1049,7 @@ class FakeTelegram:
 
     async def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat_id = self._chat(params)
-        self._throttle(chat_id, "sendPhoto")
+        self._throttle(chat_id, "sendPhoto", paid=_flag(params.get("allow_paid_broadcast")))
         caption = params.get("caption")
         if caption is not None:
             self._check_text(caption, params.get("parse_mode"), MAX_CAPTION, "caption")
