@@ -832,7 +832,9 @@ class FakeTelegram:
             if not _SECRET_TOKEN.fullmatch(secret):
                 raise ApiError(400, "Bad Request: secret token contains unallowed characters")
         # Like Telegram, a max_connections out of 1..100 is clamped, not refused.
-        wanted = _int_or_none(params.get("max_connections")) or WEBHOOK_MAX_CONNECTIONS
+        wanted = _int_or_none(params.get("max_connections"))
+        if wanted is None:
+            wanted = WEBHOOK_MAX_CONNECTIONS
         allowed = params.get("allowed_updates")
         await self._close_webhook(drop_pending=drop_pending)
         hook = _Webhook(

@@ -252,7 +252,7 @@ async def test_max_connections_is_clamped_like_telegram(
 ) -> None:
     assert await result(http, fake, "setWebhook", url=endpoint.url, max_connections=500)
     assert (await result(http, fake, "getWebhookInfo"))["max_connections"] == 100
-    assert await result(http, fake, "setWebhook", url=endpoint.url, max_connections=-3)
+    assert await result(http, fake, "setWebhook", url=endpoint.url, max_connections=0)
     assert (await result(http, fake, "getWebhookInfo"))["max_connections"] == 1
 
 
