@@ -51,6 +51,9 @@ class LedgerEntry:
     reverses_id: int | None
     idempotency_key: str
     created_at: datetime
+    # Where it was made: purchases and their undos (the undo its purchase's location);
+    # None for entries not made at a counter.
+    location_id: int | None = None
 
 
 class CouponState(StrEnum):
@@ -77,6 +80,7 @@ class Coupon:
     closed_by_name: str | None
     debit_entry_id: int | None
     refund_entry_id: int | None
+    redeemed_location_id: int | None = None  # where it was handed over
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,15 +115,19 @@ async def history(update: Update, context: Context, member: Member) -> None:
         await reply(update, say(context, "history_empty"))
         return
     tz = services.settings.tz
+    # A chain's history names the location of each purchase and undo.
+    names = await services.locations.names() if await services.locations.is_chain() else {}
     lines = [say(context, "history_title", count=len(entries))]
     for entry in entries:
+        location = names.get(entry.location_id) if entry.location_id is not None else None
         lines.append(
             say(
                 context,
-                "history_line",
+                "history_line_at" if location else "history_line",
                 date=entry.created_at.astimezone(tz).strftime("%d %b %H:%M"),
                 points=f"{entry.points:+d}",
                 reason=describe_entry(context, entry),
+                location=location or "",
             )
         )
     await reply(update, "\n".join(lines))

@@ -45,12 +45,19 @@ class BroadcastDraft(BaseModel):
     audience: str = ""
 
 
+class LocationDraft(BaseModel):
+    """A location being named: a new one (``location_id`` None) or one being renamed."""
+
+    location_id: int | None = None
+
+
 class UserData(BaseModel):
     """What the bot keeps for one person between their updates: only the drafts of the
     owner's conversations. Kept in the database, so a restart loses no draft."""
 
     offer: OfferDraft | None = None
     broadcast: BroadcastDraft | None = None
+    location: LocationDraft | None = None
 
 
 class ServicesNotOpen(RuntimeError):

@@ -38,6 +38,7 @@ from handlers.common import (
     requires,
     say,
 )
+from handlers.whereabouts import ask_where
 
 logger = logging.getLogger(__name__)
 
@@ -350,6 +351,12 @@ async def confirm_pressed(update: Update, context: Context) -> None:
         return
     except errors.CouponUnknown:
         await reply(update, say(context, "coupon_unknown"))
+        return
+    except errors.LocationNeeded as needed:  # the Confirm button stays for after the answer
+        await ask_where(update, context, needed.choices)
+        return
+    except errors.NoOpenLocation:
+        await reply(update, say(context, "no_open_location"))
         return
     await remove_buttons(update)
     count(context, lambda m: m.redemptions.inc())

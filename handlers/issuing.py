@@ -46,6 +46,7 @@ from handlers.common import (
 )
 from handlers.help import card_link_refused
 from handlers.texts import Html
+from handlers.whereabouts import ask_where
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ def undo_button(context: Context, entry: LedgerEntry) -> InlineKeyboardMarkup:
 
 async def show_scan(update: Update, context: Context, view: ScanView) -> None:
     count(context, lambda m: m.scans.inc())
+    if view.choices:  # a barista in several shops says where they are first
+        await ask_where(update, context, view.choices, view.scan.id)
+        return
     await reply(
         update,
         say(
@@ -132,6 +136,8 @@ async def send_customer_side(context: Context, actor: Actor, issued: Issued, det
     """The receipt (queued when Telegram fails now), the feedback question, a new tier."""
     entry, member = issued.entry, issued.member
     settings = context.services.settings
+    # Where the café has more than one location, the receipt names this one.
+    location = await context.services.locations.name_if_chain(entry.location_id)
     await send_receipt(
         context,
         member.id,
@@ -139,7 +145,8 @@ async def send_customer_side(context: Context, actor: Actor, issued: Issued, det
         f"entry:{entry.id}",
         say(
             context,
-            "receipt",
+            "receipt_at" if location else "receipt",
+            location=location or "",
             points=entry.points,
             details=details,
             cafe=settings.cafe_name,
@@ -264,6 +271,9 @@ async def explain(update: Update, context: Context, error: errors.ServiceError) 
                 for value in error.readings
             ),
         )
+    elif isinstance(error, errors.LocationNeeded):
+        await ask_where(update, context, error.choices, error.scan_id)
+        return
     elif isinstance(error, errors.ReferralBonusSpent):
         text = say(context, "undo_referral_spent", name=error.referrer_name)
     elif isinstance(error, errors.AmountReplaced):
@@ -285,6 +295,7 @@ async def explain(update: Update, context: Context, error: errors.ServiceError) 
             errors.UndoWindowPassed: "undo_too_late",
             errors.NotUndoable: "undo_not_undoable",
             errors.PointsAlreadySpent: "undo_spent",
+            errors.NoOpenLocation: "no_open_location",
         }.get(type(error), "error")
         text = say(context, key, minutes=settings.undo_window_minutes)
     await reply(update, text)
@@ -365,7 +376,7 @@ async def scan_command(update: Update, context: Context) -> None:
     except errors.ServiceError as error:
         await explain(update, context, error)
         return
-    if len(args) == 1:
+    if len(args) == 1 or view.choices:
         await show_scan(update, context, view)
         return
     try:

@@ -17,9 +17,10 @@ CUSTOMER_COMMANDS = (
     "settings", "mydata", "forget", "help",
 )  # fmt: skip
 STAFF_COMMANDS = ("scan", "redeem", "undo")
+MANAGER_COMMANDS = ("staff",)
 OWNER_COMMANDS = (
-    "staff", "catalog", "offer", "broadcast", "broadcasts", "winback", "referrals", "stats",
-    "report", "export", "audit", "redemptionrate",
+    "locations", "catalog", "offer", "broadcast", "broadcasts", "winback", "referrals",
+    "stats", "report", "export", "audit", "redemptionrate",
 )  # fmt: skip
 
 
@@ -27,6 +28,8 @@ def commands_for(role: Role, lang: str) -> list[BotCommand]:
     names = list(CUSTOMER_COMMANDS)
     if role >= Role.STAFF:
         names += STAFF_COMMANDS
+    if role >= Role.MANAGER:
+        names += MANAGER_COMMANDS
     if role >= Role.OWNER:
         names += OWNER_COMMANDS
     return [BotCommand(name, t(lang, f"cmd_{name}")) for name in names]

@@ -47,6 +47,8 @@ EN: Final[dict[str, str]] = {
     "cmd_export": "The ledger as CSV",
     "cmd_audit": "Who did what, lately",
     "cmd_redemptionrate": "The expected redemption rate",
+    "cmd_locations": "Your shops: add, rename, close",
+    "cmd_where": "Say which shop you are working in",
     # Joining.
     "welcome_new": (
         "Welcome to {cafe}, <b>{name}</b>! 🎉\n"
@@ -69,6 +71,7 @@ EN: Final[dict[str, str]] = {
     "balance": "⭐ You have <b>{points}</b> points, worth about {worth}.",
     "history_title": "📜 <b>Your last {count} transactions</b>",
     "history_line": "{date}  <b>{points}</b>  {reason}",
+    "history_line_at": "{date}  <b>{points}</b>  {reason} · {location}",
     "history_empty": (
         "No transactions yet. Show your card at the counter and your points will appear here."
     ),
@@ -165,6 +168,10 @@ EN: Final[dict[str, str]] = {
         "🧾 <b>+{points} points</b> for your purchase of {details} at {cafe}.\n"
         "Served by {staff}. New balance: <b>{balance}</b> points.{offers}"
     ),
+    "receipt_at": (
+        "🧾 <b>+{points} points</b> for your purchase of {details} at {cafe}, {location}.\n"
+        "Served by {staff}. New balance: <b>{balance}</b> points.{offers}"
+    ),
     "limit_purchase": (
         "Refused: {points} points is above the limit of {limit} per purchase. "
         "The owner has been notified."
@@ -235,6 +242,84 @@ EN: Final[dict[str, str]] = {
     "staff_removed_notice": (
         "You are no longer staff at {cafe}. Your own membership stays as it is."
     ),
+    # A chain's staff, by location (owners see every location; a manager their own).
+    "staff_location_title": "\n📍 <b>{location}</b>",
+    "staff_location_closed": "\n🔒 <b>{location}</b> (closed)",
+    "staff_location_empty": "No staff here yet.",
+    "staff_list_line_manager": "• {name}, manager (since {date})",
+    "staff_no_locations": "You don't manage a location.",
+    "btn_remove_at": "Remove {name} ({location})",
+    "btn_invite_barista_at": "➕ Barista for {location}",
+    "btn_invite_manager_at": "👤 Manager for {location}",
+    "invite_created_barista": (
+        "Send this one-time link to your barista for {location}. It works once, until {time}:\n"
+        "{link}"
+    ),
+    "invite_created_manager": (
+        "Send this one-time link to the manager of {location}. It works once, until {time}:\n{link}"
+    ),
+    "invite_welcome_barista": (
+        "👋 Welcome to the team at {cafe}, <b>{name}</b>! You work at {location} and can now "
+        "issue points.\nScan a customer's card with your phone camera, then send the amount."
+    ),
+    "invite_welcome_manager": (
+        "👋 <b>{name}</b>, you are now the manager of {location} at {cafe}. Invite and remove "
+        "its baristas with /staff; scan cards and send amounts like everyone at the counter."
+    ),
+    "invite_welcome_another": (
+        "📍 You now work at {location} too. At your first scan each day I'll ask where you "
+        "are; /where changes it."
+    ),
+    "invite_owner_notice_barista": "✅ {name} joined {location} as a barista.",
+    "invite_owner_notice_manager": "✅ {name} is now the manager of {location}.",
+    "staff_removed_at": "{name} no longer works at {location}.",
+    "staff_removed_at_notice": "You no longer work at {location} ({cafe}).",
+    "location_closed": "That location is closed (or not one of yours). Nothing was changed.",
+    "location_unknown": "That location no longer exists. Open /locations again.",
+    "no_open_location": (
+        "None of your locations is open, so you can't issue points or hand over rewards. "
+        "Ask the owner."
+    ),
+    # Where a barista in several shops is working now.
+    "where_question": "📍 Where are you working now?",
+    "where_question_scan": "📍 Where are you working today? Tap your shop, then send the amount.",
+    "where_one": "📍 You work at {location}: nothing to choose.",
+    "where_chosen": "📍 You're at <b>{location}</b> today. To change it, send /where.",
+    # The owner's locations.
+    "locations_title": "📍 <b>Locations</b>",
+    "locations_line": "• {name}: {staff} staff",
+    "locations_line_closed": "• {name}: closed since {date}",
+    "locations_one_hint": (
+        "\nOpening a second shop? Add it here. Receipts, history and the staff list then "
+        "name the shop, and each shop gets its own team and managers."
+    ),
+    "locations_manager": "{name} (manager)",
+    "location_open": "📍 <b>{name}</b>\nOpen since {date} · {count} staff",
+    "location_closed_since": (
+        "🔒 <b>{name}</b>\nClosed since {date}. Its history stays; it takes no new scans."
+    ),
+    "location_team": "Team: {names}",
+    "btn_location_add": "➕ Add a location",
+    "btn_rename": "✏️ Rename",
+    "btn_close": "🔒 Close",
+    "btn_invite_barista": "➕ Invite a barista",
+    "btn_invite_manager": "👤 Invite a manager",
+    "btn_locations_all": "« All locations",
+    "btn_close_yes": "🔒 Yes, close it",
+    "btn_close_keep": "Keep it open",
+    "location_close_ask": (
+        "Close <b>{name}</b>? Its history stays in reports and /history; it takes no new "
+        "scans, and its staff can no longer pick it."
+    ),
+    "location_last_open": "That's your last open location: it stays open.",
+    "location_already_closed": "That location is closed already.",
+    "location_closed_done": "🔒 {name} is closed. Its history stays.",
+    "location_ask_name": "Send the name of the new location (up to {max} characters).",
+    "location_ask_rename": "Send the new name for <b>{name}</b> (up to {max} characters).",
+    "location_name_taken": "There's already a location called “{name}”. Send another name.",
+    "location_name_invalid": "A name is 1 to {max} characters on one line. Send it again.",
+    "location_added": "📍 <b>{name}</b> added.",
+    "location_renamed": "✏️ Renamed to <b>{name}</b>.",
     # Balance details: tier and the next reward.
     "balance_tier": "🏅 Tier: <b>{tier}</b> (×{multiplier} points).",
     "balance_next_tier": "{needed} more points earned to reach {tier}.",

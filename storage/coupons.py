@@ -15,7 +15,8 @@ from storage.timeutil import from_db, from_db_optional, to_db
 
 _COLUMNS = (
     "id, token, code, member_id, reward_id, title, cost, state, issued_at, expires_at,"
-    " closed_at, closed_by, closed_by_name, debit_entry_id, refund_entry_id"
+    " closed_at, closed_by, closed_by_name, debit_entry_id, refund_entry_id,"
+    " redeemed_location_id"
 )
 
 _CREATE = sql(
@@ -38,8 +39,8 @@ _DUE_FOR_EXPIRY = sql(
 )
 _CLOSE = sql(
     "UPDATE coupons SET state = :state, closed_at = :now, closed_by = :by,"
-    " closed_by_name = :by_name, refund_entry_id = :refund_entry_id"
-    " WHERE id = :id AND state = 'issued'"
+    " closed_by_name = :by_name, refund_entry_id = :refund_entry_id,"
+    " redeemed_location_id = :location_id WHERE id = :id AND state = 'issued'"
 )
 _SET_REFUND = sql(
     "UPDATE coupons SET refund_entry_id = :refund_entry_id"
@@ -80,6 +81,7 @@ def _coupon(row: Row) -> Coupon:
         closed_by_name=row["closed_by_name"],
         debit_entry_id=row["debit_entry_id"],
         refund_entry_id=row["refund_entry_id"],
+        redeemed_location_id=row["redeemed_location_id"],
     )
 
 
@@ -153,9 +155,11 @@ async def close(
     by: int | None = None,
     by_name: str | None = None,
     refund_entry_id: int | None = None,
+    location_id: int | None = None,
 ) -> bool:
     """Move an issued coupon to a final state; False if it was no longer issued (another
-    transaction closed it first, and nothing was changed)."""
+    transaction closed it first, and nothing was changed). ``location_id``: where a
+    redeemed coupon was handed over."""
     changed = await tx.run(
         _CLOSE,
         state=state.value,
@@ -163,6 +167,7 @@ async def close(
         by=by,
         by_name=by_name,
         refund_entry_id=refund_entry_id,
+        location_id=location_id,
         id=coupon_id,
     )
     return changed == 1

@@ -15,16 +15,16 @@ class Overdraft(Exception):
 
 _COLUMNS = (
     "id, member_id, points, kind, reason, actor_id, amount_minor, category, reverses_id,"
-    " idempotency_key, created_at"
+    " idempotency_key, created_at, location_id"
 )
 
 # A second writer with the same key waits on the unique index, then does nothing: the
 # entry it would have made is read back instead (see append).
 _INSERT = sql(
     "INSERT INTO ledger (member_id, points, kind, reason, actor_id, amount_minor, category,"
-    " reverses_id, idempotency_key, created_at, offer_id)"
+    " reverses_id, idempotency_key, created_at, offer_id, location_id)"
     " VALUES (:member_id, :points, :kind, :reason, :actor_id, :amount_minor, :category,"
-    " :reverses_id, :idempotency_key, :created_at, :offer_id)"
+    " :reverses_id, :idempotency_key, :created_at, :offer_id, :location_id)"
     f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING {_COLUMNS}"
 )
 # The balance a debit is checked against. On PostgreSQL the row stays locked until the
@@ -55,6 +55,10 @@ _NET_PURCHASES = (
     " AND NOT EXISTS (SELECT 1 FROM ledger AS r WHERE r.reverses_id = e.id)"
 )
 _ISSUED_BY_SINCE = sql(_NET_PURCHASES.format(column="actor_id"))
+# The daily limit counts per location (ledger_actor_location).
+_ISSUED_AT_SINCE = sql(
+    _NET_PURCHASES.format(column="actor_id") + " AND e.location_id = :location_id"
+)
 _EARNED_SINCE = sql(_NET_PURCHASES.format(column="member_id"))
 _LATEST_BY_ACTOR = sql(
     f"SELECT {_COLUMNS} FROM ledger WHERE actor_id = :actor_id AND kind = :kind"
@@ -81,6 +85,7 @@ def _entry(row: Row) -> LedgerEntry:
         reverses_id=row["reverses_id"],
         idempotency_key=row["idempotency_key"],
         created_at=from_db(row["created_at"]),
+        location_id=row["location_id"],
     )
 
 
@@ -98,6 +103,7 @@ async def append(
     category: str | None = None,
     reverses_id: int | None = None,
     offer_id: int | None = None,
+    location_id: int | None = None,
 ) -> tuple[LedgerEntry, bool]:
     """Insert an entry unless its idempotency key exists. Returns (entry, created).
 
@@ -126,6 +132,7 @@ async def append(
         idempotency_key=idempotency_key,
         created_at=to_db(now),
         offer_id=offer_id,
+        location_id=location_id,
     )
     if row is not None:
         return _entry(row), True
@@ -169,8 +176,16 @@ async def similar_purchase_since(
     return _entry(row) if row else None
 
 
-async def issued_by_since(conn: Conn, actor_id: int, since: datetime) -> int:
-    """Net purchase points a staff member issued since ``since`` (their undos subtracted)."""
+async def issued_by_since(
+    conn: Conn, actor_id: int, since: datetime, location_id: int | None = None
+) -> int:
+    """Net purchase points a staff member issued since ``since`` (their undos subtracted),
+    at one location when ``location_id`` is given."""
+    if location_id is not None:
+        value = await conn.value(
+            _ISSUED_AT_SINCE, id=actor_id, since=to_db(since), location_id=location_id
+        )
+        return int(value or 0)
     return int(await conn.value(_ISSUED_BY_SINCE, id=actor_id, since=to_db(since)) or 0)
 
 

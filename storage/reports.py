@@ -203,6 +203,7 @@ class ExportRow:
     reason: str
     offer_id: int | None
     reverses_id: int | None
+    location_id: int | None = None
 
 
 # One keyset page: the entries after (:after_at, :after_id) in (created_at, id) order.
@@ -210,7 +211,7 @@ class ExportRow:
 # planners read one range of the time index instead of filtering it from its start.
 _LEDGER_PAGE = sql(
     "SELECT id, created_at, member_id, kind, points, amount_minor, category, actor_id,"
-    " reason, offer_id, reverses_id FROM ledger"
+    " reason, offer_id, reverses_id, location_id FROM ledger"
     " WHERE created_at >= :after_at AND created_at < :end"
     " AND (created_at > :after_at OR id > :after_id)"
     " ORDER BY created_at, id LIMIT :batch"
@@ -246,6 +247,7 @@ async def ledger_rows(
                 reason=str(row["reason"]),
                 offer_id=row["offer_id"],
                 reverses_id=row["reverses_id"],
+                location_id=row["location_id"],
             )
             for row in rows
         ]

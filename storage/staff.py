@@ -31,11 +31,12 @@ _REMOVE = sql(
     f" RETURNING {_COLUMNS}"
 )
 _CREATE_INVITE = sql(
-    "INSERT INTO staff_invites (token, created_by, created_at, expires_at)"
-    " VALUES (:token, :created_by, :created_at, :expires_at)"
+    "INSERT INTO staff_invites (token, created_by, created_at, expires_at, location_id, role)"
+    " VALUES (:token, :created_by, :created_at, :expires_at, :location_id, :role)"
 )
 _INVITE = sql(
-    "SELECT token, created_by, expires_at, used_by, used_at FROM staff_invites WHERE token = :token"
+    "SELECT token, created_by, expires_at, used_by, used_at, location_id, role"
+    " FROM staff_invites WHERE token = :token"
 )
 _USE_INVITE = sql(
     "UPDATE staff_invites SET used_by = :used_by, used_at = :now"
@@ -59,6 +60,8 @@ class Invite:
     expires_at: datetime
     used_by: int | None
     used_at: datetime | None
+    location_id: int | None  # None: an invite made before locations (the default one)
+    role: str = "barista"
 
 
 def _staff(row: Row) -> StaffMember:
@@ -114,14 +117,24 @@ async def remove(tx: Conn, tg_user_id: int, now: datetime) -> StaffMember | None
 
 
 async def create_invite(
-    tx: Conn, *, token: str, created_by: int, now: datetime, expires_at: datetime
+    tx: Conn,
+    *,
+    token: str,
+    created_by: int,
+    now: datetime,
+    expires_at: datetime,
+    location_id: int,
+    role: str = "barista",
 ) -> None:
+    """A one-time invite to work at ``location_id`` as ``role`` (barista or manager)."""
     await tx.run(
         _CREATE_INVITE,
         token=token,
         created_by=created_by,
         created_at=to_db(now),
         expires_at=to_db(expires_at),
+        location_id=location_id,
+        role=role,
     )
 
 
@@ -135,6 +148,8 @@ async def invite(conn: Conn, token: str) -> Invite | None:
         expires_at=from_db(row["expires_at"]),
         used_by=row["used_by"],
         used_at=from_db_optional(row["used_at"]),
+        location_id=row["location_id"],
+        role=row["role"],
     )
 
 

@@ -18,6 +18,7 @@ from bot.services.feedback import FeedbackService
 from bot.services.health import BackupService, HealthService
 from bot.services.issuing import IssuingService
 from bot.services.lifecycle import LifecycleService
+from bot.services.locations import LocationService
 from bot.services.membership import MembershipService
 from bot.services.offers import OfferService
 from bot.services.outbox import OutboxService
@@ -60,6 +61,7 @@ class Services:
     backups: BackupService
     conversations: ConversationService
     alerts: AlertService
+    locations: LocationService
     metrics: Metrics | None = None
 
     @classmethod
@@ -85,7 +87,8 @@ class Services:
         roles = RoleService(db, settings, clock)
         members = MembershipService(db, clock, settings, key)
         audience = AudienceService(db, clock, settings)
-        coupons = CouponService(db, clock, settings)
+        locations = LocationService(db, clock, settings, roles)
+        coupons = CouponService(db, clock, settings, locations)
         broadcasts = BroadcastService(db, clock, audience)
         offers = OfferService(db, clock, settings, audience, coupons, broadcasts)
         referrals = ReferralService(db, clock, settings, roles)
@@ -95,8 +98,8 @@ class Services:
             db=db,
             roles=roles,
             members=members,
-            staff=StaffService(db, clock, roles),
-            issuing=IssuingService(db, clock, settings, members, offers, referrals),
+            staff=StaffService(db, clock, roles, locations),
+            issuing=IssuingService(db, clock, settings, members, offers, referrals, locations),
             catalog=CatalogService(db, clock),
             coupons=coupons,
             audience=audience,
@@ -114,6 +117,7 @@ class Services:
             backups=BackupService(settings, clock),
             conversations=ConversationService(db, clock),
             alerts=AlertService(db, clock),
+            locations=locations,
         )
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)

@@ -22,6 +22,7 @@ from bot.services.errors import (
     RewardUnavailable,
 )
 from bot.services.issuing import Actor
+from bot.services.locations import LocationService
 from bot.settings import Settings
 from bot.tokens import LinkKind, link_kind, normalise_code, random_token, short_code
 from storage import Conn, Database, retry_transient
@@ -55,10 +56,13 @@ def display_code(code: str) -> str:
 
 
 class CouponService:
-    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, settings: Settings, locations: LocationService
+    ) -> None:
         self._db = db
         self._clock = clock
         self._settings = settings
+        self._locations = locations
 
     # -- customers ---------------------------------------------------------------------
 
@@ -243,7 +247,9 @@ class CouponService:
 
     @retry_transient
     async def confirm(self, actor: Actor, coupon_id: int) -> CouponView:
-        """Hand over the reward: exactly one confirmation wins."""
+        """Hand over the reward: exactly one confirmation wins. Recorded at the location
+        the barista is working in (LocationNeeded when they must say where first)."""
+        location_id = await self._locations.where_is(actor.tg_user_id)
         now = self._clock.now()
         closed: Coupon | None = None
         async with self._db.transaction() as tx:
@@ -260,6 +266,7 @@ class CouponService:
                 now,
                 by=actor.tg_user_id,
                 by_name=actor.first_name,
+                location_id=location_id,
             ):
                 await audit_store.record(
                     tx,

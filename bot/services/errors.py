@@ -141,3 +141,46 @@ class CouponClosed(ServiceError):
     def __init__(self, coupon: Coupon) -> None:
         super().__init__("closed")
         self.coupon = coupon
+
+
+# -- locations ---------------------------------------------------------------------------------
+
+
+class LocationNameInvalid(ServiceError):
+    """A location name that is empty, too long or more than one line."""
+
+
+class LocationNameTaken(ServiceError):
+    """Another location has this name (whatever its case)."""
+
+
+class LocationUnknown(ServiceError):
+    """No such location (an old or forged button)."""
+
+
+class LocationClosed(ServiceError):
+    """The location is closed: it takes no new scans, invites or changes of staff."""
+
+
+class LastOpenLocation(ServiceError):
+    """The café's last open location cannot be closed."""
+
+
+class NoOpenLocation(ServiceError):
+    """Every location this staff member works in is closed."""
+
+
+class LocationNeeded(ServiceError):
+    """A staff member in several open locations has not said where they are today.
+
+    ``choices``: (id, name) of the open locations they can pick; ``scan_id``: the scan
+    waiting for the answer, if any."""
+
+    def __init__(self, choices: tuple[tuple[int, str], ...], scan_id: str | None = None) -> None:
+        super().__init__("location needed")
+        self.choices = choices
+        self.scan_id = scan_id
+
+
+class NotAllowed(ServiceError):
+    """A manager acting outside their location or on someone who is not their barista."""

@@ -2,6 +2,10 @@
 
 UTF-8 with a byte-order mark (so spreadsheets detect it), a header row, ISO 8601 times in
 café time with their offset, amounts in currency units with a dot, points as integers.
+The ledger's last two columns say where an entry was made: ``location`` (the location's
+id, stable across renames) and ``location_name`` (its name when exported). Purchases and
+their undos have one, also in a café with a single location; entries not made at a
+counter (redemptions, refunds, expiry, bonuses) leave both empty.
 The ledger is streamed to the file a batch at a time, never built in memory.
 """
 
@@ -16,12 +20,13 @@ from bot.periods import Period
 from bot.services.reports import AccountingReport
 from bot.settings import Settings
 from storage import Database
+from storage import locations as location_store
 from storage import reports as report_store
 from storage.reports import ExportRow
 
 LEDGER_HEADER = [
     "entry", "time", "member", "kind", "points", "amount", "currency", "category", "actor",
-    "reason", "offer", "reverses",
+    "reason", "offer", "reverses", "location", "location_name",
 ]  # fmt: skip
 ROLL_FORWARD_HEADER = ["line", "points", "amount", "currency"]
 
@@ -51,17 +56,21 @@ class ExportService:
         try:
             writer = csv.writer(handle)
             await asyncio.to_thread(writer.writerow, LEDGER_HEADER)
+            names = {
+                location.id: location.name
+                for location in await location_store.all_locations(self._db.report_reader)
+            }
             async for batch in report_store.ledger_rows(
                 self._db.report_reader, period.start, period.end
             ):
-                rows = [self._ledger_row(row) for row in batch]
+                rows = [self._ledger_row(row, names) for row in batch]
                 await asyncio.to_thread(writer.writerows, rows)
                 count += len(rows)
         finally:
             await asyncio.to_thread(handle.close)
         return count
 
-    def _ledger_row(self, row: ExportRow) -> list[object]:
+    def _ledger_row(self, row: ExportRow, names: dict[int, str]) -> list[object]:
         settings = self._settings
         return [
             row.entry_id,
@@ -76,6 +85,8 @@ class ExportService:
             row.reason,
             "" if row.offer_id is None else row.offer_id,
             "" if row.reverses_id is None else row.reverses_id,
+            "" if row.location_id is None else row.location_id,
+            "" if row.location_id is None else names.get(row.location_id, ""),
         ]
 
     async def write_roll_forward(self, report: AccountingReport, path: Path) -> None:

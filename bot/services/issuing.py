@@ -23,6 +23,7 @@ from bot.services.errors import (
     AmountInvalid,
     AmountReplaced,
     EntryNotFound,
+    LocationNeeded,
     NoOpenScan,
     NotUndoable,
     NotYourEntry,
@@ -33,6 +34,7 @@ from bot.services.errors import (
     UndoWindowPassed,
     ZeroPoints,
 )
+from bot.services.locations import LocationService
 from bot.services.membership import MembershipService
 from bot.services.roles import Role
 from bot.settings import Settings
@@ -65,6 +67,9 @@ class ScanView:
     scan: Scan
     member: Member
     tier: Tier
+    # The open locations to pick from when the barista has not said where they are today
+    # (the scan then waits for the answer before it takes an amount).
+    choices: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +150,7 @@ class IssuingService:
         members: MembershipService,
         offers: OfferRules,
         referrals: ReferralRules,
+        locations: LocationService,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -152,6 +158,7 @@ class IssuingService:
         self._members = members
         self._offers = offers
         self._referrals = referrals
+        self._locations = locations
 
     # -- scanning ------------------------------------------------------------------------
 
@@ -168,22 +175,52 @@ class IssuingService:
         if existing is not None:
             member = await self._members.get(existing.member_id)
             assert member is not None
-            return ScanView(existing, member, await self.tier_of(member))
+            return await self._view(actor, existing, member)
         member = await self._members.resolve_code(code)
         return await self._open_scan(actor, member, message_key)
 
     async def _open_scan(self, actor: Actor, member: Member, scan_id: str) -> ScanView:
         if member.tg_user_id == actor.tg_user_id:
             raise SelfIssue
+        try:
+            location_id: int | None = await self._locations.where_is(actor.tg_user_id)
+        except LocationNeeded:
+            location_id = None  # the scan waits for the barista to say where they are
         now = self._clock.now()
         async with self._db.transaction() as tx:
             scan = await scan_store.open_scan(
-                tx, scan_id=scan_id, staff_id=actor.tg_user_id, member_id=member.id, now=now
+                tx,
+                scan_id=scan_id,
+                staff_id=actor.tg_user_id,
+                member_id=member.id,
+                now=now,
+                location_id=location_id,
             )
             await audit_store.record(
                 tx, actor_id=actor.tg_user_id, action="card.scan", member_id=member.id, now=now
             )
-        return ScanView(scan, member, await self.tier_of(member))
+        return await self._view(actor, scan, member)
+
+    async def _view(self, actor: Actor, scan: Scan, member: Member) -> ScanView:
+        choices = (
+            await self._locations.choices_for(actor.tg_user_id) if scan.location_id is None else ()
+        )
+        return ScanView(scan, member, await self.tier_of(member), choices)
+
+    @retry_transient
+    async def locate_scan(self, actor: Actor, scan_id: str) -> ScanView:
+        """The barista said where they are: their waiting scan takes that location."""
+        scan = await scan_store.get(self._db.reader, scan_id)
+        if scan is None or scan.staff_id != actor.tg_user_id or not scan.is_open:
+            raise ScanClosed
+        location_id = await self._locations.where_is(actor.tg_user_id)
+        async with self._db.transaction() as tx:
+            await scan_store.set_location(tx, scan_id, location_id)
+            located = await scan_store.get(tx, scan_id)
+        assert located is not None
+        member = await self._members.get(located.member_id)
+        assert member is not None
+        return await self._view(actor, located, member)
 
     # -- amounts and issuing ---------------------------------------------------------------
 
@@ -214,6 +251,8 @@ class IssuingService:
             raise NoOpenScan
         if scan.entry_id is not None:
             return await self._already_issued(scan)
+        if scan.location_id is None:
+            raise LocationNeeded(await self._locations.choices_for(actor.tg_user_id), scan.id)
         amount = self.parse(text)
         if not self._settings.categories:
             return await self.issue(actor, scan.id, amount=amount, typed=True)
@@ -260,6 +299,8 @@ class IssuingService:
                 return Issued(existing, member, created=False, tier=await self._tier(tx, member))
             if not scan.is_open or now - scan.created_at > SCAN_VALIDITY:
                 raise ScanClosed
+            if scan.location_id is None:
+                raise LocationNeeded((), scan.id)
             if member.tg_user_id == actor.tg_user_id:
                 raise SelfIssue
             if typed:
@@ -290,7 +331,7 @@ class IssuingService:
             points = effect.bonus_points + earned(effect.multiplier)
             if points <= 0:
                 raise ZeroPoints(amount)
-            refusal = await self._check_limits(tx, actor, member, points, now)
+            refusal = await self._check_limits(tx, actor, member, points, now, scan.location_id)
             if refusal is not None:
                 await scan_store.close(tx, scan.id, now)
                 await audit_store.record(
@@ -314,6 +355,7 @@ class IssuingService:
                     amount_minor=amount,
                     category=category.name if category else None,
                     offer_id=effect.main_offer_id,
+                    location_id=scan.location_id,
                 )
                 await scan_store.close(tx, scan.id, now, entry.id)
                 if created:
@@ -377,7 +419,13 @@ class IssuingService:
         return categories[index]
 
     async def _check_limits(
-        self, tx: Conn, actor: Actor, member: Member, points: int, now: datetime
+        self,
+        tx: Conn,
+        actor: Actor,
+        member: Member,
+        points: int,
+        now: datetime,
+        location_id: int,
     ) -> LimitExceeded | None:
         settings = self._settings
         if points > settings.max_points_per_purchase:
@@ -388,7 +436,8 @@ class IssuingService:
         # What they issued decides this write: two of their scans at once (PostgreSQL)
         # are counted one after the other, never both against the same total.
         await staff_store.lock(tx, actor.tg_user_id)
-        issued_today = await ledger_store.issued_by_since(tx, actor.tg_user_id, today)
+        # Per location: a barista in two shops has the daily limit in each.
+        issued_today = await ledger_store.issued_by_since(tx, actor.tg_user_id, today, location_id)
         if issued_today + points > settings.max_points_per_staff_day:
             return LimitExceeded("daily", points, settings.max_points_per_staff_day, member)
         return None
@@ -469,6 +518,7 @@ class IssuingService:
                         amount_minor=original.amount_minor,
                         category=original.category,
                         reverses_id=original.id,
+                        location_id=original.location_id,
                     )
                     if created:
                         referral_taken_back = await self._referrals.take_back(

@@ -11,6 +11,7 @@ from bot.settings import Settings
 from bot.tokens import LinkKind, random_token
 from storage import Database
 from storage import audit as audit_store
+from storage import locations as location_store
 from storage import owners as owner_store
 from storage import staff as staff_store
 
@@ -20,7 +21,8 @@ OWNER_CLAIM_VALIDITY = timedelta(hours=24)
 class Role(IntEnum):
     CUSTOMER = 0
     STAFF = 1
-    OWNER = 2
+    MANAGER = 2  # staff who manage a location: its baristas, invites and removals
+    OWNER = 3
 
 
 def _hash(token: str) -> str:
@@ -40,6 +42,8 @@ class RoleService:
         if await self.is_owner(tg_user_id):
             return Role.OWNER
         if await staff_store.active(self._db.reader, tg_user_id) is not None:
+            if await location_store.is_manager(self._db.reader, tg_user_id):
+                return Role.MANAGER
             return Role.STAFF
         return Role.CUSTOMER
 
@@ -74,3 +78,23 @@ class RoleService:
                     tx, actor_id=tg_user_id, action="owner.claim", now=now, detail="claim link"
                 )
         return claimed
+
+    # -- locations: who may see and manage which shop's team ---------------------------------
+
+    async def visible_locations(self, tg_user_id: int) -> frozenset[int] | None:
+        """The locations whose team this person may see and manage: None for an owner
+        (all of them), the ones they manage for a manager, none for anyone else."""
+        if await self.is_owner(tg_user_id):
+            return None
+        if await staff_store.active(self._db.reader, tg_user_id) is None:
+            return frozenset()
+        places = await location_store.places_of(self._db.reader, tg_user_id)
+        return frozenset(p.location_id for p in places if p.role == location_store.MANAGER)
+
+    async def may_manage(self, tg_user_id: int, location_id: int, role: str) -> bool:
+        """May this person invite or remove someone of ``role`` at ``location_id``?
+        Owners anyone anywhere; a manager only the baristas of a location they manage."""
+        visible = await self.visible_locations(tg_user_id)
+        if visible is None:
+            return True
+        return role == location_store.BARISTA and location_id in visible
