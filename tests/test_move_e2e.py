@@ -43,6 +43,7 @@ async def test_a_cafe_moves_to_postgresql_and_carries_on(
     await owner.send("/start")
     await owner.send("/catalog add 5 Espresso")
     barista = await sqlite_bot.hire(3001, "Ben")
+    harbour = await sqlite_bot.services.locations.add(owner.id, "Harbour")  # a second shop
     anna = await sqlite_bot.customer(2001, "Anna")
     bob = await sqlite_bot.customer(2002, "Bob")
     for customer, amount in ((anna, "12.50"), (bob, "3.20"), (anna, "7")):
@@ -77,6 +78,12 @@ async def test_a_cafe_moves_to_postgresql_and_carries_on(
             assert any("Bob" in r.body and "2.00" in r.body for r in replies)
             (handed,) = await barista.send(f"/start {qr_payload(coupon.photo)}")
             assert "Espresso" in handed.body and "Anna" in handed.body, handed.body
+            # The shops and who works where came along; new shops follow the old ids.
+            shops = await pg_bot.rows("SELECT id, name FROM locations ORDER BY id")
+            assert [(s["id"], s["name"]) for s in shops] == [(1, "Main"), (harbour.id, "Harbour")]
+            places = await pg_bot.rows("SELECT staff_id, location_id FROM staff_locations")
+            assert places == [{"staff_id": 3001, "location_id": 1}]
+            assert (await pg_bot.services.locations.add(owner.id, "Pier")).id == harbour.id + 1
             entries = await pg_bot.rows("SELECT id FROM ledger ORDER BY id")
             ids = [row["id"] for row in entries]
             assert ids == sorted(set(ids)) and ids[-1] == len(ids)  # new ids follow the old

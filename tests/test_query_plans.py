@@ -35,7 +35,7 @@ from storage import Database
 from storage.engine import sql
 from storage.seed import analyze, seed_history
 from tests.conftest import START, BotFactory, make_settings
-from tests.helpers import qr_payload, show_card
+from tests.helpers import first_link, link_payload, qr_payload, show_card
 
 # Statements a plan can be asked for; the rest (BEGIN IMMEDIATE, PRAGMA, SAVEPOINT…)
 # read no table.
@@ -81,7 +81,11 @@ POSTGRESQL_ALLOWED = (
 # size makes and that changes as it grows (an offers table of 20,000 rows is read
 # through offers_time, checked by hand), so an index walk there is not counted. A
 # sequential scan is: then no index serves the statement at all.
-SMALL_TABLES = ("offers", "broadcasts", "rewards", "staff", "owners", "meta")
+SMALL_TABLES = (
+    "offers", "broadcasts", "rewards", "staff", "owners", "meta",
+    # A chain's shops, who works in which, and where each said they are today.
+    "locations", "staff_locations", "staff_whereabouts",
+)  # fmt: skip
 
 INDEX_SCANS = ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
 
@@ -163,6 +167,20 @@ async def run_flow(bot_factory: BotFactory, target: Path | str) -> dict[str, Any
     bot.app.bot_data.broadcaster.wake()  # created here, not by a handler that wakes it
     for command in ("/staff", "/offers", "/broadcasts", "/referrals", "/winback", "/mydata"):
         await owner.send(command)
+    # A second shop: its team by location, a barista in both saying where she is (her
+    # daily limit per shop), receipts and history naming the shop.
+    (shops,) = await owner.send("/locations")
+    await owner.press(shops, "Add a location")
+    await owner.send("Harbour")
+    (team,) = await owner.send("/staff")
+    (link,) = await owner.press(team, "Barista for Harbour")
+    await anna.send(f"/start {link_payload(first_link(link))}")
+    where = await bot.scan(anna, alice)
+    await anna.press(where, "Harbour")
+    (question,) = await anna.send("7")
+    await anna.press(question, "coffee")
+    await alice.send("/history")
+    await anna.send("/where")
     sending = sql("SELECT COUNT(*) AS n FROM broadcast_recipients WHERE state <> 'pending'")
     for _ in range(300):  # until the broadcasts are well under way
         if await progress.reader.value(sending) > 200:
