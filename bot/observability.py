@@ -66,6 +66,8 @@ class UpdateRecord:
     handler: str = "none"
     outcome: str = "ok"
     started: float = field(default_factory=time.perf_counter)
+    # It failed because the database was away: worth delivering again (webhook mode).
+    transient: bool = False
 
 
 CURRENT: contextvars.ContextVar[UpdateRecord | None] = contextvars.ContextVar(
@@ -95,10 +97,12 @@ def handled_by(name: str) -> None:
         record.handler = name
 
 
-def mark_failed() -> None:
+def mark_failed(*, transient: bool = False) -> None:
+    """The update's handling failed; ``transient``: only because the database was away."""
     record = CURRENT.get()
     if record is not None:
         record.outcome = "error"
+        record.transient = transient
 
 
 def finish(record: UpdateRecord, metrics: Metrics | None) -> None:

@@ -30,7 +30,7 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(context.error, Forbidden):
         logger.info("A user has blocked the bot: %s", context.error)
         return
-    mark_failed()
+    mark_failed(transient=isinstance(context.error, DatabaseUnavailable))
     if isinstance(context.error, DatabaseUnavailable):
         # The database was away for a moment (a restart, a failover) or gave up on a
         # deadlock: nothing was written, and the same step will work again in a moment.

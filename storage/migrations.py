@@ -610,6 +610,30 @@ _V15_LOCATIONS_POSTGRESQL: tuple[str, ...] = (
     " WHERE state = 'redeemed'",
 )
 
+_V18_HANDLED_UPDATES: tuple[str, ...] = (
+    # The updates already handled, by Telegram's update_id: a webhook update Telegram
+    # delivers again (the replica handling it died before answering) is recognised and
+    # not handled twice. Kept a day (a job prunes older rows); polling does not use it.
+    """
+    CREATE TABLE handled_updates (
+        update_id   INTEGER PRIMARY KEY,
+        handled_at  TEXT    NOT NULL
+    )
+    """,
+    "CREATE INDEX handled_updates_at ON handled_updates (handled_at)",
+)
+
+# The same, with PostgreSQL's types (update ids as BIGINT, the moment as timestamptz).
+_V18_HANDLED_UPDATES_POSTGRESQL: tuple[str, ...] = (
+    """
+    CREATE TABLE handled_updates (
+        update_id   BIGINT      PRIMARY KEY,
+        handled_at  timestamptz NOT NULL
+    )
+    """,
+    _V18_HANDLED_UPDATES[1],
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -626,6 +650,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (13, _V13_ERROR_ALERTS),
     (14, _V14_PORTABLE_NAMES),
     (15, _V15_LOCATIONS),
+    (18, _V18_HANDLED_UPDATES),
 )
 
 # The version schema/postgresql.sql creates; later ones come from MIGRATIONS.
@@ -633,6 +658,7 @@ POSTGRESQL_BASELINE = 14
 # PostgreSQL's text of a migration after the baseline, where it differs from SQLite's.
 POSTGRESQL_TEXT: dict[int, tuple[str, ...]] = {
     15: _V15_LOCATIONS_POSTGRESQL,
+    18: _V18_HANDLED_UPDATES_POSTGRESQL,
 }
 # Any number shared by all processes migrating one PostgreSQL database.
 MIGRATION_LOCK = 4_172_931
