@@ -1,4 +1,11 @@
-"""The rewards catalog the owner manages."""
+"""The rewards catalog the owner manages.
+
+The active rewards are read on every /balance and /rewards, and change only when an
+owner changes the catalog: each process keeps them in memory. Every change is announced
+to every process sharing the database (storage/changes.py: LISTEN/NOTIFY on PostgreSQL),
+each of which drops its copy; while a process cannot hear the announcements it keeps
+no copy and reads the database each time.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from bot.services.errors import RewardInvalid, RewardUnavailable
 from storage import Database
 from storage import audit as audit_store
 from storage import rewards as reward_store
+from storage.changes import ChangeFeed, announce
 from storage.rewards import Reward
 
 logger = logging.getLogger(__name__)
@@ -19,6 +27,7 @@ logger = logging.getLogger(__name__)
 MAX_TITLE = 48
 MAX_COST = 1_000_000
 SYSTEM_ACTOR = 0
+CHANGES = "rewards"  # the topic a change of the catalog is announced under
 
 
 def check_title(title: str) -> str:
@@ -63,18 +72,25 @@ def read_rewards_file(path: Path) -> list[tuple[str, int]]:
 
 
 class CatalogService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, changes: ChangeFeed | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._changes = changes
         self._active: list[Reward] | None = None  # the active rewards, until one changes
+        self._version = 0  # moves at every change: a read begun before one is not kept
+        if changes is not None:
+            changes.subscribe(CHANGES, self._changed)
 
     async def list(self, *, active_only: bool = False) -> list[Reward]:
-        if active_only:
-            # Read on every /balance and /rewards; it changes only through this service.
-            if self._active is None:
-                self._active = await reward_store.list_all(self._db.reader, active_only=True)
+        if not active_only:
+            return await reward_store.list_all(self._db.reader)
+        if self._active is not None:
             return list(self._active)
-        return await reward_store.list_all(self._db.reader)
+        version = self._version
+        rewards = await reward_store.list_all(self._db.reader, active_only=True)
+        if version == self._version and (self._changes is None or self._changes.live):
+            self._active = rewards
+        return list(rewards)
 
     async def cheapest(self) -> Reward | None:
         rewards = await self.list(active_only=True)
@@ -82,6 +98,7 @@ class CatalogService:
 
     def _changed(self) -> None:
         self._active = None
+        self._version += 1
 
     async def add(self, actor_id: int, title: str, cost: object) -> Reward:
         title, points = check_title(title), check_cost(cost)
@@ -90,6 +107,7 @@ class CatalogService:
             reward = await reward_store.add(tx, title, points, now)
             if reward is None:  # the title exists already, whatever its case
                 raise RewardInvalid("duplicate")
+            await announce(tx, CHANGES)
             await audit_store.record(
                 tx, actor_id=actor_id, action="catalog.add", now=now, detail=f"{title}: {points}"
             )
@@ -105,6 +123,7 @@ class CatalogService:
             reward = await reward_store.update(tx, reward_id, cost=points, active=active)
             if reward is None:
                 raise RewardUnavailable
+            await announce(tx, CHANGES)
             await audit_store.record(
                 tx,
                 actor_id=actor_id,
@@ -131,6 +150,8 @@ class CatalogService:
                         detail=f"{title}: {cost}",
                     )
                     added += 1
+            if added:
+                await announce(tx, CHANGES)
         self._changed()
         logger.info("Seeded %s rewards from %s", added, path)
         return added

@@ -31,6 +31,7 @@ from bot.services.stats import StatsService
 from bot.settings import Settings
 from storage import Database
 from storage import meta as meta_store
+from storage.changes import ChangeFeed
 
 SIGNING_KEY_META = "card_signing_key"
 
@@ -63,6 +64,8 @@ class Services:
     alerts: AlertService
     locations: LocationService
     metrics: Metrics | None = None
+    # Tells the caches here when another process changed their data (storage/changes.py).
+    changes: ChangeFeed | None = None
 
     @classmethod
     async def open(
@@ -75,6 +78,8 @@ class Services:
         try:
             services = await cls._build(settings, clock, db)
             services.metrics = metrics
+            if services.changes is not None:
+                await services.changes.start()
             return services
         except BaseException:
             # aiosqlite's worker threads would keep the process alive after a failed start.
@@ -84,6 +89,7 @@ class Services:
     @classmethod
     async def _build(cls, settings: Settings, clock: Clock, db: Database) -> Services:
         key = await _signing_key(db, settings)
+        changes = ChangeFeed(db)
         roles = RoleService(db, settings, clock)
         members = MembershipService(db, clock, settings, key)
         audience = AudienceService(db, clock, settings)
@@ -100,7 +106,7 @@ class Services:
             members=members,
             staff=StaffService(db, clock, roles, locations),
             issuing=IssuingService(db, clock, settings, members, offers, referrals, locations),
-            catalog=CatalogService(db, clock),
+            catalog=CatalogService(db, clock, changes),
             coupons=coupons,
             audience=audience,
             broadcasts=broadcasts,
@@ -119,12 +125,15 @@ class Services:
             alerts=AlertService(db, clock),
             locations=locations,
         )
+        services.changes = changes
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)
         await services.reports.backfill_allocations()
         return services
 
     async def close(self) -> None:
+        if self.changes is not None:
+            await self.changes.stop()
         await self.db.close()
 
 
