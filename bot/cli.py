@@ -17,7 +17,6 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 from pydantic import ValidationError
@@ -38,6 +37,7 @@ from bot.startup import (
     explain,
     fetch_bot_username,
 )
+from bot.telegram import webhook as webhook_server
 from handlers.report_text import plain, render
 from handlers.texts import MESSAGES
 from storage import Database, StorageError
@@ -84,13 +84,30 @@ def check_offline(settings: Settings) -> None:
         raise ConfigurationError(str(exc)) from None
 
 
-def run(settings: Settings, redactor: Redactor, *, webhook: bool = False) -> int:
-    check_offline(settings)
-    if webhook and not settings.webhook_url:
+WEBHOOK_SECRET_NEEDED = (
+    "WEBHOOK_SECRET: required with --webhook on PostgreSQL, where several replicas may "
+    "share the webhook: set the same random value on every replica, e.g. the output of: "
+    "openssl rand -hex 32"
+)
+
+
+def check_webhook(settings: Settings) -> None:
+    """What --webhook needs beyond polling, before anything is contacted."""
+    if not settings.webhook_url:
         raise ConfigurationError(
             "WEBHOOK_URL: required with --webhook: the public https address Telegram posts "
             "updates to, e.g. https://cafe.example.com/telegram"
         )
+    # Replicas each making a secret of their own would each tell Telegram theirs, and
+    # all but the last would refuse every update. A SQLite database has one process.
+    if settings.uses_postgresql and settings.webhook_secret is None:
+        raise ConfigurationError(WEBHOOK_SECRET_NEEDED)
+
+
+def run(settings: Settings, redactor: Redactor, *, webhook: bool = False) -> int:
+    check_offline(settings)
+    if webhook:
+        check_webhook(settings)
     # One loop for the check and the bot: PTB's run_polling uses the current one.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -101,24 +118,16 @@ def run(settings: Settings, redactor: Redactor, *, webhook: bool = False) -> int
     if not webhook:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
         return 0
-    assert settings.webhook_url is not None
     secret = (
         settings.webhook_secret.get_secret_value()
         if settings.webhook_secret
         else secrets.token_urlsafe(32)  # a new one each start; setWebhook tells Telegram
     )
     redactor.add(secret)
-    path = urlparse(settings.webhook_url).path.strip("/")
-    # Requests without this secret in X-Telegram-Bot-Api-Secret-Token get 403 (PTB's
-    # webhook server checks it before reading the update).
-    application.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=path,
-        webhook_url=settings.webhook_url,
-        secret_token=secret,
-        allowed_updates=ALLOWED_UPDATES,
-    )
+    # The bot's own server: it answers Telegram once an update is handled, and requests
+    # without the secret in X-Telegram-Bot-Api-Secret-Token get 403 before their body
+    # is read (bot/telegram/webhook.py).
+    webhook_server.run(application, settings, secret)
     return 0
 
 
