@@ -123,10 +123,11 @@ async def create_invite(
     created_by: int,
     now: datetime,
     expires_at: datetime,
-    location_id: int,
+    location_id: int | None = None,
     role: str = "barista",
 ) -> None:
-    """A one-time invite to work at ``location_id`` as ``role`` (barista or manager)."""
+    """A one-time invite to work at ``location_id`` (None: the café's first open
+    location, when it is used) as ``role`` (barista or manager)."""
     await tx.run(
         _CREATE_INVITE,
         token=token,
