@@ -23,6 +23,7 @@ from bot.tiers import Tier, parse_tiers
 TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{20,}")
 MIN_CARD_SECRET_LENGTH = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -114,6 +115,19 @@ class Settings(BaseSettings):
                 "(e.g. the output of: openssl rand -hex 32), or leave it unset"
             )
         return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token; the message never repeats the value.
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not WEBHOOK_SECRET_SHAPE.fullmatch(value.get_secret_value().strip()):
+            raise ValueError(
+                "must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(e.g. the output of: openssl rand -hex 32)"
+            )
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("log_level")
     @classmethod

@@ -22,6 +22,12 @@ safe, both used in webhook mode only (polling has one process, and getUpdates' o
   concurrent updates, opened as needed.
 - SQLite has one process, whose in-process chat order is enough: the claim is a read
   before the update and a write after it.
+
+Where several processes share the database, each keeps python-telegram-bot's
+conversations (where an owner is in a wizard, and the drafts) in memory: the claim can
+also read the sender's, as the database has them once the chat's turn is taken, in the
+same message (:class:`Conversations`), so the replica handling the next step of a
+wizard continues where another left it.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +44,7 @@ import psycopg
 from psycopg import AsyncClientCursor, AsyncConnection
 from psycopg.pq import TransactionStatus
 
+from storage.conversations import ConversationKey, encode_key
 from storage.db import Database
 from storage.engine import DatabaseError, Engine, TransientError, sql
 from storage.timeutil import to_db
@@ -62,6 +70,12 @@ _CLAIM = (
 )
 _CLAIM_IN_TURN = "BEGIN; SELECT pg_advisory_xact_lock(%(space)s, %(key)s);" + _CLAIM
 _CLAIM_ALONE = "BEGIN;" + _CLAIM  # an update without a chat: no turn to take
+# The sender's conversations, read after the claim (so after the chat's turn is taken).
+_CONVERSATIONS = (
+    "; SELECT name, state FROM conversation_states"
+    " WHERE name = ANY(%(names)s) AND conv_key = %(conv_key)s"
+    "; SELECT data FROM conversation_user_data WHERE tg_user_id = %(user_id)s"
+)
 _LOCK = "SELECT pg_advisory_lock(%(space)s, %(key)s)"
 _UNLOCK = "SELECT pg_advisory_unlock(%(space)s, %(key)s)"
 
@@ -72,15 +86,31 @@ def fold(value: int) -> int:
     return (value + 2**31) % 2**32 - 2**31
 
 
+@dataclass(frozen=True, slots=True)
+class Conversations:
+    """Whose conversations a claim reads: the states of the conversations ``names`` at
+    ``key``, and the data of ``user_id``."""
+
+    names: tuple[str, ...]
+    key: ConversationKey
+    user_id: int
+
+
 class Claim:
     """One update's claim: ``fresh`` is False when it was handled before (by this or
     another replica). :meth:`keep` after handling it records it as handled; a claim
     left unkept (the handling failed for a reason worth another delivery) leaves no
-    trace."""
+    trace. ``states`` and ``user_data``: the sender's conversations as stored, when
+    they were asked for (on PostgreSQL); ``loaded`` says whether they were read."""
 
-    def __init__(self, fresh: bool) -> None:
+    def __init__(
+        self, fresh: bool, states: dict[str, int] | None = None, user_data: str | None = None
+    ) -> None:
         self.fresh = fresh
         self.kept = False
+        self.loaded = states is not None
+        self.states = states or {}
+        self.user_data = user_data
 
     def keep(self) -> None:
         self.kept = True
@@ -111,9 +141,16 @@ class UpdateLedger:
             await connection.close()
 
     @asynccontextmanager
-    async def claim(self, update_id: int, chat: int | None, now: datetime) -> AsyncIterator[Claim]:
+    async def claim(
+        self,
+        update_id: int,
+        chat: int | None,
+        now: datetime,
+        conversations: Conversations | None = None,
+    ) -> AsyncIterator[Claim]:
         """Claim the update for the block, in its chat's turn (``chat``: its chat id,
-        None for an update without one). Raises TransientError when the database does
+        None for an update without one), reading ``conversations`` too where other
+        processes may have changed them. Raises TransientError when the database does
         not answer: then nothing was claimed, and the update should be delivered again."""
         if self._db.engine is Engine.SQLITE:
             claim = Claim(await self._db.reader.value(_SEEN, update_id=update_id) is None)
@@ -123,10 +160,30 @@ class UpdateLedger:
                     await tx.run(_RECORD, update_id=update_id, handled_at=to_db(now))
             return
         query = _CLAIM_ALONE if chat is None else _CLAIM_IN_TURN
-        params = {"space": CHAT_TURN, "key": fold(chat or 0), "update_id": update_id, "now": now}
+        params: dict[str, Any] = {
+            "space": CHAT_TURN,
+            "key": fold(chat or 0),
+            "update_id": update_id,
+            "now": now,
+        }
+        if conversations is not None:
+            query += _CONVERSATIONS
+            params |= {
+                "names": list(conversations.names),
+                "conv_key": encode_key(conversations.key),
+                "user_id": conversations.user_id,
+            }
         async with self._slots:
-            connection, rows = await self._begin(query, params)
-            claim = Claim(bool(rows))
+            connection, results = await self._begin(query, params)
+            if conversations is None:
+                claim = Claim(bool(results[-1]))
+            else:
+                claimed, states, data = results[-3:]
+                claim = Claim(
+                    bool(claimed),
+                    {str(name): int(state) for name, state in states},
+                    str(data[0][0]) if data else None,
+                )
             try:
                 yield claim
             except BaseException:
@@ -136,7 +193,7 @@ class UpdateLedger:
 
     async def _begin(
         self, query: str, params: dict[str, Any]
-    ) -> tuple[AsyncConnection[Any], list[Any]]:
+    ) -> tuple[AsyncConnection[Any], list[list[Any]]]:
         """Run the claim on a held connection. A pooled connection the server has closed
         since (a restart, an idle timeout) is dropped with every other idle one, and the
         claim is tried once more on a new connection."""
@@ -144,7 +201,7 @@ class UpdateLedger:
             pooled = bool(self._idle)
             connection = self._idle.pop() if pooled else await self._connect()
             try:
-                return connection, await _last_rows(connection, query, params)
+                return connection, await _results(connection, query, params)
             except psycopg.Error as error:
                 await self._discard(connection)
                 if pooled and (connection.broken or connection.closed):
@@ -213,12 +270,15 @@ class UpdateLedger:
             return await tx.run(_PRUNE, before=to_db(before))
 
 
-async def _last_rows(
+async def _results(
     connection: AsyncConnection[Any], query: str, params: dict[str, Any]
-) -> list[Any]:
-    """Run a message of several statements; the rows of the last one."""
+) -> list[list[Any]]:
+    """Run a message of several statements; the rows of each one that returns rows."""
+    results: list[list[Any]] = []
     async with connection.cursor() as cursor:
         await cursor.execute(query, params)
-        while cursor.nextset():
-            pass
-        return await cursor.fetchall()
+        while True:
+            if cursor.description is not None:
+                results.append(await cursor.fetchall())
+            if not cursor.nextset():
+                return results

@@ -31,6 +31,8 @@ async def test_webhook_mode_with_health_metrics_and_json_logs(
         "WEBHOOK_LISTEN": "127.0.0.1",
         "WEBHOOK_PORT": str(hook_port),
         "METRICS_PORT": str(metrics_port),
+        # Required on PostgreSQL (replicas share it); generated at each start on SQLite.
+        **({"WEBHOOK_SECRET": "hosting-test-secret_0123456789abcdef"} if database_url else {}),
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }

@@ -570,6 +570,20 @@ def test_several_replicas_need_one_shared_secret(
     assert "openssl rand -hex 32" in line
 
 
+def test_a_secret_telegram_would_refuse_is_refused_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBHOOK_URL", "https://cafe.example.com/telegram")
+    monkeypatch.setenv("WEBHOOK_SECRET", "not allowed: spaces")
+    assert cli.main(["run", "--webhook"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("Configuration error: WEBHOOK_SECRET: must be 1-256 characters")
+    assert "spaces" not in line  # a secret, even a wrong one, is never repeated
+
+
 async def test_the_webhook_port_taken_is_one_line(
     replicas: Replicas, tmp_path: Path, fake: FakeTelegram
 ) -> None:
@@ -584,3 +598,28 @@ def test_the_fingerprint_never_holds_the_secret() -> None:
     print_ = fingerprint("https://cafe.example.com/telegram", SECRET)
     assert SECRET not in print_ and len(print_) == 64
     assert print_ != fingerprint("https://cafe.example.com/telegram", SECRET + "x")
+
+
+async def test_an_owners_wizard_goes_on_whichever_replica_gets_the_next_step(
+    pg_replicas: Replicas,
+) -> None:
+    """Round-robin deliveries: each step of /offer reaches the other replica."""
+    a = await pg_replicas.start()
+    await pg_replicas.start()
+    owner = a.harness.owner()
+    await owner.send("/start")
+    (ask_title,) = await owner.send("/offer")
+    assert "What's its title?" in ask_title.body
+    await owner.send("Happy hour")
+    (kind,) = await owner.send("Double points every afternoon")
+    await owner.press(kind, "Points multiplier")
+    (ask_start,) = await owner.send("2")
+    assert "When does it start?" in ask_start.body
+    await owner.send("now")
+    await owner.send("2026-11-30 18:00")
+    (audience,) = await owner.send("Mon-Fri 15:00-17:00")
+    (announce,) = await owner.press(audience, "Everyone")
+    (preview,) = await owner.press(announce, "No")
+    assert "🎉 Happy hour\nDouble points every afternoon\nGives: ×2 points" in preview.body
+    (saved,) = await owner.press(preview, "Save")
+    assert saved.body.startswith("Offer #1 saved.")

@@ -14,7 +14,7 @@ answer Telegram.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -25,7 +25,7 @@ from telegram.ext import BaseUpdateProcessor
 
 from bot.observability import CURRENT, Metrics, UpdateRecord, finish
 from storage import TransientError
-from storage.updates import UpdateLedger
+from storage.updates import Claim, Conversations, UpdateLedger
 
 
 def update_kind(update: object) -> str:
@@ -83,27 +83,26 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     async def deliver(
         self,
         update: Update,
-        coroutine: Coroutine[Any, Any, Any],
+        process: Callable[[Claim], Awaitable[Any]],
         ledger: UpdateLedger,
         now: datetime,
+        conversations: Conversations | None = None,
     ) -> Delivery:
         """Handle a webhook update in its chat's turn, here and across replicas, unless
-        it was handled before; returns what became of it. ``coroutine`` is the
-        Application's processing of it (awaited, or closed unstarted)."""
+        it was handled before; returns what became of it. ``process(claim)`` handles it
+        (the claim carries ``conversations``, the sender's, when asked for)."""
         chat = chat_of(update)
         async with self._turn(chat), self._recorded(update) as record:
             try:
-                async with ledger.claim(update.update_id, chat, now) as claim:
+                async with ledger.claim(update.update_id, chat, now, conversations) as claim:
                     if not claim.fresh:
-                        coroutine.close()
                         record.outcome = "repeated"
                         return Delivery.REPEATED
-                    await self.handle(update, coroutine)
+                    await self.handle(update, process(claim))
                     if record.transient:  # the error handler told the person; not kept
                         return Delivery.UNAVAILABLE
                     claim.keep()
             except TransientError:
-                coroutine.close()  # unless it ran already: then closing does nothing
                 if record.outcome == "ok":
                     record.outcome = "unavailable"
                 return Delivery.UNAVAILABLE

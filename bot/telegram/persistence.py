@@ -10,6 +10,11 @@ PTB hands every person who sent an update to :meth:`DatabasePersistence.update_u
 at each persistence run, most of them customers whose data is empty: the last JSON
 written for each person is kept in memory, so unchanged data costs no write, and empty
 (default) data is stored as no row at all.
+
+Replicas sharing a PostgreSQL database each hold the conversations in memory too:
+:class:`SharedConversations` sets a sender's to what the database holds before each
+webhook update and writes what changed before it counts as handled, so an owner's
+wizard goes on whichever replica gets the next step.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from telegram.ext import BasePersistence, PersistenceInput
+from telegram import Update
+from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput
 
 from bot.services.conversations import ConversationService
 from storage.conversations import ConversationKey
+from storage.updates import Claim, Conversations
 
 logger = logging.getLogger(__name__)
 
@@ -125,9 +132,28 @@ class DatabasePersistence(BasePersistence[UD, dict[Any, Any], BD]):
         stored.pop(user_id, None)
 
     async def refresh_user_data(self, user_id: int, user_data: UD) -> None:
-        """Nothing to refresh: one bot process owns the data, and what it holds in memory
-        is always the newest. Several replicas sharing one database would have to re-read
-        here (a later issue)."""
+        """Nothing to refresh here: one bot process owns the data, and what it holds in
+        memory is always the newest. Replicas sharing one database read a sender's data
+        with the update's claim instead (:class:`SharedConversations`), in one round trip
+        with the chat's turn."""
+
+    def adopt_user_data(self, user_id: int, text: str | None, user_data: UD) -> None:
+        """Make ``user_data`` (the object handlers see) what another process stored as
+        ``text`` (None: no row, the empty data)."""
+        fresh = self._user_data_type()
+        if text is not None:
+            try:
+                fresh = self._user_data_type.model_validate_json(text)
+            except ValidationError:
+                logger.warning("The stored conversation data of user %s no longer fits", user_id)
+                text = None
+        for name in type(fresh).model_fields:
+            setattr(user_data, name, getattr(fresh, name))
+        if self._stored is not None:
+            if text is None:
+                self._stored.pop(user_id, None)
+            else:
+                self._stored[user_id] = text
 
     async def _load(self) -> dict[int, str]:
         """What each person's row holds (PTB reads them all at start; this is for a
@@ -170,3 +196,62 @@ class DatabasePersistence(BasePersistence[UD, dict[Any, Any], BD]):
 
     async def update_callback_data(self, data: CDCData) -> None:
         pass
+
+
+class SharedConversations:
+    """The persistent conversations of a bot whose database other processes share
+    (webhook replicas on PostgreSQL), kept right across them; see the module's docstring.
+
+    python-telegram-bot holds each conversation's state in its ConversationHandler and
+    offers no public way to set one, so :meth:`adopt` writes the handler's own mapping
+    (without marking it changed): the one place this module reaches into PTB."""
+
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any], shared: bool
+    ) -> None:
+        self._application = application
+        self._shared = shared
+        self._handlers: list[ConversationHandler[Any]] = [
+            handler
+            for group in application.handlers.values()
+            for handler in group
+            if isinstance(handler, ConversationHandler) and handler.persistent and handler.name
+        ]
+        for handler in self._handlers:
+            # The key adopt() writes: (chat id, user id).
+            if not (handler.per_chat and handler.per_user) or handler.per_message:
+                raise ValueError(f"conversation {handler.name!r}: not keyed by chat and user")
+        persistence = application.persistence
+        self._persistence = persistence if isinstance(persistence, DatabasePersistence) else None
+
+    def lookup(self, update: Update) -> Conversations | None:
+        """What to read with the update's claim: its sender's conversations (only where
+        other processes may have changed them)."""
+        chat, user = update.effective_chat, update.effective_user
+        if not self._shared or not self._handlers or chat is None or user is None:
+            return None
+        names = tuple(str(handler.name) for handler in self._handlers)
+        return Conversations(names, (chat.id, user.id), user.id)
+
+    def adopt(self, update: Update, claim: Claim) -> None:
+        """Set the sender's conversation states and data to what the claim read."""
+        chat, user = update.effective_chat, update.effective_user
+        if not claim.loaded or chat is None or user is None:
+            return
+        key = (chat.id, user.id)
+        for handler in self._handlers:
+            states = handler._conversations  # PTB's own mapping: see the class docstring
+            state = claim.states.get(str(handler.name))
+            if state is None:
+                if key in states:
+                    states.data.pop(key, None)  # type: ignore[attr-defined]
+            else:
+                states.update_no_track({key: state})  # type: ignore[attr-defined]
+        if self._persistence is not None:
+            user_data = self._application.user_data[user.id]
+            self._persistence.adopt_user_data(user.id, claim.user_data, user_data)
+
+    async def save(self) -> None:
+        """Write what the update changed now, before it counts as handled."""
+        if self._application.persistence is not None:
+            await self._application.update_persistence()

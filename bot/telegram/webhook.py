@@ -43,8 +43,10 @@ from bot.app import ALLOWED_UPDATES, MAX_CONCURRENT_UPDATES, App
 from bot.settings import Settings
 from bot.startup import StartupError
 from bot.telegram.concurrency import ChatOrderedProcessor, Delivery
+from bot.telegram.persistence import SharedConversations
+from storage import Engine
 from storage import meta as meta_store
-from storage.updates import UpdateLedger
+from storage.updates import Claim, UpdateLedger
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +92,7 @@ class WebhookServer:
         self.port = port
         self._runner: web.AppRunner | None = None
         self._ledger: UpdateLedger | None = None
+        self._conversations: SharedConversations | None = None
         self._accepting = False
         self._in_flight: set[asyncio.Task[Delivery]] = set()
 
@@ -116,6 +119,10 @@ class WebhookServer:
         """Listen (updates get 503 until :meth:`accept`), and schedule the pruning."""
         services = self.application.bot_data.services
         self._ledger = UpdateLedger(services.db, MAX_CONCURRENT_UPDATES)
+        # Other replicas may move a person's conversation on: only on PostgreSQL.
+        self._conversations = SharedConversations(
+            self.application, shared=services.db.engine is Engine.POSTGRESQL
+        )
         app = web.Application(client_max_size=MAX_UPDATE_BYTES)
         app.router.add_post(url_path(self._url), self.receive)
         app.router.add_get(HEALTH_PATH, self.health)
@@ -209,9 +216,17 @@ class WebhookServer:
         return web.Response(status=503 if outcome is Delivery.UNAVAILABLE else 200)
 
     async def _deliver(self, update: Update) -> Delivery:
+        conversations = self._conversations
+        assert conversations is not None
+
+        async def process(claim: Claim) -> None:
+            conversations.adopt(update, claim)
+            await self.application.process_update(update)
+            await conversations.save()  # before the update counts as handled
+
         clock = self.application.bot_data.clock
         return await self._processor.deliver(
-            update, self.application.process_update(update), self.ledger, clock.now()
+            update, process, self.ledger, clock.now(), conversations.lookup(update)
         )
 
     async def health(self, request: web.Request) -> web.Response:
