@@ -488,7 +488,13 @@ async def test_the_bot_receives_updates_by_webhook_and_replies(
         await app.post_stop(app)
         await app.shutdown()
         await app.post_shutdown(app)
-    assert not fake.errors, fake.errors
+    # As bot_factory judges: only the owner's menu, set before the owner ever wrote, fails.
+    unexpected = [
+        (method, error.description)
+        for method, error in fake.errors
+        if not (method == "setMyCommands" and "chat not found" in error.description)
+    ]
+    assert not unexpected, unexpected
 
 
 async def test_polling_is_untouched_without_a_webhook(
