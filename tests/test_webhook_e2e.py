@@ -623,3 +623,19 @@ async def test_an_owners_wizard_goes_on_whichever_replica_gets_the_next_step(
     assert "🎉 Happy hour\nDouble points every afternoon\nGives: ×2 points" in preview.body
     (saved,) = await owner.press(preview, "Save")
     assert saved.body.startswith("Offer #1 saved.")
+
+
+async def test_a_replica_whose_connections_were_cut_reconnects_by_itself(
+    pg_replicas: Replicas,
+) -> None:
+    """As after a database restart: the held connections' server processes are gone."""
+    bot = await pg_replicas.start()
+    alice = await bot.harness.customer(2001, "Alice")
+    assert await bot.post(pg_replicas.update(alice, "/balance")) == 200
+    idle = [connection.info.backend_pid for connection in bot.server.ledger._idle]
+    assert idle
+    for pid in idle:
+        await bot.harness.value("SELECT pg_terminate_backend(:pid) AS done", pid=pid)
+    before = len(alice.messages)
+    assert await bot.post(pg_replicas.update(alice, "/balance")) == 200
+    assert len(alice.messages) == before + 1
