@@ -30,13 +30,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+import psycopg
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser
 from storage import Database
+from storage.postgresql import conninfo
 from storage.seed import analyze, seed_history, seeded_recipients
 from tests.conftest import BotHarness, FakeClock, make_settings, start_bot, stop_bot
 from tests.databases import fresh_schema
@@ -201,28 +201,19 @@ async def vacuum(url: str) -> None:
     runs outside a transaction, hence a connection of its own in autocommit; and only on
     this run's schema (a bare VACUUM would visit every schema in the database, other
     people's test schemas too)."""
-    engine = create_async_engine(
-        make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
-    try:
-        async with engine.connect() as connection:
-            tables = await connection.scalars(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-            )
-            names = ", ".join(f'"{name}"' for name in tables)
-            await connection.execute(text(f"VACUUM ANALYZE {names}"))
-    finally:
-        await engine.dispose()
+    async with await psycopg.AsyncConnection.connect(conninfo(url), autocommit=True) as connection:
+        cursor = await connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+        names = ", ".join(f'"{name}"' for (name,) in await cursor.fetchall())
+        await connection.execute(f"VACUUM ANALYZE {names}".encode())
 
 
 async def server_version(url: str) -> str:
-    engine = create_async_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    try:
-        async with engine.connect() as connection:
-            version = await connection.scalar(text("SHOW server_version"))
-    finally:
-        await engine.dispose()
-    return str(version).split()[0]
+    async with await psycopg.AsyncConnection.connect(conninfo(url)) as connection:
+        cursor = await connection.execute("SHOW server_version")
+        row = await cursor.fetchone()
+    return str(row[0] if row else "?").split()[0]
 
 
 async def process_figures(

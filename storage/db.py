@@ -14,23 +14,11 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import aiosqlite
-from sqlalchemy import event, make_url, text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+import psycopg
+from sqlalchemy import make_url
 
-from storage.engine import (
-    BoundConn,
-    Conn,
-    Engine,
-    PooledReader,
-    SqliteConn,
-    SqliteReaders,
-    StatementListener,
-    TransientError,
-    open_sqlite,
-    sql,
-    translate,
-)
+from storage import postgresql, sqlite
+from storage.engine import Conn, Engine, StatementListener, TransientError, sql
 from storage.migrations import MIGRATIONS, migrate
 
 logger = logging.getLogger(__name__)
@@ -113,23 +101,21 @@ async def probe_postgresql(url: str) -> int:
     """Connect once and return the schema version (0 for an empty database). Raises
     StorageError with the cause in one line: unreachable, refused credentials, a missing
     database, or a schema newer than this code."""
-    engine = create_async_engine(make_url(url).set(drivername="postgresql+psycopg"))
     try:
-        async with engine.connect() as connection:
-            exists = await connection.scalar(text("SELECT to_regclass('schema_version')"))
+        async with await psycopg.AsyncConnection.connect(
+            postgresql.conninfo(url), autocommit=True, connect_timeout=10
+        ) as connection:
+            cursor = await connection.execute("SELECT to_regclass('schema_version')")
+            exists = (await cursor.fetchone() or (None,))[0]
             version = 0
             if exists is not None:
-                version = int(
-                    await connection.scalar(
-                        text("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-                    )
-                    or 0
+                cursor = await connection.execute(
+                    "SELECT COALESCE(MAX(version), 0) FROM schema_version"
                 )
-    except DBAPIError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+                version = int((await cursor.fetchone() or (0,))[0] or 0)
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise StorageError(f"cannot use PostgreSQL at {describe_url(url)}: {reason}") from None
-    finally:
-        await engine.dispose()
     if version > MIGRATIONS[-1][0]:
         raise StorageError(
             f"PostgreSQL at {describe_url(url)} was written by a newer version of the bot "
@@ -164,10 +150,9 @@ class Database:
         self.url = str(target)
         self.engine = Engine.POSTGRESQL if is_postgresql(self.url) else Engine.SQLITE
         self.path = Path(target) if self.engine is Engine.SQLITE else None
-        # PostgreSQL: SQLAlchemy engines (psycopg). SQLite: aiosqlite connections.
-        self._writer: AsyncEngine | None = None
-        self._readers: AsyncEngine | None = None
-        self._report_readers: AsyncEngine | None = None
+        # PostgreSQL: psycopg pools. SQLite: aiosqlite connections.
+        self._pools: list[postgresql.PgPool] = []
+        self._pool: postgresql.PgPool | None = None
         self._sqlite_writer: aiosqlite.Connection | None = None
         self._sqlite_readers: list[aiosqlite.Connection] = []
         self._listeners: list[StatementListener] = []
@@ -200,34 +185,32 @@ class Database:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # One writer connection; readers of their own (WAL lets them read beside it).
-        self._sqlite_writer = await open_sqlite(str(self.path), pragmas=SQLITE_WRITER_PRAGMAS)
+        self._sqlite_writer = await sqlite.connect(str(self.path), pragmas=SQLITE_WRITER_PRAGMAS)
         for _ in range(READERS + 1):  # the counter's, and one for reports
             self._sqlite_readers.append(
-                await open_sqlite(str(self.path), pragmas=SQLITE_READER_PRAGMAS)
+                await sqlite.connect(str(self.path), pragmas=SQLITE_READER_PRAGMAS)
             )
-        self._reader = SqliteReaders(self._sqlite_readers[:READERS], self._listeners)
-        self._report_reader = SqliteReaders(self._sqlite_readers[READERS:], self._listeners)
+        self._reader = sqlite.SqliteReaders(self._sqlite_readers[:READERS], self._listeners)
+        self._report_reader = sqlite.SqliteReaders(self._sqlite_readers[READERS:], self._listeners)
 
     async def _open_postgresql(self) -> None:
-        url = make_url(self.url).set(drivername="postgresql+psycopg")
-        self._writer = create_async_engine(
-            url, pool_size=POSTGRESQL_POOL, max_overflow=0, pool_pre_ping=True
-        )
-        # Reads autocommit: one round trip each, no BEGIN/COMMIT around them.
-        self._readers = self._writer.execution_options(isolation_level="AUTOCOMMIT")
-        self._report_readers = create_async_engine(
-            url, pool_size=2, max_overflow=0, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
-        )
+        # Transactions and the counter's reads share one pool; reports have their own.
+        self._pool = postgresql.PgPool(self.url, size=POSTGRESQL_POOL, listeners=self._listeners)
+        reports = postgresql.PgPool(self.url, size=2, listeners=self._listeners)
+        self._pools = [self._pool, reports]
+        for pool in self._pools:
+            await pool.open()
+        self._reader = postgresql.PgReaders(self._pool)
+        self._report_reader = postgresql.PgReaders(reports)
 
     async def close(self) -> None:
         async with self._write_lock:
-            for engine in (self._report_readers, self._readers, self._writer):
-                if engine is not None:
-                    await engine.dispose()
-            self._report_readers = self._readers = self._writer = None
+            pools, self._pools, self._pool = self._pools, [], None
             connections = [*self._sqlite_readers, self._sqlite_writer]
             self._sqlite_readers, self._sqlite_writer = [], None
             self._reader = self._report_reader = None
+            for pool in pools:
+                await pool.close()
             for connection in connections:
                 if connection is not None:
                     await connection.close()
@@ -235,9 +218,7 @@ class Database:
     @property
     def reader(self) -> Conn:
         if self._reader is None:
-            if self._readers is None:
-                raise StorageError("database is not open")
-            self._reader = PooledReader(self._readers, self.engine)
+            raise StorageError("database is not open")
         return self._reader
 
     @property
@@ -245,19 +226,17 @@ class Database:
         """Reads for reports and exports, on connections of their own: their long
         aggregates run beside the counter's reads instead of queueing in front of them."""
         if self._report_reader is None:
-            if self._report_readers is None:
-                raise StorageError("database is not open")
-            self._report_reader = PooledReader(self._report_readers, self.engine)
+            raise StorageError("database is not open")
         return self._report_reader
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Conn]:
         """Run the block as one transaction; roll back on any error."""
         if self.engine is Engine.POSTGRESQL:
-            if self._writer is None:
+            if self._pool is None:
                 raise StorageError("database is not open")
-            async with _translated(), self._writer.begin() as connection:
-                yield BoundConn(connection, self.engine)
+            async with self._pool.transaction() as conn:
+                yield conn
             return
         asked = time.perf_counter()
         async with self._write_lock:
@@ -266,7 +245,7 @@ class Database:
                 raise StorageError("database is not open")
             if self.on_lock_wait is not None:
                 self.on_lock_wait(time.perf_counter() - asked)
-            tx = SqliteConn(writer, self._listeners)
+            tx = sqlite.SqliteConn(writer, self._listeners)
             # IMMEDIATE takes the write lock at once, so a transaction waits for another
             # process's writer here (busy_timeout) instead of failing halfway through.
             await tx.ddl("BEGIN IMMEDIATE")
@@ -278,31 +257,12 @@ class Database:
                     await writer.execute_fetchall("ROLLBACK")
                 raise
 
-    def on_statement(self, callback: Callable[[str, Any], None]) -> Callable[[], None]:
+    def on_statement(self, callback: StatementListener) -> Callable[[], None]:
         """Tell ``callback`` every statement this open database sends, as the driver
         gets it (text, parameters: a list of them for a batch), until the returned
         function is called. For the query-plan tests and diagnostics."""
-        if self.engine is Engine.SQLITE:
-            self._listeners.append(callback)
-            return lambda: self._listeners.remove(callback)
-        engines: dict[int, AsyncEngine] = {}
-        for engine in (self._writer, self._readers, self._report_readers):
-            # An engine sharing another's pool is a view of it (execution_options) and
-            # shares its events: listening on both would tell each statement twice.
-            if engine is not None:
-                engines.setdefault(id(engine.sync_engine.pool), engine)
-
-        def listener(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-            callback(statement, parameters)
-
-        for engine in engines.values():
-            event.listen(engine.sync_engine, "before_cursor_execute", listener)
-
-        def stop() -> None:
-            for engine in engines.values():
-                event.remove(engine.sync_engine, "before_cursor_execute", listener)
-
-        return stop
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback)
 
     async def ping(self) -> None:
         """One round trip; raises when the database does not answer."""
@@ -318,15 +278,6 @@ class Database:
         """Bring the schema to this code's version (see storage/migrations.py)."""
         async with self.transaction() as tx:
             await migrate(tx)
-
-
-@asynccontextmanager
-async def _translated() -> AsyncIterator[None]:
-    """Driver errors raised by BEGIN or COMMIT become the project's own."""
-    try:
-        yield
-    except DBAPIError as error:
-        raise translate(error) from error
 
 
 def is_postgresql(target: str) -> bool:

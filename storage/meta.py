@@ -5,10 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
-
+from storage import postgresql
 from storage.engine import Conn, sql
 
 _INSERT_IF_MISSING = sql(
@@ -51,17 +48,8 @@ def read_now(database: Path | str, key: str) -> str | None:
 
 
 def _read_postgresql(url: str, key: str) -> str | None:
-    # psycopg's synchronous connection: no event loop of its own, so this can be called
-    # from a running one, and LOG_LEVEL=DEBUG adds no asyncio lines to the answer.
-    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"), poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            value = connection.scalar(_VALUE.postgresql, {"key": key})
-    except DBAPIError:
-        return None
-    finally:
-        engine.dispose()
-    return None if value is None else str(value)
+    rows = postgresql.read_now(url, "SELECT value FROM meta WHERE key = %(key)s", {"key": key})
+    return None if not rows else str(rows[0][0])
 
 
 async def read(conn: Conn, key: str) -> str | None:

@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import make_url
 
 from storage import Database
+from storage.postgresql import conninfo
 
 ENGINES = ("sqlite", "postgresql")
 HOW_TO_ENABLE = (
@@ -35,28 +36,22 @@ def server_url() -> str:
     pytest.skip(HOW_TO_ENABLE)
 
 
-def _driver_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-
-
 @asynccontextmanager
 async def fresh_schema(url: str) -> AsyncIterator[str]:
     """A new, empty schema on the server, dropped afterwards. Yields a ``postgresql://``
     URL whose connections use only that schema."""
     name = f"test_{secrets.token_hex(6)}"
-    admin = create_async_engine(_driver_url(url), isolation_level="AUTOCOMMIT")
+    admin = await psycopg.AsyncConnection.connect(conninfo(url), autocommit=True)
     try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{name}"'))
+        await admin.execute(f'CREATE SCHEMA "{name}"')
         parsed = make_url(url)
         query = dict(parsed.query)
         query["options"] = f"-csearch_path={name}"
         scoped = parsed.set(query=query).render_as_string(hide_password=False)
         yield scoped
     finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        await admin.dispose()
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        await admin.close()
 
 
 def database_env(env: Mapping[str, str], path: Path, url: str | None) -> dict[str, str]:
