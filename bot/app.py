@@ -26,6 +26,7 @@ from bot.monitoring import MonitoringServer
 from bot.observability import Metrics, handled_by, observed
 from bot.services.conversations import ConversationService
 from bot.services.health import HEARTBEAT_EVERY
+from bot.services.leases import LEASE_KEEP_EVERY
 from bot.services.roles import Role
 from bot.settings import Settings
 from bot.telegram.concurrency import ChatOrderedProcessor
@@ -57,7 +58,7 @@ from handlers import (
 )
 from handlers.broadcaster import Broadcaster
 from handlers.common import Context, button_expired
-from handlers.context import CONTEXT_TYPES, App, UserData
+from handlers.context import CONTEXT_TYPES, App, ServicesNotOpen, UserData
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def build_application(
 ) -> App:
     """Build the bot. Nothing is opened here; services start in post_init."""
     clock = clock or Clock()
-    metrics = Metrics()
+    metrics = Metrics(settings.replica_id)
     processor = update_processor or ChatOrderedProcessor(MAX_CONCURRENT_UPDATES)
     if isinstance(processor, ChatOrderedProcessor):
         processor.metrics = metrics
@@ -182,40 +183,50 @@ def register_handlers(application: App) -> None:
 
 
 def schedule_jobs(application: App) -> None:
-    """The bot's repeating work (see handlers/jobs.py)."""
+    """The bot's repeating work (see handlers/jobs.py). Every replica schedules it all;
+    each shared job runs on the one replica holding its lease (``leased``), while the
+    heartbeat and the lease renewal run on every replica."""
     job_queue = application.job_queue
     assert job_queue is not None, "install python-telegram-bot[job-queue]"
+    leased = jobs.Leased()
     job_queue.run_repeating(
-        jobs.expire_coupons,
+        leased.wrap(jobs.EXPIRE_COUPONS_JOB, jobs.expire_coupons),
         interval=jobs.EXPIRE_COUPONS_EVERY_SECONDS,
         first=10,
         name=jobs.EXPIRE_COUPONS_JOB,
     )
     job_queue.run_repeating(
-        jobs.start_offers,
+        leased.wrap(jobs.START_OFFERS_JOB, jobs.start_offers),
         interval=jobs.START_OFFERS_EVERY_SECONDS,
         first=5,
         name=jobs.START_OFFERS_JOB,
     )
     # Within a minute of start-up, to catch up on what fell due while the bot was down.
     job_queue.run_repeating(
-        jobs.lifecycle,
+        leased.wrap(jobs.LIFECYCLE_JOB, jobs.lifecycle),
         interval=jobs.LIFECYCLE_EVERY_SECONDS,
         first=jobs.LIFECYCLE_FIRST_SECONDS,
         name=jobs.LIFECYCLE_JOB,
     )
     job_queue.run_repeating(
-        jobs.daily_backup,
+        leased.wrap(jobs.BACKUP_JOB, jobs.daily_backup),
         interval=jobs.BACKUP_EVERY_SECONDS,
         first=jobs.LIFECYCLE_FIRST_SECONDS * 2,
         name=jobs.BACKUP_JOB,
     )
     job_queue.run_repeating(
+        leased.wrap(jobs.PRUNE_REPLICAS_JOB, jobs.prune_replicas),
+        interval=jobs.PRUNE_REPLICAS_EVERY_SECONDS,
+        first=jobs.PRUNE_REPLICAS_EVERY_SECONDS,
+        name=jobs.PRUNE_REPLICAS_JOB,
+    )
+    job_queue.run_repeating(
         jobs.heartbeat,
         interval=HEARTBEAT_EVERY,
-        first=1,
+        first=HEARTBEAT_EVERY,  # the first beat is written at start-up
         name=jobs.HEARTBEAT_JOB,
     )
+    job_queue.run_repeating(leased.keep, interval=LEASE_KEEP_EVERY, first=1, name=jobs.LEASES_JOB)
 
 
 def name_handlers(application: App) -> None:
@@ -256,12 +267,15 @@ async def on_startup(application: App) -> None:
     await menus.install_default_menu(application.bot, settings.language)
     for owner_id in await services.roles.owner_ids():
         await menus.install_menu(application.bot, owner_id, Role.OWNER, settings.language)
-    claim = await services.roles.new_owner_claim()
+    # This replica is alive from now on (the heartbeat job keeps it so).
+    await services.replicas.beat()
+    claim = await services.roles.owner_claim()
     if claim is not None:
-        # WARNING, so it shows at every LOG_LEVEL but ERROR: without it nobody can manage the bot.
+        # WARNING, so it shows at every LOG_LEVEL but ERROR: without it nobody can manage the
+        # bot. Every replica, and every restart, logs the same link until it is used.
         logger.warning(
             "No owner yet. Open https://t.me/%s?start=%s within 24 hours to become the owner "
-            "(single use; a restart makes a new link), or set OWNER_IDS.",
+            "(single use; the same link until it is used or expires), or set OWNER_IDS.",
             application.bot.username,
             claim,
         )
@@ -282,11 +296,27 @@ async def on_stop(application: App) -> None:
 
 
 async def on_shutdown(application: App) -> None:
-    """Close storage cleanly (PTB has written the conversations by now)."""
+    """Hand this replica's job leases on and remove its heartbeat, then close storage
+    cleanly (PTB has written the conversations by now)."""
     monitor, application.bot_data.monitor = application.bot_data.monitor, None
     if monitor is not None:
         await monitor.stop()
+    await leave(application)
     await application.bot_data.close_services()
+
+
+async def leave(application: App) -> None:
+    """A replica that stops cleanly lets another take its jobs at once; a failure here
+    only delays that until the leases expire."""
+    try:
+        services = application.bot_data.services
+    except ServicesNotOpen:
+        return  # it never started
+    try:
+        await services.leases.release()
+        await services.replicas.leave()
+    except Exception as exc:  # the database may be what stopped the bot
+        logger.warning("Could not hand the job leases on (%s): they expire by themselves", exc)
 
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]

@@ -27,7 +27,7 @@ from bot.clock import Clock
 from bot.periods import Period, parse_period
 from bot.redaction import Redactor, install_logging
 from bot.services.exports import ExportService
-from bot.services.health import heartbeat_problem
+from bot.services.health import health_now, heartbeat_problem
 from bot.services.reports import ReportService
 from bot.settings import Settings, describe_validation_error
 from bot.startup import (
@@ -143,11 +143,16 @@ def check_config(settings: Settings, *, online: bool) -> int:
 
 
 def health(settings: Settings) -> int:
-    """Exit 0 while the running bot's heartbeat is fresh (the Docker HEALTHCHECK)."""
-    problem = heartbeat_problem(settings.database, datetime.now(UTC))
-    if problem is not None:
-        raise StartupError(problem)
-    sys.stdout.write("Healthy\n")
+    """Exit 0 while a replica's heartbeat is fresh and every job's lease is held (the
+    Docker HEALTHCHECK); each replica and job is a line on stdout either way."""
+    report = health_now(settings.database, datetime.now(UTC))
+    details = "".join(f"{line}\n" for line in report.lines())
+    if report.problem is not None:
+        sys.stdout.write(details)
+        sys.stdout.flush()
+        raise StartupError(report.problem)
+    alive = len(report.alive)
+    sys.stdout.write(f"Healthy: {alive} replica{'s' if alive != 1 else ''} alive\n{details}")
     return 0
 
 

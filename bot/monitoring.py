@@ -2,7 +2,9 @@
 
 Served by aiohttp on a local address, in polling and webhook mode alike. /healthz is
 JSON: the database answers, when the last update was handled, how many broadcast and
-outbox messages wait; status 503 when the database does not answer.
+outbox messages wait, this replica's id, every replica's heartbeat and who holds each
+job's lease; status 503 when the database does not answer, no replica is alive or a
+job's lease is overdue (bot/services/health.py).
 """
 
 from __future__ import annotations
@@ -54,21 +56,27 @@ class MonitoringServer:
             await services.health.ping()
             queued = await services.broadcasts.queue_length()
             outbox = await services.outbox.count_pending()
+            report = await services.health.report()
             database = "ok"
         except Exception as exc:  # any failure means: not healthy
             logger.warning("Health check: the database does not answer (%s)", type(exc).__name__)
             return web.json_response({"status": "error", "database": "unreachable"}, status=503)
         last = self._metrics.last_update_at
+        problem = report.problem
         return web.json_response(
             {
-                "status": "ok",
+                "status": "ok" if problem is None else "error",
+                **({"problem": problem} if problem else {}),
                 "database": database,
                 "last_update_seconds_ago": round(time.time() - last, 1) if last else None,
                 "broadcast_queue": queued,
                 "outbox_queue": outbox,
-            }
+                "replica": services.replica_id,
+                **report.as_json(),
+            },
+            status=200 if problem is None else 503,
         )
 
     async def metrics(self, request: web.Request) -> web.Response:
-        body = generate_latest(self._metrics.registry)
+        body = generate_latest(self._metrics.exposed)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

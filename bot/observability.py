@@ -8,23 +8,47 @@ import contextvars
 import functools
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 logger = logging.getLogger("bot.updates")
 
 R = TypeVar("R")
 
 
-class Metrics:
-    """The bot's metrics, in a registry of its own (no process-wide state)."""
+class ReplicaLabelled(Collector):
+    """Another registry's metrics with one more label on every sample, ``replica``: the
+    replicas behind one load balancer are told apart even where they are scraped (or
+    aggregated) as one target."""
 
-    def __init__(self) -> None:
+    def __init__(self, registry: CollectorRegistry, replica: str) -> None:
+        self._registry = registry
+        self._replica = replica
+
+    def collect(self) -> Iterable[Metric]:
+        for metric in self._registry.collect():
+            labelled = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+            labelled.samples = [
+                sample._replace(labels={**sample.labels, "replica": self._replica})
+                for sample in metric.samples
+            ]
+            yield labelled
+
+
+class Metrics:
+    """The bot's metrics, in a registry of its own (no process-wide state). ``exposed``
+    is what /metrics serves: the same, each sample labelled with the replica id."""
+
+    def __init__(self, replica: str = "") -> None:
         self.last_update_at = 0.0  # seconds since the epoch; 0: no update yet
         self.registry = CollectorRegistry()
+        self.exposed = CollectorRegistry(auto_describe=False)
+        self.exposed.register(ReplicaLabelled(self.registry, replica))
         r = self.registry
         self.updates = Counter(
             "loyalty_updates_total", "Updates handled, by kind and outcome", ["kind", "outcome"],

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import socket
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,6 +26,13 @@ TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{20,}")
 MIN_CARD_SECRET_LENGTH = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 WEBHOOK_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+REPLICA_ID_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}")
+
+
+def default_replica_id() -> str:
+    """``<hostname>-<pid>``: unique among processes on one machine and across machines."""
+    host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname()).strip("-.") or "bot"
+    return f"{host[:80]}-{os.getpid()}"
 
 
 class Settings(BaseSettings):
@@ -79,6 +88,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     backup_dir: Path | None = None
     backup_keep: int = Field(default=7, ge=1, le=3650)
+    # This process among several sharing one database (docs/operations.md, "Several
+    # machines"): names its heartbeat, its job leases and its metrics.
+    replica_id: str = Field(default_factory=default_replica_id)
 
     # The member lifecycle. Every feature is off until a café turns it on.
     points_expire_after_months: int = Field(default=0, ge=0, le=120)
@@ -113,6 +125,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"is too short: use at least {MIN_CARD_SECRET_LENGTH} random characters "
                 "(e.g. the output of: openssl rand -hex 32), or leave it unset"
+            )
+        return value
+
+    @field_validator("replica_id")
+    @classmethod
+    def _replica_id_shape(cls, value: str) -> str:
+        value = value.strip()
+        if not REPLICA_ID_SHAPE.fullmatch(value):
+            raise ValueError(
+                "must be 1 to 100 letters, digits and . _ : @ - starting with a letter or a "
+                "digit (e.g. web-1), or unset for <hostname>-<pid>"
             )
         return value
 

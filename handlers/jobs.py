@@ -1,10 +1,18 @@
 """Scheduled work, each job idempotent: expiring coupons, starting offers, the member
-lifecycle (points expiry and reminders, win-back, birthday treats), the daily backup and
-the heartbeat. bot/app.py schedules them."""
+lifecycle (points expiry and reminders, win-back, birthday treats), the daily backup,
+forgetting replicas long gone, and each replica's heartbeat. bot/app.py schedules them.
+
+Every replica schedules every job. :class:`Leased` wraps each shared job as it is
+scheduled, so a tick runs only on the replica holding that job's lease (see
+bot/services/leases.py); the heartbeat and the lease renewal itself run on every replica.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bot.domain import Offer
 from handlers.common import Context, notify, say
@@ -17,6 +25,9 @@ EXPIRE_COUPONS_EVERY_SECONDS = 600
 START_OFFERS_JOB = "start-offers"
 START_OFFERS_EVERY_SECONDS = 60
 HEARTBEAT_JOB = "heartbeat"
+LEASES_JOB = "leases"
+PRUNE_REPLICAS_JOB = "prune-replicas"
+PRUNE_REPLICAS_EVERY_SECONDS = 3600
 LIFECYCLE_JOB = "lifecycle"
 BACKUP_JOB = "backup"
 BACKUP_EVERY_SECONDS = 3600  # checks hourly; writes one backup a café day
@@ -50,9 +61,45 @@ async def lifecycle(context: Context) -> None:
         context.broadcaster.wake()
 
 
+Job = Callable[[Context], Coroutine[Any, Any, None]]
+
+
+class Leased:
+    """The shared jobs, each run by one replica at a time: ``wrap`` makes a job's tick
+    take (or renew) its lease first and skip while another live replica holds it;
+    ``keep`` (a job on every replica) renews the leases held and takes over those a dead
+    replica left, so a job's lease outlives the gaps between its ticks."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def wrap(self, name: str, job: Job) -> Job:
+        self.names.append(name)
+
+        @functools.wraps(job)
+        async def tick(context: Context) -> None:
+            if await context.services.leases.take(name):
+                await job(context)
+            else:
+                logger.debug("Job %s skipped: another replica holds its lease", name)
+
+        return tick
+
+    async def keep(self, context: Context) -> None:
+        await context.services.leases.keep(self.names)
+
+
 async def heartbeat(context: Context) -> None:
-    """Record that the bot is alive, for ``loyalty-bot health`` (the Docker HEALTHCHECK)."""
-    await context.services.health.beat()
+    """Record that this replica is alive, for ``loyalty-bot health`` (the Docker
+    HEALTHCHECK) and /healthz."""
+    await context.services.replicas.beat()
+
+
+async def prune_replicas(context: Context) -> None:
+    """Forget replicas not seen for a day (killed ones; a clean stop removes its own)."""
+    forgotten = await context.services.replicas.forget_gone()
+    if forgotten:
+        logger.info("Forgot %s replicas not seen for a day", forgotten)
 
 
 async def expire_coupons(context: Context) -> None:

@@ -610,6 +610,56 @@ _V15_LOCATIONS_POSTGRESQL: tuple[str, ...] = (
     " WHERE state = 'redeemed'",
 )
 
+_V16_REPLICAS: tuple[str, ...] = (
+    # Which bot process (replica) runs each scheduled job: a job runs only on the replica
+    # holding its lease, renewed while that replica lives and taken over by another once
+    # it expires (bot/services/leases.py).
+    """
+    CREATE TABLE leases (
+        name        TEXT PRIMARY KEY,
+        holder      TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    )
+    """,
+    # Each running replica's heartbeat, for `loyalty-bot health` and /healthz.
+    """
+    CREATE TABLE replicas (
+        id          TEXT PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        seen_at     TEXT NOT NULL,
+        version     TEXT NOT NULL
+    )
+    """,
+    # The owner claim link is derived from this random nonce with the signing key, so any
+    # replica (and a restart) can log the same link while only its hash is stored. Links
+    # made before cannot be shown again: unused ones go (the next start makes a new one).
+    "ALTER TABLE owner_claims ADD COLUMN nonce TEXT",
+    "DELETE FROM owner_claims WHERE used_by IS NULL",
+    # At most one unused link at a time: replicas starting at once make one between them.
+    "CREATE UNIQUE INDEX owner_claims_open ON owner_claims ((used_by IS NULL))"
+    " WHERE used_by IS NULL",
+)
+
+# The same, with PostgreSQL's moments (timestamptz).
+_V16_REPLICAS_POSTGRESQL: tuple[str, ...] = (
+    """
+    CREATE TABLE leases (
+        name        text PRIMARY KEY,
+        holder      text NOT NULL,
+        expires_at  timestamptz NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE replicas (
+        id          text PRIMARY KEY,
+        started_at  timestamptz NOT NULL,
+        seen_at     timestamptz NOT NULL,
+        version     text NOT NULL
+    )
+    """,
+    *_V16_REPLICAS[2:],
+)
+
 _V18_HANDLED_UPDATES: tuple[str, ...] = (
     # The updates already handled, by Telegram's update_id: a webhook update Telegram
     # delivers again (the replica handling it died before answering) is recognised and
@@ -650,6 +700,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (13, _V13_ERROR_ALERTS),
     (14, _V14_PORTABLE_NAMES),
     (15, _V15_LOCATIONS),
+    (16, _V16_REPLICAS),
     (18, _V18_HANDLED_UPDATES),
 )
 
@@ -658,6 +709,7 @@ POSTGRESQL_BASELINE = 14
 # PostgreSQL's text of a migration after the baseline, where it differs from SQLite's.
 POSTGRESQL_TEXT: dict[int, tuple[str, ...]] = {
     15: _V15_LOCATIONS_POSTGRESQL,
+    16: _V16_REPLICAS_POSTGRESQL,
     18: _V18_HANDLED_UPDATES_POSTGRESQL,
 }
 # Any number shared by all processes migrating one PostgreSQL database.

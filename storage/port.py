@@ -55,6 +55,9 @@ TABLES = (
     "conversation_user_data",
     "error_alerts",
 )
+# Not copied: they describe the bot processes running on the SQLite file (heartbeats, job
+# leases), not the café; the bot on PostgreSQL writes its own.
+NOT_MOVED = ("leases", "replicas")
 # Rebuilt on the target, not copied (see the module's docstring).
 REBUILT = {("members", "balance")}
 # Tables the target's migrations fill (the default location): emptied before the copy,

@@ -140,7 +140,7 @@ async def test_one_reward_title_whatever_its_case(services: Services) -> None:
 
 
 async def test_one_owner_from_a_claim_link(services: Services) -> None:
-    token = await services.roles.new_owner_claim()
+    token = await services.roles.owner_claim()
     assert token is not None
     claimed = await asyncio.gather(
         *(services.roles.claim_owner(token, 5000 + n) for n in range(RACERS))

@@ -73,6 +73,8 @@ POSTGRESQL_ALLOWED = (
     r" JOIN sale_allocations AS a ON a\.entry_id = l\.id",
     # The owner's /referrals leaderboard ranks every referrer: all referrals, grouped.
     r"SELECT t\.referrer_id, m\.first_name, t\.rewarded, t\.pending, t\.refused FROM",
+    # The hourly job forgetting replicas not seen for a day: one row per bot process.
+    r"DELETE FROM replicas WHERE seen_at <",
 )
 
 # Tables an owner fills by hand, a few rows a week at most: offers, broadcasts, the

@@ -17,6 +17,7 @@ from bot.services.exports import ExportService
 from bot.services.feedback import FeedbackService
 from bot.services.health import BackupService, HealthService
 from bot.services.issuing import IssuingService
+from bot.services.leases import LeaseService
 from bot.services.lifecycle import LifecycleService
 from bot.services.locations import LocationService
 from bot.services.membership import MembershipService
@@ -24,6 +25,7 @@ from bot.services.offers import OfferService
 from bot.services.outbox import OutboxService
 from bot.services.privacy import PrivacyService
 from bot.services.referrals import ReferralService
+from bot.services.replicas import ReplicaService
 from bot.services.reports import ReportService
 from bot.services.roles import RoleService
 from bot.services.staff import StaffService
@@ -63,6 +65,8 @@ class Services:
     conversations: ConversationService
     alerts: AlertService
     locations: LocationService
+    replicas: ReplicaService
+    leases: LeaseService
     metrics: Metrics | None = None
     # Tells the caches here when another process changed their data (storage/changes.py).
     changes: ChangeFeed | None = None
@@ -90,7 +94,9 @@ class Services:
     async def _build(cls, settings: Settings, clock: Clock, db: Database) -> Services:
         key = await _signing_key(db, settings)
         changes = ChangeFeed(db)
-        roles = RoleService(db, settings, clock)
+        roles = RoleService(db, settings, clock, key)
+        replicas = ReplicaService(db, clock, settings.replica_id)
+        leases = LeaseService(db, clock, settings.replica_id)
         members = MembershipService(db, clock, settings, key)
         audience = AudienceService(db, clock, settings)
         locations = LocationService(db, clock, settings, roles)
@@ -111,7 +117,7 @@ class Services:
             audience=audience,
             broadcasts=broadcasts,
             offers=offers,
-            health=HealthService(db, clock),
+            health=HealthService(db, clock, replicas, leases),
             lifecycle=LifecycleService(db, clock, settings, coupons, roles),
             referrals=referrals,
             feedback=FeedbackService(db, clock, settings),
@@ -124,12 +130,19 @@ class Services:
             conversations=ConversationService(db, clock),
             alerts=AlertService(db, clock),
             locations=locations,
+            replicas=replicas,
+            leases=leases,
         )
         services.changes = changes
         if settings.rewards_file is not None:
             await services.catalog.seed(settings.rewards_file)
         await services.reports.backfill_allocations()
         return services
+
+    @property
+    def replica_id(self) -> str:
+        """This process among the replicas sharing the database (REPLICA_ID)."""
+        return self.replicas.replica_id
 
     async def close(self) -> None:
         if self.changes is not None:

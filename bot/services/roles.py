@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import logging
+import secrets
 from datetime import timedelta
 from enum import IntEnum
 
 from bot.clock import Clock
 from bot.settings import Settings
-from bot.tokens import LinkKind, random_token
+from bot.tokens import LinkKind
 from storage import Database
 from storage import audit as audit_store
 from storage import locations as location_store
 from storage import owners as owner_store
 from storage import staff as staff_store
+
+logger = logging.getLogger(__name__)
 
 OWNER_CLAIM_VALIDITY = timedelta(hours=24)
 
@@ -29,14 +35,23 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _claim_token(key: bytes, nonce: str) -> str:
+    """The owner link's payload, derived from the claim's stored nonce with the signing
+    key: every replica (and a restart) can show the link, and the database alone, which
+    keeps only its hash and the nonce, does not give it away when CARD_SECRET is set."""
+    mac = hmac.new(key, b"owner-claim:" + nonce.encode(), hashlib.sha256).digest()[:16]
+    return LinkKind.OWNER_CLAIM.value + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
 class RoleService:
     """Owners come from ``OWNER_IDS`` when it is set, else from the claim link; staff from
     the database, so a removal takes effect at once."""
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(self, db: Database, settings: Settings, clock: Clock, key: bytes) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
+        self._key = key
 
     async def role_of(self, tg_user_id: int) -> Role:
         if await self.is_owner(tg_user_id):
@@ -55,15 +70,30 @@ class RoleService:
     async def owner_ids(self) -> tuple[int, ...]:
         return self._settings.owner_ids or await owner_store.all_ids(self._db.reader)
 
-    async def new_owner_claim(self) -> str | None:
-        """A single-use link payload that makes its first opener the owner, while the bot
-        has none; None when an owner exists already."""
+    async def owner_claim(self) -> str | None:
+        """The single-use link payload that makes its first opener the owner, while the
+        bot has none; None when an owner exists already. The unused, unexpired one if
+        there is one (made by this replica, another, or before a restart), else a new one:
+        replicas starting at once get the same link."""
         if await self.owner_ids():
             return None
-        token = random_token(LinkKind.OWNER_CLAIM, 16)
+        nonce = secrets.token_urlsafe(16)
         now = self._clock.now()
+        until = now + OWNER_CLAIM_VALIDITY
         async with self._db.transaction() as tx:
-            await owner_store.replace_claim(tx, _hash(token), now, now + OWNER_CLAIM_VALIDITY)
+            claim = await owner_store.open_claim(
+                tx, _hash(_claim_token(self._key, nonce)), nonce, now, until
+            )
+        if claim.nonce is not None:
+            token = _claim_token(self._key, claim.nonce)
+            if hmac.compare_digest(_hash(token), claim.token_hash):
+                return token
+        # Made with another signing key (CARD_SECRET changed): it cannot be shown, so it
+        # is replaced.
+        logger.info("The open owner link was made with another signing key: replacing it")
+        token = _claim_token(self._key, nonce)
+        async with self._db.transaction() as tx:
+            await owner_store.replace_claim(tx, _hash(token), now, until, nonce)
         return token
 
     async def claim_owner(self, payload: str, tg_user_id: int) -> bool:
