@@ -24,6 +24,7 @@ from bot.tokens import make_card_token
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser
 from storage import Database
 from storage import broadcasts as broadcast_store
+from storage import locations as location_store
 from storage import members as member_store
 from storage import rewards as reward_store
 from storage import staff as staff_store
@@ -55,6 +56,9 @@ async def seed(path: Path, url: str | None, fake: FakeTelegram) -> None:
                 tx, tg_user_id=barista, chat_id=barista, first_name=f"B{barista}", added_by=1,
                 now=now,
             )  # fmt: skip
+            await location_store.place(
+                tx, staff_id=barista, location_id=1, role="barista", added_by=1, now=now
+            )  # the café's one location, made by migration 15
             fake.known_chats.add(barista)
         await reward_store.add(tx, "Espresso", 3, now)
     audience = [
