@@ -7,6 +7,7 @@ millionths of a minor unit) and rounded once, at the end, to the currency's mino
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -119,15 +120,21 @@ def expected_purchase_redemptions(totals: PointTotals, rate: int) -> Fraction:
     return max(min(expected, unexpired), redeemed)
 
 
-def recognised_micro(totals: PointTotals, rate: int) -> Fraction:
-    """Revenue recognised to date from the points (cumulative): deferred to date ×
-    purchase points redeemed ÷ purchase points expected to be redeemed."""
+def recognised_share(totals: PointTotals, rate: int) -> Fraction:
+    """The share of the deferred revenue recognised to date: purchase points redeemed ÷
+    purchase points expected to be redeemed (at most all of it)."""
     expected = expected_purchase_redemptions(totals, rate)
     if expected <= 0:
         # Nothing is expected to be redeemed any more (all expired): all of it is earned.
-        return Fraction(totals.deferred) if totals.purchase > 0 else Fraction(0)
+        return Fraction(1) if totals.purchase > 0 else Fraction(0)
     redeemed = attribute(totals.redeemed, totals.purchase, totals.bonus)
-    return Fraction(totals.deferred) * min(Fraction(1), redeemed / expected)
+    return min(Fraction(1), redeemed / expected)
+
+
+def recognised_micro(totals: PointTotals, rate: int) -> Fraction:
+    """Revenue recognised to date from the points (cumulative): deferred to date ×
+    purchase points redeemed ÷ purchase points expected to be redeemed."""
+    return Fraction(totals.deferred) * recognised_share(totals, rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +165,40 @@ def deferral(
         recognised_to_date=to_minor(recognised_end),
         contract_liability=to_minor(end.deferred - recognised_end),
     )
+
+
+def part_deferral(
+    start_deferred: int, end_deferred: int, share_at_start: Fraction, share_at_end: Fraction
+) -> tuple[Fraction, Fraction, Fraction, Fraction, Fraction]:
+    """One location's part of the chain's deferral, exact (millionths of a minor unit):
+    its sales' deferred revenue, recognised at the chain's share (the points are the
+    chain's: redeemed anywhere, they release every location's deferral alike). Returns
+    (deferred in period, recognised in period, deferred to date, recognised to date,
+    contract liability); the parts of the chain add up to its figures exactly."""
+    recognised_start = start_deferred * share_at_start
+    recognised_end = end_deferred * share_at_end
+    return (
+        Fraction(end_deferred - start_deferred),
+        recognised_end - recognised_start,
+        Fraction(end_deferred),
+        recognised_end,
+        end_deferred - recognised_end,
+    )
+
+
+def apportion(parts: Sequence[Fraction | int], figure: Callable[[Fraction], int]) -> list[int]:
+    """Round the parts of a whole so that they add up to the whole's figure exactly:
+    each part gets ``figure`` of the running total up to it less ``figure`` of the
+    running total before it (``figure`` rounds, and figure(0) is 0). A part can thus
+    differ by one minor unit from its own rounding; the sum never differs."""
+    rounded: list[int] = []
+    running, before = Fraction(0), 0
+    for part in parts:
+        running += part
+        now = figure(running)
+        rounded.append(now - before)
+        before = now
+    return rounded
 
 
 def points_money_micro(points: int, point_value: Decimal, exponent: int, rate: int = PPM) -> int:

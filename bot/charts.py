@@ -18,10 +18,29 @@ MAX_COHORT_FIGURES = 8  # a longer cohort grid shows colours only, no figures in
 def render_stats_chart(data: ChartData, title: str) -> bytes:
     """Three panels, stacked for a portrait screen: weekly visits; weekly points issued
     and redeemed; cohort retention (share of each month's new members who bought again
-    in each later month)."""
+    in each later month). Without cohorts (one location's chart), the first two only."""
+    if not data.cohorts:
+        figure = Figure(figsize=(7.2, 7.2), dpi=110, layout="constrained")
+        visits_ax, points_ax = figure.subplots(2, 1)
+        _weekly(data, visits_ax, points_ax)
+        figure.suptitle(title, fontsize=15, fontweight="bold")
+        return _png(figure)
     figure = Figure(figsize=(7.2, 10.8), dpi=110, layout="constrained")
     visits_ax, points_ax, cohort_ax = figure.subplots(3, 1, height_ratios=(1, 1, 1.2))
     figure.suptitle(title, fontsize=15, fontweight="bold")
+    _weekly(data, visits_ax, points_ax)
+    _cohorts(data, cohort_ax)
+    return _png(figure)
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _weekly(data: ChartData, visits_ax: Axes, points_ax: Axes) -> None:
+    """Weekly visits; weekly points issued and redeemed."""
     labels = [f"{week:%d %b}" for week in data.weeks]
     positions = list(range(len(labels)))
 
@@ -38,6 +57,9 @@ def render_stats_chart(data: ChartData, title: str) -> bytes:
     points_ax.legend(fontsize=11, frameon=False)
     _weeks_axis(points_ax, positions, labels)
 
+
+def _cohorts(data: ChartData, cohort_ax: Axes) -> None:
+    """Cohort retention: the share of each month's new members who bought again."""
     months = [cohort[0] for cohort in data.cohorts]
     grid = [
         [float(value) if value is not None else float("nan") for value in shares]
@@ -56,9 +78,6 @@ def render_stats_chart(data: ChartData, title: str) -> bytes:
         cohort_ax.set_yticks(range(len(months)), row_labels)
         cohort_ax.set_xticks(range(len(months)), [f"+{n}" for n in range(len(months))])
         cohort_ax.set_xlabel("months after joining", fontsize=11)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 def _weeks_axis(axis: Axes, positions: list[int], labels: list[str]) -> None:

@@ -28,7 +28,7 @@ from bot.periods import Period, parse_period
 from bot.redaction import Redactor, install_logging
 from bot.services.exports import ExportService
 from bot.services.health import health_now, heartbeat_problem
-from bot.services.reports import ReportService
+from bot.services.reports import CHAIN_WIDE, ReportService
 from bot.settings import Settings, describe_validation_error
 from bot.startup import (
     StartupError,
@@ -41,6 +41,7 @@ from bot.telegram import webhook as webhook_server
 from handlers.report_text import plain, render
 from handlers.texts import MESSAGES
 from storage import Database, StorageError
+from storage import locations as location_store
 from storage.backup import backup, verify
 from storage.db import describe_url, is_postgresql
 from storage.port import port
@@ -175,11 +176,28 @@ async def open_books(settings: Settings) -> tuple[Database, ReportService, Expor
     return db, ReportService(db, Clock(), settings), ExportService(db, settings)
 
 
+async def cli_location(db: Database, text: str | None) -> int | None:
+    """--location: a location's name (any case) or id, or ``chain-wide`` (what was done at
+    no location); None without it (the whole café)."""
+    if text is None:
+        return None
+    if text.strip().lower() == "chain-wide":
+        return CHAIN_WIDE
+    locations = await location_store.all_locations(db.reader)
+    for location in locations:
+        if text.strip().lower() in (location.name.lower(), str(location.id)):
+            return location.id
+    names = ", ".join(location.name for location in locations)
+    raise ConfigurationError(
+        f"--location: no location {text!r} (there are: {names}; or chain-wide)"
+    )
+
+
 async def report_command(args: argparse.Namespace, settings: Settings) -> int:
     period = cli_period(args, settings)
     db, reports, _ = await open_books(settings)
     try:
-        report = await reports.report(period)
+        report = await reports.report(period, await cli_location(db, args.location))
     finally:
         await db.close()
     sys.stdout.write(render(report, plain(settings)) + "\n")
@@ -199,10 +217,11 @@ async def export_command(args: argparse.Namespace, settings: Settings, out: Path
     period = cli_period(args, settings)
     db, reports, exports = await open_books(settings)
     try:
-        ledger = out / exports.ledger_name(period)
-        roll = out / exports.roll_forward_name(period)
-        count = await exports.write_ledger(period, ledger)
-        await exports.write_roll_forward(await reports.report(period), roll)
+        part = await cli_location(db, args.location)
+        ledger = out / exports.ledger_name(period, part)
+        roll = out / exports.roll_forward_name(period, part)
+        count = await exports.write_ledger(period, ledger, part)
+        await exports.write_roll_forward(await reports.report(period, part), roll)
     finally:
         await db.close()
     sys.stdout.write(f"Wrote {ledger} ({count} entries) and {roll}\n")
@@ -421,6 +440,10 @@ def build_parser() -> argparse.ArgumentParser:
         books.add_argument("--month", help="YYYY-MM (default: this month)")
         books.add_argument("--from", dest="start", help="first day, YYYY-MM-DD")
         books.add_argument("--to", dest="end", help="last day, YYYY-MM-DD")
+        books.add_argument(
+            "--location",
+            help="one location of a chain (its name or id), or chain-wide (default: all)",
+        )
         if name == "export":
             books.add_argument("--out", default=".", help="folder for the CSV files")
     return parser

@@ -6,7 +6,8 @@ on them, handlers show them. They know nothing of SQL or of Telegram.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -100,6 +101,8 @@ class Offer:
     started_at: datetime | None
     ended_at: datetime | None
     created_by: int
+    # The locations it is valid in; empty: every location.
+    location_ids: tuple[int, ...] = ()
 
     def is_over(self, now: datetime) -> bool:
         return self.ended_at is not None or now >= self.ends_at
@@ -118,6 +121,7 @@ class NewOffer:
     window: str | None
     audience: str
     announce: bool
+    location_ids: tuple[int, ...] = ()  # valid only in these locations; empty: everywhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,9 @@ class AudienceFacts:
     birthday: str | None
     last_purchase_at: datetime | None
     earned_recently: int
+    # The member's last purchase at each location where they made one (read only when an
+    # audience asks who visited which location).
+    last_purchase_by_location: Mapping[int, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

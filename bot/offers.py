@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -69,13 +70,31 @@ def parse_window(text: str) -> Window:
     return Window(frozenset(days), start, end)
 
 
+MAX_DAYS = 3650
+
+
 @dataclass(frozen=True, slots=True)
 class Audience:
-    kind: str  # 'all' | 'tier' | 'lapsed' | 'birthday'
-    value: str = ""
+    kind: str  # 'all' | 'tier' | 'lapsed' | 'birthday' | 'visited'
+    value: str = ""  # visited: "<location ids, comma-separated>:<days>", e.g. "1,3:30"
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}" if self.value else self.kind
+
+    @property
+    def visited(self) -> tuple[tuple[int, ...], int]:
+        """A 'visited' audience's locations and days: members with a purchase at one of
+        those locations in the last that many days."""
+        places, _, days = self.value.partition(":")
+        return tuple(int(place) for place in places.split(",")), int(days)
+
+
+def visited_audience(location_ids: Iterable[int], days: int) -> Audience:
+    """Members who made a purchase at one of ``location_ids`` in the last ``days`` days."""
+    places = sorted(set(location_ids))
+    if not places or not 1 <= days <= MAX_DAYS or places[0] < 1:
+        raise ValueError("a visited audience needs locations and 1 to 3650 days")
+    return Audience("visited", f"{','.join(map(str, places))}:{days}")
 
 
 def parse_audience(text: str) -> Audience:
@@ -84,8 +103,14 @@ def parse_audience(text: str) -> Audience:
         return Audience(kind)
     if kind == "tier" and value:
         return Audience(kind, value)
-    if kind == "lapsed" and parse_int(value, low=1, high=3650) is not None:
+    if kind == "lapsed" and parse_int(value, low=1, high=MAX_DAYS) is not None:
         return Audience(kind, value)
+    if kind == "visited":
+        places, _, days = value.partition(":")
+        ids = [parse_int(place, low=1) for place in places.split(",")]
+        count = parse_int(days, low=1, high=MAX_DAYS)
+        if count is not None and ids and all(place is not None for place in ids):
+            return visited_audience([place for place in ids if place is not None], count)
     raise ValueError(f"unknown audience {text!r}")
 
 
@@ -101,7 +126,17 @@ def in_audience(
         return now - last_seen >= timedelta(days=int(audience.value))
     if audience.kind == "birthday":
         return facts.birthday is not None and facts.birthday[:2] == f"{now.astimezone(tz):%m}"
+    if audience.kind == "visited":
+        places, days = audience.visited
+        since = now - timedelta(days=days)
+        visits = facts.last_purchase_by_location
+        return any(place in visits and visits[place] >= since for place in places)
     return False
+
+
+def valid_at(offer: Offer, location_id: int | None) -> bool:
+    """Is the offer valid at this location? One with no locations is valid everywhere."""
+    return not offer.location_ids or location_id in offer.location_ids
 
 
 def is_open(offer: Offer, now: datetime, tz: ZoneInfo) -> bool:
@@ -118,6 +153,8 @@ class OfferEffect:
     multiplier: Decimal
     bonus_points: int
     offers: tuple[Offer, ...]
+    # Offers the member would have had, but not at this location (the barista is told).
+    not_here: tuple[Offer, ...] = ()
 
     @property
     def main_offer_id(self) -> int | None:
@@ -138,6 +175,14 @@ def combine(offers: list[Offer]) -> OfferEffect:
         bonus_points=sum(o.bonus_points or 0 for o in bonuses),
         offers=tuple(applied),
     )
+
+
+def combine_at(offers: list[Offer], location_id: int | None) -> OfferEffect:
+    """:func:`combine` of the offers valid at ``location_id``; the others are named in
+    ``not_here``."""
+    effect = combine([offer for offer in offers if valid_at(offer, location_id)])
+    elsewhere = tuple(offer for offer in offers if not valid_at(offer, location_id))
+    return replace(effect, not_here=elsewhere)
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

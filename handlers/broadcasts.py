@@ -37,7 +37,7 @@ _TAGS = r"(b|strong|i|em|u|ins|s|strike|del|a|code|pre|tg-spoiler|blockquote)\b"
 TYPED_TAG = re.compile(rf"</?{_TAGS}")
 STRAY_LESS_THAN = re.compile(rf"<(?!/?{_TAGS})")
 BARE_AMPERSAND = re.compile(r"&(?!#?\w+;)")
-B_MESSAGE, B_AUDIENCE, B_LAPSED, B_CONFIRM = range(100, 104)
+B_MESSAGE, B_AUDIENCE, B_LAPSED, B_CONFIRM, B_PLACES, B_VISIT_DAYS = range(100, 106)
 
 
 @requires(Role.OWNER)
@@ -63,9 +63,16 @@ async def broadcast_message(update: Update, context: Context) -> int:
     await reply(
         update,
         say(context, "broadcast_ask_audience"),
-        reply_markup=audience_keyboard(context, BROADCAST),
+        reply_markup=await audience_keyboard(context, BROADCAST),
     )
     return B_AUDIENCE
+
+
+def draft(context: Context) -> BroadcastDraft:
+    drafts = context.drafts
+    if drafts.broadcast is None:
+        drafts.broadcast = BroadcastDraft()
+    return drafts.broadcast
 
 
 def broadcast_html(message: Message) -> str:
@@ -112,7 +119,7 @@ async def broadcast_preview(update: Update, context: Context, audience: str) -> 
             context,
             "broadcast_preview",
             count=count,
-            audience=describe_audience(context, audience),
+            audience=await describe_audience(context, audience),
         ),
         reply_markup=with_cancel(context, BROADCAST, rows),
     )
@@ -158,7 +165,7 @@ async def broadcasts_command(update: Update, context: Context) -> None:
                 "broadcasts_line",
                 id=broadcast.id,
                 date=local_time(context, broadcast.created_at, DATETIME),
-                audience=describe_audience(context, broadcast.audience),
+                audience=await describe_audience(context, broadcast.audience),
                 sent=counts.sent,
                 total=broadcast.total,
                 failed=counts.failed,
@@ -177,7 +184,15 @@ def broadcast_conversation() -> ConversationHandler[Any]:
         broadcast_begin,
         {
             B_MESSAGE: [MessageHandler(TYPED | filters.PHOTO, broadcast_message)],
-            **audience_steps(BROADCAST, B_AUDIENCE, B_LAPSED, broadcast_preview),
+            **audience_steps(
+                BROADCAST,
+                B_AUDIENCE,
+                B_LAPSED,
+                broadcast_preview,
+                draft_of=draft,
+                places_state=B_PLACES,
+                visit_days_state=B_VISIT_DAYS,
+            ),
             B_CONFIRM: [on_step_button(broadcast_send, BROADCAST, "send$")],
         },
     )

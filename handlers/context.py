@@ -35,6 +35,8 @@ class OfferDraft(BaseModel):
     window: str | None = None
     audience: str = ""
     announce: bool = False
+    picked: list[int] = []  # locations ticked so far, at a step that picks them
+    valid_at: list[int] = []  # the locations it is valid in (none: everywhere)
 
 
 class BroadcastDraft(BaseModel):
@@ -43,6 +45,7 @@ class BroadcastDraft(BaseModel):
     text: str = ""
     photo: str | None = None
     audience: str = ""
+    picked: list[int] = []  # locations ticked so far, at a step that picks them
 
 
 class LocationDraft(BaseModel):

@@ -112,20 +112,22 @@ async def show_issued(update: Update, context: Context, actor: Actor, issued: Is
         return
     count(context, lambda m: m.ledger_entries.labels("earn").inc())
     details = purchase_details(context, entry)
+    text = say(
+        context,
+        "issued",
+        points=entry.points,
+        name=member.first_name,
+        balance=member.balance,
+        details=details,
+        entry=entry.id,
+    )
+    if issued.offers_not_here:  # the customer's offers valid in other locations only
+        names = await context.services.locations.names()
+        for offer in issued.offers_not_here:
+            places = ", ".join(names.get(place, "?") for place in offer.location_ids)
+            text += "\n" + say(context, "offer_not_here", title=offer.title, places=places)
     try:
-        await reply(
-            update,
-            say(
-                context,
-                "issued",
-                points=entry.points,
-                name=member.first_name,
-                balance=member.balance,
-                details=details,
-                entry=entry.id,
-            ),
-            reply_markup=undo_button(context, entry),
-        )
+        await reply(update, text, reply_markup=undo_button(context, entry))
     finally:
         # The entry is written: the customer gets their receipt even if the barista's
         # confirmation could not be delivered (the barista's retry is caught as a duplicate).

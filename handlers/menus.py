@@ -17,10 +17,11 @@ CUSTOMER_COMMANDS = (
     "settings", "mydata", "forget", "help",
 )  # fmt: skip
 STAFF_COMMANDS = ("scan", "redeem", "undo")
-MANAGER_COMMANDS = ("staff",)
+# A manager's /stats, /report and /audit show their location's (an owner's, any or all).
+MANAGER_COMMANDS = ("staff", "stats", "report", "audit")
 OWNER_COMMANDS = (
     "locations", "catalog", "offer", "broadcast", "broadcasts", "winback", "referrals",
-    "stats", "report", "export", "audit", "redemptionrate",
+    "export", "redemptionrate",
 )  # fmt: skip
 
 

@@ -38,13 +38,17 @@ from handlers.wizard import (
     END,
     TYPED,
     ask,
+    ask_locations,
     audience_keyboard,
     audience_steps,
     conversation,
     describe_audience,
+    location_picker,
     message_text,
     on_step_button,
+    place_names,
     pressed,
+    valid_at,
     with_cancel,
 )
 
@@ -67,7 +71,10 @@ END_OFFER = "ofend"
     O_LAPSED,
     O_ANNOUNCE,
     O_CONFIRM,
-) = range(11)
+    O_PLACES,
+    O_VISIT_DAYS,
+    O_WHERE,
+) = range(14)
 
 
 def describe_effect(context: Context, kind: str, value: object) -> str:
@@ -222,7 +229,9 @@ async def offer_window(update: Update, context: Context) -> int:
             await ask(update, context, OFFER, "offer_bad_window")
             return O_WINDOW
     await reply(
-        update, say(context, "offer_ask_audience"), reply_markup=audience_keyboard(context, OFFER)
+        update,
+        say(context, "offer_ask_audience"),
+        reply_markup=await audience_keyboard(context, OFFER),
     )
     return O_AUDIENCE
 
@@ -233,6 +242,20 @@ async def offer_audience_chosen(update: Update, context: Context, audience: str)
     if offer.kind == "coupon":
         offer.announce = True  # a gift nobody hears about is no gift
         return await offer_preview(update, context)
+    if await context.services.locations.is_chain():  # valid everywhere, or in some shops
+        offer.picked = []
+        await ask_locations(update, context, OFFER, "ol", "offer_ask_where", everywhere=True)
+        return O_WHERE
+    return await offer_ask_announce(update, context)
+
+
+async def offer_where_chosen(update: Update, context: Context, places: list[int]) -> int:
+    """Where the offer is valid: the locations ticked, or none (everywhere)."""
+    draft(context).valid_at = places
+    return await offer_ask_announce(update, context)
+
+
+async def offer_ask_announce(update: Update, context: Context) -> int:
     rows = [
         [
             InlineKeyboardButton(say(context, "btn_announce_yes"), callback_data=f"{OFFER}:yes"),
@@ -274,6 +297,7 @@ def new_offer(offer: OfferDraft) -> NewOffer | None:
         window=offer.window,
         audience=offer.audience,
         announce=offer.announce,
+        location_ids=tuple(offer.valid_at),
     )
 
 
@@ -304,12 +328,13 @@ async def offer_preview(update: Update, context: Context) -> int:
         window=window_text(context, offer.window),
         start=local_time(context, offer.starts_at, DATETIME),
         end=local_time(context, offer.ends_at, DATETIME),
-        audience=describe_audience(context, offer.audience),
+        audience=await describe_audience(context, offer.audience),
         count=await services.offers.audience_size(offer.audience),
         announce=say(
             context, "offer_preview_announce" if offer.announce else "offer_preview_silent"
         ),
     )
+    text += await valid_at(context, offer.location_ids)
     rows = [[InlineKeyboardButton(say(context, "btn_save"), callback_data=f"{OFFER}:save")]]
     await reply(update, text, reply_markup=with_cancel(context, OFFER, rows))
     return O_CONFIRM
@@ -361,6 +386,9 @@ async def customer_offers(update: Update, context: Context, member: Member) -> N
         )
         if offer.description:
             lines.append(say(context, "offers_line_description", description=offer.description))
+        if offer.location_ids:  # limited to some shops: say which
+            places = await place_names(context, offer.location_ids)
+            lines.append(say(context, "offers_line_where", places=places))
     await reply(update, "\n".join(lines))
 
 
@@ -386,11 +414,12 @@ async def owner_offers(update: Update, context: Context) -> None:
                 title=offer.title,
                 effect=effect_of(context, offer, rewards),
                 window=window_text(context, offer.window),
-                audience=describe_audience(context, offer.audience),
+                audience=await describe_audience(context, offer.audience),
                 start=local_time(context, offer.starts_at, DATETIME),
                 end=local_time(context, offer.ends_at, DATETIME),
                 state=say(context, f"offer_state_{state}"),
             )
+            + await valid_at(context, offer.location_ids)
         )
         if state != "ended":
             label = say(context, "btn_end_offer", id=offer.id)
@@ -437,7 +466,16 @@ def offer_conversation() -> ConversationHandler[Any]:
                 MessageHandler(TYPED, offer_window),
                 on_step_button(offer_window, OFFER, "any$"),
             ],
-            **audience_steps(OFFER, O_AUDIENCE, O_LAPSED, offer_audience_chosen),
+            **audience_steps(
+                OFFER,
+                O_AUDIENCE,
+                O_LAPSED,
+                offer_audience_chosen,
+                draft_of=draft,
+                places_state=O_PLACES,
+                visit_days_state=O_VISIT_DAYS,
+            ),
+            O_WHERE: location_picker(OFFER, "ol", draft, offer_where_chosen, everywhere=True),
             O_ANNOUNCE: [on_step_button(offer_announce, OFFER, "(yes|no)$")],
             O_CONFIRM: [on_step_button(offer_save, OFFER, "save$")],
         },

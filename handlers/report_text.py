@@ -20,7 +20,7 @@ from babel.numbers import format_decimal, format_percent
 
 from bot.accounting import ISSUED_KINDS, PPM
 from bot.money import format_money
-from bot.services.reports import AccountingReport
+from bot.services.reports import CHAIN_WIDE, AccountingReport
 from bot.settings import Settings
 
 Share = Fraction | int | None  # a Fraction, or an int in parts per million
@@ -103,6 +103,22 @@ PLAIN: dict[str, str] = {
     "report_recognised": "recognised in the period",
     "report_contract_liability": "contract liability at the end",
     "report_bonus": "  bonus points given without a sale: {points}, marketing cost {cost}",
+    # A chain's report: its parts, and one part's report.
+    "report_title_at": "Points and revenue at {location}: {period}",
+    "report_title_chain_wide": "Points and revenue made at no location (chain-wide): {period}",
+    "report_location_note": (
+        "  Only this location's purchases and their undos: redemptions, refunds, expiry and"
+        " bonuses are chain-wide."
+    ),
+    "report_chain_wide_note": (
+        "  Redemptions, refunds, expiry and bonuses: the chain's, made at no location."
+    ),
+    "report_parts_title": "By location (these add up to the figures above)",
+    "report_part": (
+        "  {name}: closing {closing} ({movements} in the period), deferred {deferred},"
+        " recognised {recognised}, contract liability {contract}"
+    ),
+    "report_chain_wide_name": "chain-wide",
 }
 
 
@@ -145,7 +161,7 @@ def render(report: AccountingReport, fmt: ReportFormat) -> str:
         reconciliation = text(key, balances=fmt.number(report.balances_now))
     rate = fmt.percent(report.rate_at_end)
     sections: list[list[str | None]] = [
-        [text("report_title", period=str(report.period))],
+        _title(report, fmt),
         [
             text("report_roll_title"),
             line("report_opening", fmt.number(roll.opening)),
@@ -178,7 +194,47 @@ def render(report: AccountingReport, fmt: ReportFormat) -> str:
                 cost=fmt.money(report.bonus_cost),
             ),
         ],
+        _parts(report, fmt),
         [text("report_files")],
     ]
     kept = ["\n".join(part for part in section if part is not None) for section in sections]
     return "\n\n".join(section for section in kept if section)
+
+
+def _title(report: AccountingReport, fmt: ReportFormat) -> list[str | None]:
+    """The whole café's title, or a part's with the line saying what the part holds."""
+    period = str(report.period)
+    if report.location_id is None:
+        return [fmt.text("report_title", period=period)]
+    if report.location_id == CHAIN_WIDE:
+        return [
+            fmt.text("report_title_chain_wide", period=period),
+            fmt.text("report_chain_wide_note"),
+        ]
+    return [
+        fmt.text("report_title_at", location=report.location or "", period=period),
+        fmt.text("report_location_note"),
+    ]
+
+
+def _parts(report: AccountingReport, fmt: ReportFormat) -> list[str | None]:
+    """A chain's report by location: each location's and the chain-wide closing balance,
+    movements and revenue figures (they add up to the whole's)."""
+    if not report.parts:
+        return []
+    lines = [fmt.text("report_parts_title")]
+    for part in report.parts:
+        name = part.location if part.location_id != CHAIN_WIDE else None
+        d = part.deferral
+        lines.append(
+            fmt.text(
+                "report_part",
+                name=name or fmt.text("report_chain_wide_name") or "",
+                closing=fmt.number(part.roll.closing),
+                movements=fmt.signed(part.roll.movements),
+                deferred=fmt.money(d.deferred_in_period),
+                recognised=fmt.money(d.recognised_in_period),
+                contract=fmt.money(d.contract_liability),
+            )
+        )
+    return lines

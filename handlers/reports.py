@@ -1,5 +1,6 @@
 """The books: /report (roll-forward, liability and IFRS 15 deferral, for the accountant),
-/export and /redemptionrate."""
+/export and /redemptionrate; and how /report, /stats and /audit are asked for one location
+of a chain (an argument or a row of buttons), which the roles service decides."""
 
 from __future__ import annotations
 
@@ -13,17 +14,23 @@ from pathlib import Path
 from typing import Any
 
 from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     InputFile,
     Update,
 )
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot.inputs import parse_int
 from bot.periods import Period, parse_period
-from bot.services.reports import AccountingReport, RateInvalid
+from bot.services.errors import LocationUnknown, NotYourLocation
+from bot.services.reports import CHAIN_WIDE, AccountingReport, RateInvalid
 from bot.services.roles import Role
 from handlers import report_text
 from handlers.common import (
     Context,
+    button_args,
+    on_button,
     reply,
     requires,
     say,
@@ -41,6 +48,131 @@ def period_of(context: Context, words: list[str]) -> Period | None:
         return None
 
 
+# -- which location's figures -------------------------------------------------------------
+
+REPORT_AT = "rpl"  # rpl:<scope>:<period slug>: /report for one location (or all)
+WHOLE, CHAIN = "a", "c"  # a button's scope: the whole café, the chain-wide part
+Asked = tuple[Period, int | None]
+
+
+def period_and_location(
+    context: Context, words: list[str], names: dict[str, int]
+) -> tuple[Period, int | None] | None:
+    """A period followed by a location's name (any case), either optional:
+    ``2026-11 Harbour``, ``last``, ``Harbour``. None when the words are neither."""
+    for cut in range(len(words), -1, -1):
+        period = period_of(context, words[:cut])
+        if period is None:
+            continue
+        rest = " ".join(words[cut:]).strip().lower()
+        if not rest:
+            return period, None
+        if rest in names:
+            return period, names[rest]
+    return None
+
+
+async def allowed_location(update: Update, context: Context, asked: int | None) -> int | None:
+    """The location whose figures the sender gets for ``asked`` (roles decide: an owner
+    anything, a manager their own); -1 after telling them they may not."""
+    user = update.effective_user
+    if user is None:
+        return -1
+    try:
+        return await context.services.roles.figures_location(user.id, asked)
+    except NotYourLocation as refused:
+        if refused.names:
+            await reply(update, say(context, "figures_not_yours", names=", ".join(refused.names)))
+        else:
+            await reply(update, say(context, "figures_nothing"))
+        return -1
+
+
+async def figures_asked(update: Update, context: Context, command: str) -> Asked | None:
+    """The period and location a /report or /stats asks for, checked: None after a reply
+    saying what to send or that it is not theirs. A café with one location reads periods
+    only, as always."""
+    locations = await context.services.locations.all()
+    names = {location.name.lower(): location.id for location in locations}
+    found = period_and_location(context, context.args or [], names if len(names) > 1 else {})
+    if found is None:
+        if len(locations) < 2:
+            await reply(update, say(context, "period_usage", command=command))
+        else:
+            example = locations[-1].name
+            await reply(
+                update,
+                say(
+                    context,
+                    "figures_usage",
+                    command=command,
+                    location=example,
+                    names=", ".join(location.name for location in locations),
+                ),
+            )
+        return None
+    location = await allowed_location(update, context, found[1])
+    return None if location == -1 else (found[0], location)
+
+
+def scope_of(text: str) -> int | None:
+    """A button's scope: the whole café (None), the chain-wide part, or a location."""
+    if text == WHOLE:
+        return None
+    if text == CHAIN:
+        return CHAIN_WIDE
+    return parse_int(text, low=1)
+
+
+async def figures_keyboard(
+    update: Update, context: Context, prefix: str, shown: int | None, suffix: str = ""
+) -> InlineKeyboardMarkup | None:
+    """Buttons for the other locations the sender may see (data ``prefix:scope[:suffix]``):
+    for an owner of a chain every location, all of them and the chain-wide part; for a
+    manager of several their others; nothing where there is nothing else to see."""
+    user = update.effective_user
+    if user is None:
+        return None
+    roles = context.services.roles
+    choices = await roles.figures_choices(user.id)
+    if not choices:
+        return None
+    tail = f":{suffix}" if suffix else ""
+    buttons = [
+        InlineKeyboardButton(
+            say(context, "btn_figures_at", name=name), callback_data=f"{prefix}:{key}{tail}"
+        )
+        for key, name in choices
+        if key != shown
+    ]
+    if await roles.visible_locations(user.id) is None:
+        if shown is not None:
+            label = say(context, "btn_figures_all")
+            buttons.append(InlineKeyboardButton(label, callback_data=f"{prefix}:{WHOLE}{tail}"))
+        if shown != CHAIN_WIDE and prefix == REPORT_AT:
+            label = say(context, "btn_figures_chain_wide")
+            buttons.append(InlineKeyboardButton(label, callback_data=f"{prefix}:{CHAIN}{tail}"))
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def pressed_scope(update: Update, context: Context, parts: int) -> Asked | None:
+    """A location button under /report or /stats: the period and the location it asks
+    for, checked like a command's (None after a reply, or for an old or forged button)."""
+    args = await button_args(update, context, parts)
+    if args is None:
+        return None
+    asked = scope_of(args[0])
+    period = period_of(context, args[1].replace("_", " ").split()) if parts == 2 else None
+    if (asked is None and args[0] != WHOLE) or (parts == 2 and period is None):
+        return None
+    location = await allowed_location(update, context, asked)
+    if location == -1:
+        return None
+    services = context.services
+    return period or parse_period([], services.settings.tz, services.clock.now()), location
+
+
 def number(context: Context, value: int) -> str:
     return report_text.number(context.services.settings.locale, value)
 
@@ -53,15 +185,17 @@ def percent(context: Context, value: Fraction | int | None) -> str:
 async def send_files(
     update: Update, context: Context, period: Period, report: AccountingReport
 ) -> None:
-    """The ledger and the roll-forward as CSV documents, written to a temporary folder."""
+    """The ledger and the roll-forward as CSV documents, written to a temporary folder
+    (a location's report: its own entries)."""
     services = context.services
     chat = update.effective_chat
     if chat is None:
         return
+    part = report.location_id
     with tempfile.TemporaryDirectory(prefix="loyalty-export-") as folder:
-        ledger = Path(folder) / services.exports.ledger_name(period)
-        roll = Path(folder) / services.exports.roll_forward_name(period)
-        count = await services.exports.write_ledger(period, ledger)
+        ledger = Path(folder) / services.exports.ledger_name(period, part)
+        roll = Path(folder) / services.exports.roll_forward_name(period, part)
+        count = await services.exports.write_ledger(period, ledger, part)
         await services.exports.write_roll_forward(report, roll)
         for path, caption in (
             (roll, say(context, "export_roll_caption")),
@@ -71,16 +205,34 @@ async def send_files(
                 await chat.send_document(InputFile(handle, filename=path.name), caption=caption)
 
 
-@requires(Role.OWNER)
+@requires(Role.MANAGER)
 async def report_command(update: Update, context: Context) -> None:
-    """/report [YYYY-MM | FROM TO]: the points roll-forward, liability and revenue."""
-    period = period_of(context, context.args or [])
-    if period is None:
-        await reply(update, say(context, "period_usage", command="report"))
+    """/report [YYYY-MM | FROM TO] [location]: the points roll-forward, liability and
+    revenue, of the whole café or one location (a manager: theirs)."""
+    asked = await figures_asked(update, context, "report")
+    if asked is not None:
+        await send_report(update, context, *asked)
+
+
+@requires(Role.MANAGER)
+async def report_at_pressed(update: Update, context: Context) -> None:
+    """A location button under /report."""
+    asked = await pressed_scope(update, context, 2)
+    if asked is not None:
+        await send_report(update, context, *asked)
+
+
+async def send_report(
+    update: Update, context: Context, period: Period, location: int | None
+) -> None:
+    try:
+        report = await context.services.reports.report(period, location)
+    except LocationUnknown:
+        await reply(update, say(context, "button_expired"))
         return
-    report = await context.services.reports.report(period)
     texts = localized(context.services.settings, partial(say, context))
-    await reply(update, report_text.render(report, texts))
+    markup = await figures_keyboard(update, context, REPORT_AT, location, period.slug)
+    await reply(update, report_text.render(report, texts), reply_markup=markup)
     await send_files(update, context, period, report)
 
 
@@ -155,9 +307,10 @@ def parse_rate(text: str) -> Decimal | None:
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """/report, /export and /redemptionrate."""
+    """/report (and its location buttons), /export and /redemptionrate."""
     return [
         CommandHandler("report", report_command),
+        on_button(REPORT_AT, report_at_pressed),
         CommandHandler("export", export_command),
         CommandHandler("redemptionrate", redemption_rate_command),
     ]

@@ -1,4 +1,5 @@
-"""The owner's programme figures: /stats with its chart, and /audit."""
+"""The programme's figures: /stats with its chart, and /audit; an owner's of the whole
+café or one location, a manager's of their location."""
 
 from __future__ import annotations
 
@@ -16,16 +17,32 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.charts import render_stats_chart
 from bot.inputs import parse_int
+from bot.periods import Period
+from bot.services.errors import LocationUnknown
+from bot.services.reports import CHAIN_WIDE
 from bot.services.roles import Role
-from bot.services.stats import Stats, share
+from bot.services.stats import Stats, issued, share
 from handlers.common import (
     Context,
+    button_args,
     money,
+    on_button,
     reply,
     requires,
     say,
 )
-from handlers.reports import number, percent, period_of
+from handlers.reports import (
+    allowed_location,
+    figures_asked,
+    figures_keyboard,
+    number,
+    percent,
+    pressed_scope,
+    scope_of,
+)
+
+STATS_AT = "stl"  # stl:<scope>:<period slug>: /stats for one location (or all)
+AUDIT_AT = "aul"  # aul:<scope>: /audit for one location (or all)
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +66,8 @@ def money_of(context: Context, value: Fraction | None) -> str:
 
 
 def stats_text(context: Context, stats: Stats) -> str:
+    if stats.location is not None:
+        return location_stats_text(context, stats)
     now, before = stats.current, stats.previous
 
     def line(key: str, **values: object) -> str:
@@ -140,62 +159,192 @@ def stats_text(context: Context, stats: Stats) -> str:
     lines.append(line("stats_staff", staff=staff or "—"))
     tiers = " · ".join(f"{name} {number(context, count)}" for name, count in stats.tiers)
     lines.append(line("stats_tiers", tiers=tiers))
+    return "\n".join(lines + parts_lines(context, stats))
+
+
+def parts_lines(context: Context, stats: Stats) -> list[str]:
+    """A chain's purchases and points by location, and the points issued at none."""
+    if not stats.parts:
+        return []
+    lines = ["", say(context, "stats_parts_title")]
+    for name, part in stats.parts:
+        points = number(context, issued(part.points))
+        if name is None:
+            lines.append(say(context, "stats_part_chain_wide", issued=points))
+            continue
+        lines.append(
+            say(
+                context,
+                "stats_part",
+                name=name,
+                customers=number(context, part.customers),
+                visits=number(context, part.visits),
+                spend=money(context, part.spend_minor),
+                issued=points,
+            )
+        )
+    return lines
+
+
+def location_stats_text(context: Context, stats: Stats) -> str:
+    """One location's figures: its customers, visits, points and coupons, offers and staff
+    there; nothing of the chain's (members, NPS, broadcasts, referrals, tiers)."""
+    now, before = stats.current, stats.previous
+    lines = [
+        say(context, "stats_title_at", location=stats.location, period=str(now.period),
+            previous=str(before.period)),
+        say(context, "stats_active_at", active=number(context, now.active_30_days)),
+        say(context, "stats_retention", rate=percent(context, now.retention),
+            trend=trend(now.retention, before.retention),
+            previous=percent(context, before.retention)),
+        say(context, "stats_repeat", rate=percent(context, now.repeat_rate),
+            trend=trend(now.repeat_rate, before.repeat_rate)),
+        say(context, "stats_visits", customers=number(context, now.visits.customers),
+            visits=number(context, now.visits.visits),
+            trend=trend(now.visits.visits, before.visits.visits),
+            per=decimal_text(context, now.visits_per_customer),
+            spend=money_of(context, now.spend_per_customer),
+            basket=money_of(context, now.basket)),
+        say(context, "stats_points_at", issued=number(context, now.issued),
+            trend=trend(now.issued, before.issued), used=number(context, now.coupons.used)),
+    ]  # fmt: skip
+    for offer in stats.offers:
+        others = now.visits.customers - offer.members
+        lines.append(
+            say(context, "stats_offer", title=offer.title,
+                purchases=number(context, offer.purchases), members=number(context, offer.members),
+                users=money_of(context, share(offer.spend_users_minor, offer.members)),
+                others=money_of(context, share(offer.spend_others_minor, others)))
+        )  # fmt: skip
+    staff = ", ".join(
+        f"{name or user_id} {number(context, n)}" for user_id, name, n in stats.top_staff
+    )
+    lines.append(say(context, "stats_staff", staff=staff or "—"))
     return "\n".join(lines)
 
 
-@requires(Role.OWNER)
+@requires(Role.MANAGER)
 async def stats_command(update: Update, context: Context) -> None:
-    """/stats [period]: the programme's figures against the period before, with a chart."""
-    period = period_of(context, context.args or [])
-    if period is None:
-        await reply(update, say(context, "period_usage", command="stats"))
-        return
+    """/stats [period] [location]: the programme's figures against the period before, with
+    a chart: the whole café's or one location's (a manager: theirs)."""
+    asked = await figures_asked(update, context, "stats")
+    if asked is not None:
+        await send_stats(update, context, *asked)
+
+
+@requires(Role.MANAGER)
+async def stats_at_pressed(update: Update, context: Context) -> None:
+    """A location button under /stats."""
+    asked = await pressed_scope(update, context, 2)
+    if asked is not None and asked[1] != CHAIN_WIDE:
+        await send_stats(update, context, *asked)
+
+
+async def send_stats(
+    update: Update, context: Context, period: Period, location: int | None
+) -> None:
     services = context.services
-    stats = await services.stats.stats(period)
-    await reply(update, stats_text(context, stats))
-    data = await services.stats.chart_data(period)
+    try:
+        stats = await services.stats.stats(period, location)
+    except LocationUnknown:
+        await reply(update, say(context, "button_expired"))
+        return
+    markup = await figures_keyboard(update, context, STATS_AT, location, period.slug)
+    await reply(update, stats_text(context, stats), reply_markup=markup)
+    data = await services.stats.chart_data(period, location)
     title = f"{services.settings.cafe_name} · {period}"
+    caption = "stats_chart_caption"
+    if stats.location is not None:
+        title = f"{services.settings.cafe_name}, {stats.location} · {period}"
+        caption = "stats_chart_caption_at"
     image = await asyncio.to_thread(render_stats_chart, data, title)
     chat = update.effective_chat
     if chat is not None:
-        await chat.send_photo(image, caption=say(context, "stats_chart_caption"))
+        await chat.send_photo(image, caption=say(context, caption))
 
 
-@requires(Role.OWNER)
+@requires(Role.MANAGER)
 async def audit_command(update: Update, context: Context) -> None:
-    """/audit [member N | staff ID | N]: the latest audit-log lines."""
-    args = [arg.lower() for arg in context.args or []]
-    services = context.services
+    """/audit [member N | staff ID | N] [location]: the latest audit-log lines, everyone's
+    or one location's (a manager: their location's)."""
+    words = context.args or []
+    args = [arg.lower() for arg in words]
     member_id = actor_id = None
-    if len(args) == 1:
-        member_id = parse_int(args[0])
-    elif len(args) == 2 and args[0] == "member":
-        member_id = parse_int(args[1])
-    elif len(args) == 2 and args[0] == "staff":
-        actor_id = parse_int(args[1])
-    if args and member_id is None and actor_id is None:
-        await reply(update, say(context, "audit_usage"))
+    rest = args
+    if args and args[0] in ("member", "staff") and len(args) >= 2:
+        number_given = parse_int(args[1])
+        member_id, actor_id = (number_given, None) if args[0] == "member" else (None, number_given)
+        rest = args[2:] if number_given is not None else args
+    elif args and parse_int(args[0]) is not None:
+        member_id, rest = parse_int(args[0]), args[1:]
+    asked = None
+    if rest:
+        names = {loc.name.lower(): loc.id for loc in await context.services.locations.all()}
+        asked = names.get(" ".join(rest)) if len(names) > 1 else None
+        if asked is None:
+            await reply(update, say(context, "audit_usage"))
+            return
+    location = await allowed_location(update, context, asked)
+    if location != -1:
+        await send_audit(update, context, location, member_id=member_id, actor_id=actor_id)
+
+
+@requires(Role.MANAGER)
+async def audit_at_pressed(update: Update, context: Context) -> None:
+    """A location button under /audit."""
+    args = await button_args(update, context, 1)
+    asked = scope_of(args[0]) if args is not None else CHAIN_WIDE
+    if args is None or asked == CHAIN_WIDE or (asked is None and args[0] != "a"):
         return
-    lines = await services.stats.audit(member_id=member_id, actor_id=actor_id)
+    location = await allowed_location(update, context, asked)
+    if location != -1:
+        await send_audit(update, context, location)
+
+
+async def send_audit(
+    update: Update,
+    context: Context,
+    location: int | None,
+    *,
+    member_id: int | None = None,
+    actor_id: int | None = None,
+) -> None:
+    services = context.services
+    lines = await services.stats.audit(member_id=member_id, actor_id=actor_id, location_id=location)
+    markup = await figures_keyboard(update, context, AUDIT_AT, location)
     if not lines:
-        await reply(update, say(context, "audit_none"))
+        await reply(update, say(context, "audit_none"), reply_markup=markup)
         return
-    text = [say(context, "audit_title")]
+    names = await services.locations.names()
+    chain = len(names) > 1
+    if location is None:
+        text = [say(context, "audit_title")]
+    else:
+        text = [say(context, "audit_title_at", location=names.get(location, ""))]
     for entry in lines:
         when = entry.created_at.astimezone(services.settings.tz).strftime("%d %b %H:%M")
         who = f"{entry.actor_name} ({entry.actor_id})" if entry.actor_name else str(entry.actor_id)
         member = f" · #{entry.member_id}" if entry.member_id is not None else ""
         detail = f" · {entry.detail}" if entry.detail else ""
+        place = names.get(entry.location_id) if entry.location_id is not None else None
+        if chain and location is None and place is not None:
+            text.append(
+                say(context, "audit_line_at", when=when, location=place, who=who,
+                    action=entry.action, member=member, detail=detail)
+            )  # fmt: skip
+            continue
         text.append(
             say(context, "audit_line", when=when, who=who, action=entry.action, member=member,
                 detail=detail)
         )  # fmt: skip
-    await reply(update, "\n".join(text))
+    await reply(update, "\n".join(text), reply_markup=markup)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """/stats and /audit."""
+    """/stats and /audit, with their location buttons."""
     return [
         CommandHandler("stats", stats_command),
+        on_button(STATS_AT, stats_at_pressed),
         CommandHandler("audit", audit_command),
+        on_button(AUDIT_AT, audit_at_pressed),
     ]

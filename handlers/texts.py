@@ -163,6 +163,7 @@ EN: Final[dict[str, str]] = {
     ),
     "scan_cancelled": "Cancelled. Nothing was recorded.",
     "issued": "✅ <b>+{points} points</b> for {name} — balance {balance}\n{details} · #{entry}",
+    "offer_not_here": "ℹ️ {title} does not apply here: only at {places}.",
     "already_issued": "Already recorded: +{points} points for {name} (#{entry}).",
     "receipt": (
         "🧾 <b>+{points} points</b> for your purchase of {details} at {cafe}.\n"
@@ -414,6 +415,7 @@ EN: Final[dict[str, str]] = {
     "offers_title": "🎉 <b>Offers for you</b>",
     "offers_line": "• <b>{title}</b>: {effect}{window} — until {end}",
     "offers_line_description": "  {description}",
+    "offers_line_where": "  📍 Only at {places}",
     "offers_none": "No offers running right now. We'll let you know!",
     "offer_effect_multiplier": "×{value} points",
     "offer_effect_bonus": "+{value} bonus points per purchase",
@@ -469,6 +471,20 @@ EN: Final[dict[str, str]] = {
     "audience_birthday": "Birthday this month",
     "ask_lapsed_days": "No visit for how many days? e.g. <code>30</code>",
     "bad_lapsed_days": "Send a whole number of days from 1 to 3650.",
+    # A chain's audiences and offers limited to some locations.
+    "audience_visited": "Bought at {places} in the last {days} days",
+    "audience_visited_button": "📍 Customers of a location…",
+    "ask_visited_places": "Customers of which locations? Tick one or more, then Done.",
+    "ask_visited_days": "Who bought at {places} in the last how many days? e.g. <code>30</code>",
+    "ask_pick_a_location": "Tick at least one location first, then Done.",
+    "offer_ask_where": (
+        "Where is the offer valid? <b>Everywhere</b>, or tick the locations, then Done."
+    ),
+    "offer_valid_at": "📍 Valid only at {places}.",
+    "btn_place_on": "✅ {name}",
+    "btn_place_off": "▫️ {name}",
+    "btn_places_done": "Done",
+    "btn_places_everywhere": "🌍 Everywhere",
     "offer_ask_announce": "Announce it to them when it starts?",
     "btn_announce_yes": "📣 Yes, announce",
     "btn_announce_no": "No",
@@ -680,6 +696,33 @@ EN: Final[dict[str, str]] = {
         "at expected redemption value."
     ),
     "report_files": "The roll-forward and the ledger follow as CSV files.",
+    # A chain's numbers: one location's, the chain-wide part, and who may see which.
+    "report_title_at": "📒 <b>Points and revenue — {location} — {period}</b>",
+    "report_title_chain_wide": "📒 <b>Points and revenue — chain-wide — {period}</b>",
+    "report_location_note": (
+        "Only this location's purchases and their undos: redemptions, refunds, expiry and "
+        "bonuses are chain-wide (points are good in every shop)."
+    ),
+    "report_chain_wide_note": (
+        "What was done at no location: redemptions, refunds, expiry and bonuses (points are "
+        "good in every shop)."
+    ),
+    "report_parts_title": "<b>By location</b> (these add up to the figures above)",
+    "report_part": (
+        "{name}: closing <b>{closing}</b> ({movements}); deferred {deferred}, recognised "
+        "{recognised}, contract liability {contract}"
+    ),
+    "report_chain_wide_name": "🌐 Chain-wide",
+    "figures_usage": (
+        "Which period and location? E.g. <code>/{command}</code> (this month, all locations), "
+        "<code>/{command} last {location}</code> or <code>/{command} 2026-11 {location}</code>. "
+        "Locations: {names}."
+    ),
+    "figures_not_yours": "You can see the figures of {names} only.",
+    "figures_nothing": "You don't manage a location, so there are no figures for you here.",
+    "btn_figures_all": "🏢 All locations",
+    "btn_figures_chain_wide": "🌐 Chain-wide",
+    "btn_figures_at": "📍 {name}",
     "export_roll_caption": "Points roll-forward, liability and revenue.",
     "export_ledger_caption": "Ledger: {count} entries.",
     "rate_current": "📐 Expected redemption rate now: <b>{rate}</b>.",
@@ -715,6 +758,19 @@ EN: Final[dict[str, str]] = {
     "stats_staff": "🧾 Purchases recorded by: {staff}",
     "stats_tiers": "🏅 Tiers: {tiers}",
     "stats_chart_caption": "Visits and points per week; how each month's new members come back.",
+    "stats_title_at": "📊 <b>{location} — {period}</b> (arrows: against {previous})",
+    "stats_active_at": "🟢 Customers here in the last 30 days: <b>{active}</b>",
+    "stats_points_at": "⭐ Points issued here: {issued}{trend}; coupons handed over here: {used}",
+    "stats_parts_title": "<b>By location</b>",
+    "stats_part": (
+        "📍 {name}: {customers} customers, {visits} visits, {spend}; {issued} points issued"
+    ),
+    "stats_part_chain_wide": "🌐 Chain-wide: {issued} points issued (bonuses, at no location)",
+    "stats_chart_caption_at": (
+        "Visits and points per week here (redeemed: coupons handed over here)."
+    ),
+    "audit_title_at": "🗒 <b>Audit log — {location}</b> (newest first)",
+    "audit_line_at": "{when} · {location} · {who} · {action}{member}{detail}",
     "audit_title": "🗒 <b>Audit log</b> (newest first)",
     "audit_line": "{when} · {who} · {action}{member}{detail}",
     "audit_none": "Nothing in the audit log for that.",

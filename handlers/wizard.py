@@ -1,12 +1,13 @@
 """The kit the owner's step-by-step conversations share: asking with a Cancel button,
-reading a pressed button, the audience picker with its "days without a visit" step,
-cancelling, and the persistent ConversationHandler they are built into."""
+reading a pressed button, the audience picker with its "days without a visit" step and
+(in a chain) "who bought at these locations lately", the location picker, cancelling,
+and the persistent ConversationHandler they are built into."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -19,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.inputs import parse_int
-from bot.offers import parse_audience
+from bot.offers import parse_audience, visited_audience
 from handlers.common import Context, remove_buttons, reply, say
 
 DATETIME = "%d %b %H:%M"
@@ -30,7 +31,17 @@ TYPED = filters.TEXT & ~filters.COMMAND
 
 Step = Callable[[Update, Context], Coroutine[Any, Any, int]]
 AudienceChosen = Callable[[Update, Context, str], Awaitable[int]]
+PlacesChosen = Callable[[Update, Context, list[int]], Awaitable[int]]
 StepHandlers = list[BaseHandler[Update, Any, Any]]
+
+
+class Picking(Protocol):
+    """A draft that keeps the locations being picked (ids), between button presses."""
+
+    picked: list[int]
+
+
+DraftOf = Callable[[Context], Picking]
 
 
 def with_cancel(
@@ -60,24 +71,47 @@ async def pressed(update: Update) -> list[str]:
     return (query.data or "").split(":")[1:]
 
 
-def on_step_button(callback: Step, prefix: str, pattern: str) -> CallbackQueryHandler[Any, Any]:
-    """A step's button: its data is ``<prefix>:<pattern>…``."""
+def on_step_button(
+    callback: Callable[[Update, Context], Coroutine[Any, Any, int | None]],
+    prefix: str,
+    pattern: str,
+) -> CallbackQueryHandler[Any, Any]:
+    """A step's button: its data is ``<prefix>:<pattern>…`` (a step that returns None stays
+    where it is)."""
     return CallbackQueryHandler(callback, pattern=rf"^{prefix}:{pattern}")
 
 
 # -- the audience picker ---------------------------------------------------------------------
 
 
-def describe_audience(context: Context, audience: str) -> str:
+async def place_names(context: Context, location_ids: tuple[int, ...] | list[int]) -> str:
+    """The locations' names, in the order given: "Main, Harbour"."""
+    names = await context.services.locations.names()
+    return ", ".join(names.get(place, "?") for place in location_ids)
+
+
+async def valid_at(context: Context, location_ids: tuple[int, ...]) -> str:
+    """A line saying where an offer is valid, when it is limited to some locations."""
+    if not location_ids:
+        return ""
+    return "\n" + say(context, "offer_valid_at", places=await place_names(context, location_ids))
+
+
+async def describe_audience(context: Context, audience: str) -> str:
     parsed = parse_audience(audience)
     if parsed.kind == "tier":
         return say(context, "audience_tier", tier=parsed.value)
     if parsed.kind == "lapsed":
         return say(context, "audience_lapsed", days=parsed.value)
+    if parsed.kind == "visited":
+        places, days = parsed.visited
+        return say(
+            context, "audience_visited", places=await place_names(context, places), days=days
+        )
     return say(context, f"audience_{parsed.kind}")
 
 
-def audience_keyboard(context: Context, prefix: str) -> InlineKeyboardMarkup:
+async def audience_keyboard(context: Context, prefix: str) -> InlineKeyboardMarkup:
     tiers = context.services.settings.tiers
     rows = [[InlineKeyboardButton(say(context, "audience_all"), callback_data=f"{prefix}:aud:all")]]
     rows.append(
@@ -98,6 +132,9 @@ def audience_keyboard(context: Context, prefix: str) -> InlineKeyboardMarkup:
             ),
         ]
     )
+    if await context.services.locations.is_chain():
+        label = say(context, "audience_visited_button")
+        rows.append([InlineKeyboardButton(label, callback_data=f"{prefix}:aud:visited")])
     return with_cancel(context, prefix, rows)
 
 
@@ -107,7 +144,7 @@ def chosen_audience(context: Context, choice: str) -> str | None:
     if tier_index is not None:
         tiers = context.services.settings.tiers
         return f"tier:{tiers[tier_index].name}" if tier_index < len(tiers) else "all"
-    if choice == "lapsed":
+    if choice in ("lapsed", "visited"):
         return None
     return "birthday" if choice == "birthday" else "all"
 
@@ -117,20 +154,121 @@ def lapsed_days(text: str) -> str | None:
     return None if days is None else f"lapsed:{days}"
 
 
+# -- picking locations ---------------------------------------------------------------------
+
+DONE, EVERYWHERE = "done", "all"
+
+
+async def location_toggles(
+    context: Context, prefix: str, step: str, picked: list[int], *, everywhere: bool = False
+) -> InlineKeyboardMarkup:
+    """A button per open location, ticked when picked (data ``prefix:step:<id>``), then
+    Done (and "Everywhere" where no pick is an answer)."""
+    locations = await context.services.locations.open()
+    buttons = [
+        InlineKeyboardButton(
+            say(
+                context, "btn_place_on" if place.id in picked else "btn_place_off", name=place.name
+            ),
+            callback_data=f"{prefix}:{step}:{place.id}",
+        )
+        for place in locations
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    last = [
+        InlineKeyboardButton(
+            say(context, "btn_places_done"), callback_data=f"{prefix}:{step}:{DONE}"
+        )
+    ]
+    if everywhere:
+        label = say(context, "btn_places_everywhere")
+        last.insert(0, InlineKeyboardButton(label, callback_data=f"{prefix}:{step}:{EVERYWHERE}"))
+    return with_cancel(context, prefix, [*rows, last])
+
+
+def location_picker(
+    prefix: str, step: str, draft_of: DraftOf, done: PlacesChosen, *, everywhere: bool = False
+) -> StepHandlers:
+    """The step that picks one or more locations by ticking buttons, then Done: ``done``
+    gets the ids (none: "Everywhere") and returns the next state."""
+
+    async def place_pressed(update: Update, context: Context) -> int | None:
+        args = await pressed(update)
+        choice = args[1] if len(args) == 2 else ""
+        draft = draft_of(context)
+        if choice == EVERYWHERE and everywhere:
+            draft.picked = []
+            return await done(update, context, [])
+        if choice == DONE:
+            if not draft.picked:
+                await ask(update, context, prefix, "ask_pick_a_location")
+                return None
+            return await done(update, context, list(draft.picked))
+        place = parse_int(choice, low=1)
+        if place is None:
+            return None
+        draft.picked = sorted(set(draft.picked) ^ {place})
+        query = update.callback_query
+        if query is not None:
+            markup = await location_toggles(
+                context, prefix, step, draft.picked, everywhere=everywhere
+            )
+            await query.edit_message_reply_markup(markup)
+        return None  # the same step: tick more, or Done
+
+    return [on_step_button(place_pressed, prefix, f"{step}:")]
+
+
+async def ask_locations(
+    update: Update, context: Context, prefix: str, step: str, key: str, *, everywhere: bool = False
+) -> None:
+    """Ask which locations, with the tick buttons (nothing ticked yet)."""
+    markup = await location_toggles(context, prefix, step, [], everywhere=everywhere)
+    await reply(update, say(context, key), reply_markup=markup)
+
+
 def audience_steps(
-    prefix: str, audience_state: int, lapsed_state: int, chosen: AudienceChosen
+    prefix: str,
+    audience_state: int,
+    lapsed_state: int,
+    chosen: AudienceChosen,
+    *,
+    draft_of: DraftOf,
+    places_state: int,
+    visit_days_state: int,
 ) -> dict[object, StepHandlers]:
-    """The two steps that pick an audience: the buttons, then (for "no visit for N days")
-    the number of days. ``chosen`` takes the audience and returns the next state."""
+    """The steps that pick an audience: the buttons, then (for "no visit for N days") the
+    number of days, or (for "bought at these locations lately", in a chain) the locations
+    and then the days. ``chosen`` takes the audience and returns the next state."""
 
     async def audience_pressed(update: Update, context: Context) -> int:
-        """An audience button; "lapsed" first asks for the days."""
+        """An audience button; "lapsed" first asks for the days, "visited" for places."""
         args = await pressed(update)
-        audience = chosen_audience(context, args[1] if len(args) == 2 else "all")
+        choice = args[1] if len(args) == 2 else "all"
+        audience = chosen_audience(context, choice)
+        if audience is None and choice == "visited":
+            draft_of(context).picked = []
+            await ask_locations(update, context, prefix, "vl", "ask_visited_places")
+            return places_state
         if audience is None:
             await ask(update, context, prefix, "ask_lapsed_days")
             return lapsed_state
         return await chosen(update, context, audience)
+
+    async def places_picked(update: Update, context: Context, places: list[int]) -> int:
+        names = await place_names(context, places)
+        await ask(update, context, prefix, "ask_visited_days", places=names)
+        return visit_days_state
+
+    async def visit_days_typed(update: Update, context: Context) -> int:
+        """The number of days for a "bought at these locations lately" audience."""
+        days = parse_int(message_text(update), low=1, high=3650)
+        places = draft_of(context).picked
+        if days is None or not places:
+            await ask(update, context, prefix, "bad_lapsed_days")
+            return visit_days_state
+        draft_of(context).picked = []
+        return await chosen(update, context, str(visited_audience(places, days)))
 
     async def lapsed_typed(update: Update, context: Context) -> int:
         """The number of days for a "no visit for N days" audience."""
@@ -143,6 +281,8 @@ def audience_steps(
     return {
         audience_state: [on_step_button(audience_pressed, prefix, "aud:")],
         lapsed_state: [MessageHandler(TYPED, lapsed_typed)],
+        places_state: location_picker(prefix, "vl", draft_of, places_picked),
+        visit_days_state: [MessageHandler(TYPED, visit_days_typed)],
     }
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.domain import AudienceFacts, Member
-from storage.engine import Conn, Row, Statement, per_engine, sql, with_list
+from storage.engine import Conn, Row, Statement, per_engine, sql, with_list, with_list_per_engine
 from storage.timeutil import from_db, from_db_optional, to_db
 
 _COLUMNS = (
@@ -217,6 +217,18 @@ async def audience_facts(
     ]
 
 
+_LAST_PURCHASE_BY_LOCATION = sql(
+    "SELECT location_id, MAX(created_at) AS last_at FROM ledger WHERE member_id = :member_id"
+    " AND kind = 'earn' AND location_id IS NOT NULL GROUP BY location_id"
+)
+
+
+async def last_purchase_by_location(conn: Conn, member_id: int) -> dict[int, datetime]:
+    """The member's last purchase at each location where they made one."""
+    rows = await conn.all(_LAST_PURCHASE_BY_LOCATION, member_id=member_id)
+    return {int(row["location_id"]): from_db(row["last_at"]) for row in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class Preferences:
     promotions: bool
@@ -353,7 +365,18 @@ _AUDIENCE_WHERE = {
     "birthday": f"{_REACHABLE} AND m.birthday IN :birthdays",
     "tier": f"{_REACHABLE} AND {_EARNED} >= :earned_from",
     "tier_below": f"{_REACHABLE} AND {_EARNED} >= :earned_from AND {_EARNED} < :earned_below",
+    # Who bought at one of the locations lately: a semi-join on the members who have a
+    # purchase there since then, found through ledger_location (location, time).
+    "visited": f"{_REACHABLE} AND m.id IN (SELECT e.member_id FROM ledger AS e"
+    " WHERE e.location_id IN :locations AND e.created_at >= {since} AND e.kind = 'earn')",
 }
+# How each engine reads the moment ``visited_since`` in a statement with a list.
+_SINCE = {
+    "sqlite": ":visited_since",
+    "postgresql": "CAST(:visited_since AS TIMESTAMP WITH TIME ZONE)",
+}
+# The parameters that take a list (``IN :name``).
+_LISTS = ("birthdays", "locations")
 
 
 def _audience_statements(where: str) -> tuple[Statement, Statement]:
@@ -362,8 +385,18 @@ def _audience_statements(where: str) -> tuple[Statement, Statement]:
         " ORDER BY m.id LIMIT :limit"
     )
     count = f"SELECT COUNT(*) AS n FROM members AS m WHERE {where}"
-    if ":birthdays" in where:
-        return with_list(page, "birthdays"), with_list(count, "birthdays")
+    if "{since}" in where:
+        return tuple(  # type: ignore[return-value]
+            with_list_per_engine(
+                sqlite=statement.format(since=_SINCE["sqlite"]),
+                postgresql=statement.format(since=_SINCE["postgresql"]),
+                name="locations",
+            )
+            for statement in (page, count)
+        )
+    for name in _LISTS:
+        if f":{name}" in where:
+            return with_list(page, name), with_list(count, name)
     return sql(page), sql(count)
 
 
@@ -395,11 +428,17 @@ def audience_filter(
     earned_since: datetime | None = None,
     earned_from: int = 0,
     earned_below: int | None = None,
+    locations: list[int] | None = None,
+    visited_since: datetime | None = None,
 ) -> AudienceFilter:
     """Reachable members who accept promotions, narrowed to one audience kind ("none":
     nobody, e.g. a tier that no longer exists)."""
     if kind == "none":
         return AudienceFilter("none")
+    if kind == "visited" and locations and visited_since is not None:
+        return AudienceFilter(
+            "visited", {"locations": list(locations), "visited_since": to_db(visited_since)}
+        )
     if kind == "lapsed" and visited_before is not None:
         return AudienceFilter("lapsed", {"visited_before": to_db(visited_before)})
     if kind == "birthday" and birthday_month is not None:

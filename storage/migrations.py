@@ -737,6 +737,39 @@ async def migrate(conn: Conn) -> None:
 
     postgresql = conn.engine is Engine.POSTGRESQL
     if postgresql:
+_V19_LOCATION_FIGURES: tuple[str, ...] = (
+    # Where an offer is valid: no rows, everywhere (every offer made before this); rows,
+    # only in those locations (a barista elsewhere is told it does not apply there).
+    """
+    CREATE TABLE offer_locations (
+        offer_id    INTEGER NOT NULL REFERENCES offers(id),
+        location_id INTEGER NOT NULL REFERENCES locations(id),
+        PRIMARY KEY (offer_id, location_id)
+    )
+    """,
+    # A location's purchases in a period (its /stats, /report and export) and the members
+    # who bought there lately (an audience): one range of this index per location.
+    "CREATE INDEX ledger_location ON ledger (location_id, created_at)",
+    # Where an audited action happened (scans, entries, undos, hand-overs, a location's
+    # team): a manager's /audit reads their location's lines, newest first.
+    "ALTER TABLE audit_log ADD COLUMN location_id INTEGER REFERENCES locations(id)",
+    "CREATE INDEX audit_location ON audit_log (location_id, id)",
+)
+
+# The same, with PostgreSQL's ids (BIGINT, as locations.id and offers.id are there).
+_V19_LOCATION_FIGURES_POSTGRESQL: tuple[str, ...] = (
+    """
+    CREATE TABLE offer_locations (
+        offer_id    BIGINT NOT NULL REFERENCES offers(id),
+        location_id BIGINT NOT NULL REFERENCES locations(id),
+        PRIMARY KEY (offer_id, location_id)
+    )
+    """,
+    _V19_LOCATION_FIGURES[1],
+    "ALTER TABLE audit_log ADD COLUMN location_id BIGINT REFERENCES locations(id)",
+    _V19_LOCATION_FIGURES[3],
+)
+
         await conn.value(sql("SELECT pg_advisory_xact_lock(:key)"), key=MIGRATION_LOCK)
     await conn.run(
         per_engine(
@@ -756,6 +789,7 @@ async def migrate(conn: Conn) -> None:
         # A multi-statement script with no parameters: psycopg sends it as one query.
         await conn.ddl(postgresql_schema())
         await conn.run_many(
+    (19, _V19_LOCATION_FIGURES),
             mark, [{"version": v} for v, _ in MIGRATIONS if v <= POSTGRESQL_BASELINE]
         )
         current = POSTGRESQL_BASELINE
@@ -765,3 +799,4 @@ async def migrate(conn: Conn) -> None:
         for statement in POSTGRESQL_TEXT.get(version, statements) if postgresql else statements:
             await conn.ddl(statement)
         await conn.run(mark, version=version)
+    19: _V19_LOCATION_FIGURES_POSTGRESQL,

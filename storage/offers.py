@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
 from bot.domain import NewOffer, Offer
-from storage.engine import Conn, Row, sql
+from storage.engine import Conn, Row, sql, with_list
 from storage.timeutil import from_db, from_db_optional, to_db
 
 # The offer's daily hours live in the column ``hours`` (``window`` until migration 14:
@@ -31,6 +32,15 @@ _DUE_TO_START = sql(
     f"SELECT {_COLUMNS} FROM offers WHERE started_at IS NULL AND {_RUNNING} ORDER BY id"
 )
 _MARK_STARTED = sql("UPDATE offers SET started_at = :now WHERE id = :id AND started_at IS NULL")
+# Where an offer is valid (no rows: everywhere), read for the offers at hand by its key.
+_ADD_LOCATION = sql(
+    "INSERT INTO offer_locations (offer_id, location_id) VALUES (:offer_id, :location_id)"
+)
+_LOCATIONS_OF = with_list(
+    "SELECT offer_id, location_id FROM offer_locations WHERE offer_id IN :ids"
+    " ORDER BY offer_id, location_id",
+    "ids",
+)
 _END = sql(
     "UPDATE offers SET ended_at = :now WHERE id = :id AND ended_at IS NULL AND ends_at > :now"
     f" RETURNING {_COLUMNS}"
@@ -75,26 +85,45 @@ async def create(tx: Conn, new: NewOffer, created_by: int, now: datetime) -> Off
         created_at=to_db(now),
     )
     assert row is not None
-    return _offer(row)
+    places = sorted(set(new.location_ids))
+    if places:
+        await tx.run_many(
+            _ADD_LOCATION, [{"offer_id": row["id"], "location_id": place} for place in places]
+        )
+    return replace(_offer(row), location_ids=tuple(places))
+
+
+async def _placed(conn: Conn, offers: list[Offer]) -> list[Offer]:
+    """The offers with the locations they are valid in (one read for all of them)."""
+    if not offers:
+        return offers
+    places: dict[int, list[int]] = {}
+    for row in await conn.all(_LOCATIONS_OF, ids=[offer.id for offer in offers]):
+        places.setdefault(int(row["offer_id"]), []).append(int(row["location_id"]))
+    return [
+        replace(offer, location_ids=tuple(places[offer.id])) if offer.id in places else offer
+        for offer in offers
+    ]
 
 
 async def get(conn: Conn, offer_id: int) -> Offer | None:
     row = await conn.one(_GET, id=offer_id)
-    return _offer(row) if row else None
+    return (await _placed(conn, [_offer(row)]))[0] if row else None
 
 
 async def current(conn: Conn, now: datetime) -> list[Offer]:
     """Offers that have started and not ended (their hours window is checked by the caller)."""
-    return [_offer(row) for row in await conn.all(_CURRENT, now=to_db(now))]
+    return await _placed(conn, [_offer(row) for row in await conn.all(_CURRENT, now=to_db(now))])
 
 
 async def recent(conn: Conn, limit: int = 20) -> list[Offer]:
-    return [_offer(row) for row in await conn.all(_RECENT, limit=limit)]
+    return await _placed(conn, [_offer(row) for row in await conn.all(_RECENT, limit=limit)])
 
 
 async def due_to_start(conn: Conn, now: datetime) -> list[Offer]:
     """Running offers whose start has not been acted on yet (gift coupons, announcement)."""
-    return [_offer(row) for row in await conn.all(_DUE_TO_START, now=to_db(now))]
+    rows = await conn.all(_DUE_TO_START, now=to_db(now))
+    return await _placed(conn, [_offer(row) for row in rows])
 
 
 async def mark_started(tx: Conn, offer_id: int, now: datetime) -> bool:
@@ -104,4 +133,4 @@ async def mark_started(tx: Conn, offer_id: int, now: datetime) -> bool:
 
 async def end(tx: Conn, offer_id: int, now: datetime) -> Offer | None:
     row = await tx.one(_END, now=to_db(now), id=offer_id)
-    return _offer(row) if row else None
+    return (await _placed(tx, [_offer(row)]))[0] if row else None

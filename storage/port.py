@@ -32,6 +32,7 @@ TABLES = (
     "rewards",
     "offers",
     "locations",
+    "offer_locations",
     "staff",
     "staff_locations",
     "staff_whereabouts",

@@ -162,6 +162,25 @@ _UNDONE_BEFORE = sql(
     " WHERE r.created_at < :at AND r.kind = 'reversal'"
 )
 _BALANCES_TOTAL = sql("SELECT COALESCE(SUM(balance), 0) AS total FROM members")
+# The same sums split by the location each entry was made at (NULL: entries made at no
+# counter, the chain's): the same rows partitioned, so the parts add up to the whole.
+_POINTS_BY_LOCATION_BEFORE = sql(
+    "SELECT location_id, kind, SUM(points) AS points FROM ledger WHERE created_at < :at"
+    " GROUP BY location_id, kind"
+)
+_SALES_BY_LOCATION_BEFORE = sql(
+    "SELECT COALESCE(SUM(a.offer_points), 0) AS offer_points,"
+    " COALESCE(SUM(a.deferred_micro), 0) AS deferred_micro, l.location_id"
+    " FROM ledger AS l JOIN sale_allocations AS a ON a.entry_id = l.id"
+    " WHERE l.created_at < :at AND l.kind = 'earn' GROUP BY l.location_id"
+)
+# An undo is made at its purchase's location (the reversal entry records it).
+_UNDONE_BY_LOCATION_BEFORE = sql(
+    "SELECT COALESCE(SUM(a.offer_points), 0) AS offer_points,"
+    " COALESCE(SUM(a.deferred_micro), 0) AS deferred_micro, r.location_id"
+    " FROM ledger AS r JOIN sale_allocations AS a ON a.entry_id = r.reverses_id"
+    " WHERE r.created_at < :at AND r.kind = 'reversal' GROUP BY r.location_id"
+)
 
 
 async def totals_before(conn: Conn, moment: datetime) -> LedgerTotals:
@@ -180,6 +199,36 @@ async def totals_before(conn: Conn, moment: datetime) -> LedgerTotals:
         deferred_micro=int(sales["deferred_micro"]),
         reversed_deferred_micro=int(undone["deferred_micro"]),
     )
+
+
+async def totals_by_location_before(conn: Conn, moment: datetime) -> dict[int | None, LedgerTotals]:
+    """:func:`totals_before` for each location (None: the entries without one). Every
+    location with an entry before ``moment`` is a key; the values add up to
+    ``totals_before(moment)`` exactly."""
+    at = to_db(moment)
+    kinds: dict[int | None, dict[str, int]] = {}
+    for row in await conn.all(_POINTS_BY_LOCATION_BEFORE, at=at):
+        place = None if row["location_id"] is None else int(row["location_id"])
+        kinds.setdefault(place, {})[str(row["kind"])] = int(row["points"])
+    sales = {
+        None if row["location_id"] is None else int(row["location_id"]): row
+        for row in await conn.all(_SALES_BY_LOCATION_BEFORE, at=at)
+    }
+    undone = {
+        None if row["location_id"] is None else int(row["location_id"]): row
+        for row in await conn.all(_UNDONE_BY_LOCATION_BEFORE, at=at)
+    }
+    totals = {}
+    for place in kinds.keys() | sales.keys() | undone.keys():
+        sold, back = sales.get(place), undone.get(place)
+        totals[place] = LedgerTotals(
+            by_kind=kinds.get(place, {}),
+            offer_points=int(sold["offer_points"]) if sold else 0,
+            reversed_offer_points=int(back["offer_points"]) if back else 0,
+            deferred_micro=int(sold["deferred_micro"]) if sold else 0,
+            reversed_deferred_micro=int(back["deferred_micro"]) if back else 0,
+        )
+    return totals
 
 
 async def balances_total(conn: Conn) -> int:
@@ -209,28 +258,45 @@ class ExportRow:
 # One keyset page: the entries after (:after_at, :after_id) in (created_at, id) order.
 # The bound "created_at >= :after_at" is implied by the OR but written out, so both
 # planners read one range of the time index instead of filtering it from its start.
-_LEDGER_PAGE = sql(
+_LEDGER_PAGE_OF = (
     "SELECT id, created_at, member_id, kind, points, amount_minor, category, actor_id,"
     " reason, offer_id, reverses_id, location_id FROM ledger"
-    " WHERE created_at >= :after_at AND created_at < :end"
+    " WHERE {only}created_at >= :after_at AND created_at < :end"
     " AND (created_at > :after_at OR id > :after_id)"
     " ORDER BY created_at, id LIMIT :batch"
 )
+_LEDGER_PAGE = sql(_LEDGER_PAGE_OF.format(only=""))
+# One location's entries, or those made at no location (the chain's): ledger_location.
+_LEDGER_PAGE_AT = sql(_LEDGER_PAGE_OF.format(only="location_id = :location_id AND "))
+_LEDGER_PAGE_WITHOUT_LOCATION = sql(_LEDGER_PAGE_OF.format(only="location_id IS NULL AND "))
 
 
 async def ledger_rows(
-    conn: Conn, start: datetime, end: datetime, batch: int = 5000
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    batch: int = 5000,
+    *,
+    location_id: int | None = None,
+    without_location: bool = False,
 ) -> AsyncIterator[list[ExportRow]]:
     """The ledger entries of a period, oldest first, a batch at a time (never all in
     memory): keyset pages over the time index, the primary key breaking ties between
-    entries of the same instant (never OFFSET, which rereads every page before)."""
+    entries of the same instant (never OFFSET, which rereads every page before). Only
+    one location's with ``location_id``; only those made at none with
+    ``without_location``."""
+    page, only = _LEDGER_PAGE, {}
+    if location_id is not None:
+        page, only = _LEDGER_PAGE_AT, {"location_id": location_id}
+    elif without_location:
+        page = _LEDGER_PAGE_WITHOUT_LOCATION
     # The last page's end, as the database returned it (text on SQLite, a datetime on
     # PostgreSQL), so the next page starts exactly after it.
     after_at: Any = to_db(start)
     after_id = 0
     while True:
         rows = await conn.all(
-            _LEDGER_PAGE, after_at=after_at, after_id=after_id, end=to_db(end), batch=batch
+            page, after_at=after_at, after_id=after_id, end=to_db(end), batch=batch, **only
         )
         if not rows:
             return

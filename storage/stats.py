@@ -66,25 +66,58 @@ class Visits:
     new_customers: int  # members whose first purchase ever is in the period
 
 
-_VISITS = sql(
+# At one location (``AT``): its purchases, read through ledger_location; a customer who
+# is new there made their first purchase there in the period.
+AT = " AND {alias}.location_id = :location_id"
+
+
+def _at(alias: str, location_id: int | None) -> str:
+    return "" if location_id is None else AT.format(alias=alias)
+
+
+def _scoped(template: str, **aliases: str) -> tuple[Statement, Statement]:
+    """A statement for the whole café and its twin for one location (``{name}`` in the
+    template becomes the location condition on the alias ``aliases[name]``)."""
+    whole = sql(template.format(**{name: "" for name in aliases}))
+    one = sql(template.format(**{name: AT.format(alias=a) for name, a in aliases.items()}))
+    return whole, one
+
+
+def _params(location_id: int | None, **params: Any) -> dict[str, Any]:
+    return params if location_id is None else {**params, "location_id": location_id}
+
+
+_VISITS = _scoped(
     "SELECT COUNT(*) AS customers, COALESCE(SUM(n), 0) AS visits,"
     " COALESCE(SUM(spend), 0) AS spend_minor,"
     " COALESCE(SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END), 0) AS repeat_customers,"
     " COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM ledger AS f WHERE"
-    "  f.member_id = per.member_id AND f.kind = 'earn' AND f.created_at < :start)"
+    "  f.member_id = per.member_id AND f.kind = 'earn'{f} AND f.created_at < :start)"
     "  THEN 1 ELSE 0 END), 0) AS new_customers"
     " FROM (SELECT e.member_id, COUNT(*) AS n, SUM(e.amount_minor) AS spend FROM ledger AS e"
-    f"  WHERE e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end AND {STANDING}"
-    "  GROUP BY e.member_id) AS per"
+    "  WHERE e.kind = 'earn'{e} AND e.created_at >= :start AND e.created_at < :end"
+    f"  AND {STANDING} GROUP BY e.member_id) AS per",
+    f="f",
+    e="e",
 )
-_POINTS_MOVED = sql(
-    "SELECT kind, SUM(points) AS points FROM ledger"
-    " WHERE created_at >= :start AND created_at < :end GROUP BY kind ORDER BY kind"
+_POINTS_MOVED = _scoped(
+    "SELECT kind, SUM(points) AS points FROM ledger AS e"
+    " WHERE e.created_at >= :start AND e.created_at < :end{e} GROUP BY kind ORDER BY kind",
+    e="e",
 )
 
 
-async def visits(conn: Conn, start: datetime, end: datetime) -> Visits:
-    row = await conn.one(_VISITS, start=to_db(start), end=to_db(end))
+def _pick(statements: tuple[Statement, Statement], location_id: int | None) -> Statement:
+    return statements[0] if location_id is None else statements[1]
+
+
+async def visits(
+    conn: Conn, start: datetime, end: datetime, location_id: int | None = None
+) -> Visits:
+    """The period's purchases: the whole café's, or one location's."""
+    row = await conn.one(
+        _pick(_VISITS, location_id), **_params(location_id, start=to_db(start), end=to_db(end))
+    )
     assert row is not None
     return Visits(
         customers=_int(row["customers"]),
@@ -95,8 +128,15 @@ async def visits(conn: Conn, start: datetime, end: datetime) -> Visits:
     )
 
 
-async def points_moved(conn: Conn, start: datetime, end: datetime) -> dict[str, int]:
-    rows = await conn.all(_POINTS_MOVED, start=to_db(start), end=to_db(end))
+async def points_moved(
+    conn: Conn, start: datetime, end: datetime, location_id: int | None = None
+) -> dict[str, int]:
+    """Points moved in the period by ledger kind (at one location: its purchases and
+    undos, the only entries made at a location)."""
+    rows = await conn.all(
+        _pick(_POINTS_MOVED, location_id),
+        **_params(location_id, start=to_db(start), end=to_db(end)),
+    )
     return {str(row["kind"]): _int(row["points"]) for row in rows}
 
 
@@ -115,6 +155,19 @@ _COUPONS_CLOSED = sql(
     " SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END) AS expired"
     " FROM coupons WHERE closed_at >= :start AND closed_at < :end"
 )
+
+
+_COUPONS_USED_AT = sql(
+    "SELECT COUNT(*) AS n FROM coupons WHERE closed_at >= :start AND closed_at < :end"
+    " AND state = 'redeemed' AND redeemed_location_id = :location_id"
+)
+
+
+async def coupons_used_at(conn: Conn, start: datetime, end: datetime, location_id: int) -> int:
+    """Coupons handed over at one location in the period."""
+    return await _count(
+        conn, _COUPONS_USED_AT, start=to_db(start), end=to_db(end), location_id=location_id
+    )
 
 
 async def coupon_counts(conn: Conn, start: datetime, end: datetime) -> CouponCounts:
@@ -155,33 +208,39 @@ class OfferUptake:
     spend_others_minor: int  # by the period's other customers
 
 
-_OFFERS_RUN = sql(
+_OFFERS_RUN = _scoped(
     "SELECT o.id, o.title,"
     " (SELECT COUNT(*) FROM ledger AS e WHERE e.offer_id = o.id AND e.kind = 'earn'"
-    f"   AND e.created_at >= :start AND e.created_at < :end AND {STANDING}) AS purchases,"
+    f"   AND e.created_at >= :start AND e.created_at < :end{{e}} AND {STANDING}) AS purchases,"
     " (SELECT COUNT(DISTINCT e.member_id) FROM ledger AS e WHERE e.offer_id = o.id"
-    "   AND e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end) AS members"
-    " FROM offers AS o WHERE o.starts_at < :end AND o.ends_at > :start ORDER BY o.id"
+    "   AND e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end{e}) AS members"
+    " FROM offers AS o WHERE o.starts_at < :end AND o.ends_at > :start ORDER BY o.id",
+    e="e",
 )
-_OFFER_SPEND = sql(
+_OFFER_SPEND = _scoped(
     "SELECT COALESCE(SUM(CASE WHEN u.member_id IS NOT NULL THEN e.amount_minor END), 0)"
     " AS users,"
     " COALESCE(SUM(CASE WHEN u.member_id IS NULL THEN e.amount_minor END), 0) AS others"
-    " FROM ledger AS e LEFT JOIN (SELECT DISTINCT member_id FROM ledger"
-    "  WHERE offer_id = :offer_id AND kind = 'earn'"
-    "  AND created_at >= :start AND created_at < :end) AS u ON u.member_id = e.member_id"
-    f" WHERE e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end AND {STANDING}"
+    " FROM ledger AS e LEFT JOIN (SELECT DISTINCT member_id FROM ledger AS o"
+    "  WHERE o.offer_id = :offer_id AND o.kind = 'earn'{o}"
+    "  AND o.created_at >= :start AND o.created_at < :end) AS u ON u.member_id = e.member_id"
+    " WHERE e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end{e}"
+    f" AND {STANDING}",
+    o="o",
+    e="e",
 )
 
 
-async def offer_uptake(conn: Conn, start: datetime, end: datetime) -> list[OfferUptake]:
+async def offer_uptake(
+    conn: Conn, start: datetime, end: datetime, location_id: int | None = None
+) -> list[OfferUptake]:
     """Offers that ran during the period, with their use and the spend of their users
-    against everyone else's."""
-    at = {"start": to_db(start), "end": to_db(end)}
+    against everyone else's (at one location: its purchases only)."""
+    at = _params(location_id, start=to_db(start), end=to_db(end))
     result = []
-    for offer in await conn.all(_OFFERS_RUN, **at):
+    for offer in await conn.all(_pick(_OFFERS_RUN, location_id), **at):
         offer_id = int(offer["id"])
-        spend = await conn.one(_OFFER_SPEND, offer_id=offer_id, **at)
+        spend = await conn.one(_pick(_OFFER_SPEND, location_id), offer_id=offer_id, **at)
         assert spend is not None
         result.append(
             OfferUptake(
@@ -237,22 +296,26 @@ async def referral_counts(conn: Conn, start: datetime, end: datetime) -> tuple[i
 # Counted first, named after: only the top few actors are looked up by name (and every
 # selected column is grouped or aggregated, as PostgreSQL requires). Entries without an
 # actor sort as actor 0 on both engines (SQLite puts NULL first, PostgreSQL last).
-_TOP_STAFF = sql(
+_TOP_STAFF = _scoped(
     "SELECT t.actor_id, COALESCE(s.first_name, m.first_name, '') AS name, t.n FROM"
     " (SELECT e.actor_id, COUNT(*) AS n FROM ledger AS e"
-    "  WHERE e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end"
+    "  WHERE e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end{e}"
     "  GROUP BY e.actor_id ORDER BY n DESC, COALESCE(e.actor_id, 0) LIMIT :limit) AS t"
     " LEFT JOIN staff AS s ON s.tg_user_id = t.actor_id"
     " LEFT JOIN members AS m ON m.tg_user_id = t.actor_id"
-    " ORDER BY t.n DESC, COALESCE(t.actor_id, 0)"
+    " ORDER BY t.n DESC, COALESCE(t.actor_id, 0)",
+    e="e",
 )
 
 
 async def top_staff(
-    conn: Conn, start: datetime, end: datetime, limit: int = 5
+    conn: Conn, start: datetime, end: datetime, limit: int = 5, location_id: int | None = None
 ) -> list[tuple[int, str, int]]:
-    """(user id, name, purchases recorded) of who scanned most."""
-    rows = await conn.all(_TOP_STAFF, start=to_db(start), end=to_db(end), limit=limit)
+    """(user id, name, purchases recorded) of who scanned most (at one location: there)."""
+    rows = await conn.all(
+        _pick(_TOP_STAFF, location_id),
+        **_params(location_id, start=to_db(start), end=to_db(end), limit=limit),
+    )
     return [(_int(r["actor_id"]), str(r["name"]), _int(r["n"])) for r in rows]
 
 
@@ -334,16 +397,36 @@ _COHORT_ACTIVE = _with_spans(
     " JOIN span AS a ON e.created_at >= a.lo AND e.created_at < a.hi"
     " WHERE a.i >= j.i GROUP BY j.i, a.i"
 )
-_ACTIVE_MEMBERS = sql(
-    "SELECT COUNT(DISTINCT member_id) AS n FROM ledger"
-    " WHERE kind = 'earn' AND created_at >= :since AND created_at < :end"
+_ACTIVE_MEMBERS = _scoped(
+    "SELECT COUNT(DISTINCT member_id) AS n FROM ledger AS e"
+    " WHERE e.kind = 'earn'{e} AND e.created_at >= :since AND e.created_at < :end",
+    e="e",
+)
+# A location's chart: its purchases and the points they earned, and the points of the
+# coupons handed over there (redemptions themselves are the chain's, made at no counter).
+_ACTIVITY_AT = _with_spans(
+    "SELECT s.i,"
+    f" COALESCE(SUM(CASE WHEN e.kind = 'earn' AND {STANDING} THEN 1 END), 0) AS visits,"
+    " COALESCE(SUM(CASE WHEN e.points > 0 THEN e.points END), 0) AS issued,"
+    " (SELECT COALESCE(SUM(c.cost), 0) FROM coupons AS c WHERE c.closed_at >= s.lo"
+    "  AND c.closed_at < s.hi AND c.state = 'redeemed'"
+    "  AND c.redeemed_location_id = :location_id) AS redeemed"
+    " FROM span AS s LEFT JOIN ledger AS e ON e.location_id = :location_id"
+    " AND e.created_at >= s.lo AND e.created_at < s.hi"
+    " GROUP BY s.i, s.lo, s.hi ORDER BY s.i"
 )
 
 
-async def activity(conn: Conn, bounds: list[datetime]) -> list[tuple[int, int, int]]:
+async def activity(
+    conn: Conn, bounds: list[datetime], location_id: int | None = None
+) -> list[tuple[int, int, int]]:
     """(purchases, points issued, points redeemed net of refunds) in each range
-    [bounds[i], bounds[i + 1]), in one aggregate."""
-    rows = await conn.all(_ACTIVITY, spans=_spans(bounds))
+    [bounds[i], bounds[i + 1]), in one aggregate. At one location: its purchases, the
+    points they earned, and the cost of the coupons handed over there."""
+    if location_id is None:
+        rows = await conn.all(_ACTIVITY, spans=_spans(bounds))
+    else:
+        rows = await conn.all(_ACTIVITY_AT, spans=_spans(bounds), location_id=location_id)
     return [(_int(r["visits"]), _int(r["issued"]), _int(r["redeemed"])) for r in rows]
 
 
@@ -359,8 +442,64 @@ async def cohort_active(conn: Conn, bounds: list[datetime]) -> dict[tuple[int, i
     return {(int(r["joined"]), int(r["active"])): _int(r["n"]) for r in rows}
 
 
-async def active_members(conn: Conn, since: datetime, end: datetime) -> int:
-    return await _count(conn, _ACTIVE_MEMBERS, since=to_db(since), end=to_db(end))
+async def active_members(
+    conn: Conn, since: datetime, end: datetime, location_id: int | None = None
+) -> int:
+    """Members with a purchase in [since, end) (at one location: there)."""
+    return await _count(
+        conn,
+        _pick(_ACTIVE_MEMBERS, location_id),
+        **_params(location_id, since=to_db(since), end=to_db(end)),
+    )
+
+
+# -- a chain's figures by location ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LocationFigures:
+    """One part of a period's figures: a location's, or (``location_id`` None) what was
+    done at no location. Purchases, spend and points add up over the parts to the whole
+    café's; customers do not (a member may buy in several shops)."""
+
+    location_id: int | None
+    customers: int
+    visits: int
+    spend_minor: int
+    points: dict[str, int]  # by ledger kind
+
+
+# The period's entries grouped by location (the time index, one aggregate each).
+_VISITS_BY_LOCATION = sql(
+    "SELECT e.location_id, COUNT(DISTINCT e.member_id) AS customers, COUNT(*) AS visits,"
+    " COALESCE(SUM(e.amount_minor), 0) AS spend_minor FROM ledger AS e"
+    " WHERE e.kind = 'earn' AND e.created_at >= :start AND e.created_at < :end"
+    f" AND {STANDING} GROUP BY e.location_id"
+)
+_POINTS_BY_LOCATION = sql(
+    "SELECT e.location_id, e.kind, SUM(e.points) AS points FROM ledger AS e"
+    " WHERE e.created_at >= :start AND e.created_at < :end GROUP BY e.location_id, e.kind"
+)
+
+
+async def by_location(conn: Conn, start: datetime, end: datetime) -> list[LocationFigures]:
+    """The period's purchases and points moved, for each location that had any and for
+    the entries made at none (``location_id`` None)."""
+    at = {"start": to_db(start), "end": to_db(end)}
+    visits = {row["location_id"]: row for row in await conn.all(_VISITS_BY_LOCATION, **at)}
+    points: dict[int | None, dict[str, int]] = {}
+    for row in await conn.all(_POINTS_BY_LOCATION, **at):
+        points.setdefault(row["location_id"], {})[str(row["kind"])] = _int(row["points"])
+    return [
+        LocationFigures(
+            location_id=None if place is None else int(place),
+            customers=_int(visits[place]["customers"]) if place in visits else 0,
+            visits=_int(visits[place]["visits"]) if place in visits else 0,
+            spend_minor=_int(visits[place]["spend_minor"]) if place in visits else 0,
+            points=points.get(place, {}),
+        )
+        for place in visits.keys() | points.keys()
+    ]
 
 
 # -- the audit log ---------------------------------------------------------------------------
@@ -374,12 +513,13 @@ class AuditLine:
     action: str
     member_id: int | None
     detail: str
+    location_id: int | None = None
 
 
 def _audit_lines(where: str) -> Statement:
     return sql(
         "SELECT a.created_at, a.actor_id, COALESCE(s.first_name, m.first_name, '') AS actor_name,"
-        " a.action, a.member_id, a.detail FROM audit_log AS a"
+        " a.action, a.member_id, a.detail, a.location_id FROM audit_log AS a"
         " LEFT JOIN staff AS s ON s.tg_user_id = a.actor_id"
         " LEFT JOIN members AS m ON m.tg_user_id = a.actor_id"
         f" {where} ORDER BY a.id DESC LIMIT :limit"
@@ -391,6 +531,13 @@ def _audit_lines(where: str) -> Statement:
 _AUDIT_OF_MEMBER = _audit_lines("WHERE a.member_id = :member_id")
 _AUDIT_OF_ACTOR = _audit_lines("WHERE a.actor_id = :actor_id")
 _AUDIT_ALL = _audit_lines("")
+# One location's lines (a manager's /audit): audit_location, or the member's or actor's
+# index with the location checked on each of their lines.
+_AUDIT_OF_MEMBER_AT = _audit_lines(
+    "WHERE a.member_id = :member_id AND a.location_id = :location_id"
+)
+_AUDIT_OF_ACTOR_AT = _audit_lines("WHERE a.actor_id = :actor_id AND a.location_id = :location_id")
+_AUDIT_AT = _audit_lines("WHERE a.location_id = :location_id")
 
 
 async def audit_lines(
@@ -399,9 +546,19 @@ async def audit_lines(
     member_id: int | None = None,
     actor_id: int | None = None,
     limit: int = 20,
+    location_id: int | None = None,
 ) -> list[AuditLine]:
-    """The latest audit lines, of one member or one actor (by index), or of everyone."""
-    if member_id is not None:
+    """The latest audit lines, of one member or one actor (by index), or of everyone;
+    with ``location_id``, only those of actions at that location."""
+    if location_id is not None:
+        at = {"location_id": location_id, "limit": limit}
+        if member_id is not None:
+            rows = await conn.all(_AUDIT_OF_MEMBER_AT, member_id=member_id, **at)
+        elif actor_id is not None:
+            rows = await conn.all(_AUDIT_OF_ACTOR_AT, actor_id=actor_id, **at)
+        else:
+            rows = await conn.all(_AUDIT_AT, **at)
+    elif member_id is not None:
         rows = await conn.all(_AUDIT_OF_MEMBER, member_id=member_id, limit=limit)
     elif actor_id is not None:
         rows = await conn.all(_AUDIT_OF_ACTOR, actor_id=actor_id, limit=limit)
@@ -415,6 +572,7 @@ async def audit_lines(
             action=str(r["action"]),
             member_id=r["member_id"],
             detail=str(r["detail"]),
+            location_id=r["location_id"],
         )
         for r in rows
     ]

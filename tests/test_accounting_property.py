@@ -4,7 +4,9 @@ Random sequences of purchases, undos, redemptions, cancellations, expiries and b
 on a real SQLite file, are cut into random periods: every period reconciles (opening +
 movements = closing), periods chain (one's closing is the next one's opening), the
 closing balance equals the members' balances summed, and the revenue figures stay sane
-(nothing recognised beyond what was deferred, no negative liability).
+(nothing recognised beyond what was deferred, no negative liability). The purchases are
+made in two shops: the two locations and the chain-wide part add up to the whole, line
+by line and figure by figure, exactly.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from bot.settings import Settings
 from sandbox.botapi import TOKEN
 from storage import Database
 from storage import ledger as ledger_store
+from storage import locations as location_store
 from storage import members as member_store
 from storage import reports as report_store
 from storage.ledger import Overdraft
+from tests.test_locations_reports_e2e import assert_parts_add_up
 
 UTC_ZONE = ZoneInfo("UTC")
 DAY0 = date(2026, 1, 1)
@@ -72,6 +76,8 @@ async def check(db: Database, actions: list[tuple[str, int, int, int]], cuts: li
                                        username=None, language=None, now=start))[0].id
             for n in range(3)
         ]  # fmt: skip
+        await location_store.add(tx, "Harbour", start)
+    places = [place.id for place in await location_store.all_locations(db.reader)]
     earned: dict[int, list[int]] = {m: [] for m in members}
     redeemed: dict[int, list[tuple[int, int]]] = {m: [] for m in members}
     key = 0
@@ -86,7 +92,7 @@ async def check(db: Database, actions: list[tuple[str, int, int, int]], cuts: li
                     entry, _ = await ledger_store.append(
                         tx, member_id=member, points=points, kind=EntryKind.EARN,
                         reason="purchase", idempotency_key=f"k{key}", now=now,
-                        amount_minor=size,
+                        amount_minor=size, location_id=places[size % 2],
                     )  # fmt: skip
                     split = allocate(size, points, settings_.point_value, 800_000, 2)
                     await report_store.record_sale(
@@ -101,7 +107,7 @@ async def check(db: Database, actions: list[tuple[str, int, int, int]], cuts: li
                     await ledger_store.append(
                         tx, member_id=member, points=-original.points, kind=EntryKind.REVERSAL,
                         reason="undo", idempotency_key=f"k{key}", now=now,
-                        reverses_id=original.id,
+                        reverses_id=original.id, location_id=original.location_id,
                     )  # fmt: skip
                 elif kind == "redeem":
                     points = size // 200 or 1
@@ -147,6 +153,7 @@ async def check(db: Database, actions: list[tuple[str, int, int, int]], cuts: li
         previous_closing = roll.closing
         assert 0 <= report.deferral.recognised_to_date <= report.deferral.deferred_to_date + 1
         assert report.deferral.contract_liability >= 0
+        assert_parts_add_up(report)
     # The last closing balance is every member's balance, summed, to the point.
     assert previous_closing == await report_store.balances_total(db.reader)
     totals = await report_store.totals_before(db.reader, end_of_history)

@@ -214,7 +214,9 @@ async def test_staff_list_per_location_and_a_manager_sees_only_theirs(bot: BotHa
     mia = await join(bot, MIA, "Mia", link)
     assert "you are now the manager of Main" in mia.last.body
     assert owner.last.body == "✅ Mia is now the manager of Main."
-    assert bot.fake.menu_for(MIA) == [*CUSTOMER_MENU, "scan", "redeem", "undo", "staff"]
+    assert bot.fake.menu_for(MIA) == [
+        *CUSTOMER_MENU, "scan", "redeem", "undo", "staff", "stats", "report", "audit"
+    ]  # fmt: skip
     cleo = await join(bot, CLEO, "Cleo", await invite(owner, "Barista for Harbour"))
 
     # Mia invites a barista for Main, and sees only Main.

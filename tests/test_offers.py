@@ -18,12 +18,15 @@ from bot.offers import (
     NO_OFFER,
     Audience,
     combine,
+    combine_at,
     in_audience,
     is_open,
     parse_audience,
     parse_birthday,
     parse_local_datetime,
     parse_window,
+    valid_at,
+    visited_audience,
 )
 from bot.tiers import parse_tiers
 
@@ -161,6 +164,8 @@ def test_an_offer_is_open_from_its_start_instant_until_just_before_its_end(tz: Z
         ("tier:Silver", Audience("tier", "Silver")),
         ("lapsed:30", Audience("lapsed", "30")),
         ("lapsed:3650", Audience("lapsed", "3650")),
+        ("visited:1:30", Audience("visited", "1:30")),
+        ("visited:2,7:3650", Audience("visited", "2,7:3650")),
     ],
 )
 def test_audiences_parse(text: str, expected: Audience) -> None:
@@ -169,8 +174,13 @@ def test_audiences_parse(text: str, expected: Audience) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "everyone", "tier:", "lapsed:0", "lapsed:3651", "lapsed:²", "lapsed:x", "all:1"]
-)
+    "text",
+    [
+        "", "everyone", "tier:", "lapsed:0", "lapsed:3651", "lapsed:²", "lapsed:x", "all:1",
+        "visited", "visited:1", "visited::30", "visited:0:30", "visited:1,:30", "visited:1:0",
+        "visited:1:3651", "visited:x:30",
+    ],
+)  # fmt: skip
 def test_audiences_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_audience(text)
@@ -198,6 +208,44 @@ def test_a_tier_audience_follows_points_earned_in_the_last_year() -> None:
     assert not in_audience(silver, facts(earned_recently=1500), now, TIERS, ZONES[0])
     assert in_audience(Audience("all"), facts(), now, TIERS, ZONES[0])
     assert not in_audience(Audience("nobody"), facts(), now, TIERS, ZONES[0])
+
+
+def test_a_visited_audience_is_who_bought_at_one_of_its_locations_lately() -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    audience = visited_audience([7, 2, 7], 30)
+    assert str(audience) == "visited:2,7:30" and audience.visited == ((2, 7), 30)
+    assert parse_audience(str(audience)) == audience
+    edge = now - timedelta(days=30)
+    for visits, expected in (
+        ({2: edge}, True),
+        ({7: now}, True),
+        ({2: edge - timedelta(seconds=1)}, False),
+        ({3: now}, False),
+        ({}, False),
+        ({3: now, 7: edge - timedelta(days=1), 2: edge + timedelta(days=1)}, True),
+    ):
+        member = facts(last_purchase_by_location=visits, last_purchase_at=now)
+        assert in_audience(audience, member, now, TIERS, ZONES[0]) is expected, visits
+    for places, days in (([], 30), ([1], 0), ([1], 3651), ([0], 1)):
+        with pytest.raises(ValueError):
+            visited_audience(places, days)
+
+
+def test_an_offer_limited_to_locations_applies_only_there() -> None:
+    everywhere = offer(id=1, multiplier=Decimal(2))
+    harbour = offer(id=2, kind="bonus", multiplier=None, bonus_points=10, location_ids=(2,))
+    both = offer(id=3, kind="bonus", multiplier=None, bonus_points=5, location_ids=(1, 2))
+    assert valid_at(everywhere, 1) and valid_at(everywhere, None)
+    assert valid_at(harbour, 2) and not valid_at(harbour, 1) and not valid_at(harbour, None)
+    at_harbour = combine_at([everywhere, harbour, both], 2)
+    assert (at_harbour.multiplier, at_harbour.bonus_points, at_harbour.not_here) == (2, 15, ())
+    at_main = combine_at([everywhere, harbour, both], 1)
+    assert (at_main.multiplier, at_main.bonus_points) == (2, 5)
+    assert [o.id for o in at_main.offers] == [1, 3] and at_main.not_here == (harbour,)
+    elsewhere = combine_at([harbour], 3)
+    assert elsewhere.offers == () and elsewhere.bonus_points == 0
+    assert elsewhere.not_here == (harbour,) and elsewhere.main_offer_id is None
+    assert combine_at([], 1) == NO_OFFER
 
 
 @pytest.mark.parametrize("tz", ZONES, ids=str)

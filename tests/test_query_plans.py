@@ -31,6 +31,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from bot.domain import NewOffer
 from storage import Database
 from storage.engine import sql
 from storage.seed import analyze, seed_history
@@ -183,6 +184,22 @@ async def run_flow(bot_factory: BotFactory, target: Path | str) -> dict[str, Any
     await anna.press(question, "coffee")
     await alice.send("/history")
     await anna.send("/where")
+    # Promotions by location: an offer valid at Harbour only, for its customers of the
+    # last 30 days (applied at the counter), and a broadcast to them.
+    harbour = next(loc.id for loc in await bot.services.locations.all() if loc.name == "Harbour")
+    visitors = f"visited:{harbour}:30"
+    await bot.services.offers.create(owner.id, NewOffer(
+        title="Harbour week", description="", kind="bonus", multiplier=None, bonus_points=5,
+        reward_id=None, starts_at=bot.clock.now(), ends_at=bot.clock.now() + timedelta(days=7),
+        window=None, audience=visitors, announce=False, location_ids=(harbour,),
+    ))  # fmt: skip
+    await bot.scan(anna, alice)
+    (question,) = await anna.send("8")
+    await anna.press(question, "coffee")
+    await bot.services.broadcasts.create(
+        created_by=owner.id, text="Harbour news", photo_file_id=None, audience=visitors
+    )
+    await bot.services.offers.audience_size(visitors)
     sending = sql("SELECT COUNT(*) AS n FROM broadcast_recipients WHERE state <> 'pending'")
     for _ in range(300):  # until the broadcasts are well under way
         if await progress.reader.value(sending) > 200:
@@ -205,8 +222,14 @@ async def run_flow(bot_factory: BotFactory, target: Path | str) -> dict[str, Any
         if job.name != "heartbeat":
             await job.run(bot.app)
     await owner.send("/stats")
-    await owner.send("/report")
+    (report, *_) = await owner.send("/report")
     await owner.send("/audit member 2")
+    # One location's numbers, and the chain-wide part of the books.
+    await owner.send("/stats Harbour")
+    await owner.send("/audit Harbour")
+    await owner.send("/audit member 2 Harbour")
+    await owner.press(report, "Harbour")
+    await owner.press(report, "Chain-wide")
 
     stop_recording()
     assert len(sent) > 200  # the flow really ran

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from bot.accounting import Deferral, RollForward
+from bot.accounting import MICRO, Deferral, RollForward, apportion, to_minor
 from bot.periods import Period
-from bot.services.reports import AccountingReport
+from bot.services.reports import CHAIN_WIDE, AccountingReport
 from bot.settings import Settings
 from handlers.report_text import localized, plain, render
 from handlers.texts import t
@@ -116,3 +117,37 @@ def test_the_chat_reads_the_same_report_in_the_cafes_texts_and_locale() -> None:
     ]
     reconciled = render(report(balances_now=1_234_695), localized(settings("en_US"), say))
     assert "✅ Equals the members' balances now (1,234,695)." in reconciled.split("\n")
+
+
+def test_a_chains_report_has_a_line_per_location_and_a_part_its_own_title() -> None:
+    whole = report()
+    main = replace(whole, location_id=1, location="Main", balances_now=None)
+    chain_wide = replace(whole, location_id=CHAIN_WIDE, balances_now=None)
+    lines = render(replace(whole, parts=(main, chain_wide)), plain(settings("en_US"))).split("\n")
+    assert lines[-4:] == [
+        "",
+        "By location (these add up to the figures above)",
+        "  Main: closing 1234695 (+128 in the period), deferred €12.34, recognised -€0.05,"
+        " contract liability €1,234,567.89",
+        "  chain-wide: closing 1234695 (+128 in the period), deferred €12.34, recognised"
+        " -€0.05, contract liability €1,234,567.89",
+    ]
+    at_main = render(main, plain(settings("en_US"))).split("\n")
+    assert at_main[:2] == [
+        "Points and revenue at Main: 01 Nov 2026 – 29 Nov 2026",
+        "  Only this location's purchases and their undos: redemptions, refunds, expiry and"
+        " bonuses are chain-wide.",
+    ]
+    chat = render(chain_wide, localized(settings("en_US"), lambda key, **v: t("en", key, **v)))
+    assert chat.startswith(
+        "📒 <b>Points and revenue — chain-wide — 01 Nov 2026 – 29 Nov 2026</b>\n"
+    )
+    assert "members' balances" not in chat
+
+
+def test_apportioned_parts_add_up_to_the_rounded_whole() -> None:
+    half = Fraction(MICRO, 2)  # half a cent each: rounded alone, each would be a cent
+    assert apportion([half, half, half], to_minor) == [1, 0, 1]
+    assert sum(apportion([half, half, half], to_minor)) == to_minor(3 * half) == 2
+    assert apportion([Fraction(-MICRO, 2), half], to_minor) == [-1, 1]
+    assert apportion([], to_minor) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.clock import Clock
@@ -30,6 +31,11 @@ class AudienceService:
         if audience.kind == "birthday":
             month = now.astimezone(self._settings.tz).month
             return member_store.audience_filter("birthday", birthday_month=month)
+        if audience.kind == "visited":
+            places, days = audience.visited
+            return member_store.audience_filter(
+                "visited", locations=list(places), visited_since=now - timedelta(days)
+            )
         if audience.kind == "tier":
             tiers = self._settings.tiers
             names = [tier.name.lower() for tier in tiers]
@@ -61,11 +67,19 @@ class AudienceService:
     async def count(self, audience: Audience) -> int:
         return await member_store.audience_count(self._db.reader, self._filter(audience))
 
-    async def facts_for(self, conn: Conn, member_id: int) -> AudienceFacts | None:
-        """One member's facts, for offers (promotion opt-out does not matter there)."""
+    async def facts_for(
+        self, conn: Conn, member_id: int, *, with_locations: bool = False
+    ) -> AudienceFacts | None:
+        """One member's facts, for offers (promotion opt-out does not matter there); with
+        their last purchase at each location when an audience asks who visited where."""
         now = self._clock.now()
         facts = await member_store.audience_facts(conn, now - TIER_PERIOD, member_id=member_id)
-        return facts[0] if facts else None
+        if not facts:
+            return None
+        if not with_locations:
+            return facts[0]
+        visits = await member_store.last_purchase_by_location(conn, member_id)
+        return replace(facts[0], last_purchase_by_location=visits)
 
     def matches(self, audience: Audience, facts: AudienceFacts) -> bool:
         return in_audience(

@@ -275,6 +275,7 @@ class CouponService:
                     member_id=coupon.member_id,
                     now=now,
                     detail=f"coupon {coupon.id}: {coupon.title}",
+                    location_id=location_id,
                 )
                 redeemed = await coupon_store.get(tx, coupon.id)
                 assert redeemed is not None

@@ -184,3 +184,13 @@ class LocationNeeded(ServiceError):
 
 class NotAllowed(ServiceError):
     """A manager acting outside their location or on someone who is not their barista."""
+
+
+class NotYourLocation(ServiceError):
+    """A manager asked for the figures or the audit of a location they do not manage.
+
+    ``names``: the locations they manage, to say which ones they can ask for."""
+
+    def __init__(self, names: tuple[str, ...] = ()) -> None:
+        super().__init__("not your location")
+        self.names = names

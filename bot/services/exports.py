@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.periods import Period
-from bot.services.reports import AccountingReport
+from bot.services.reports import CHAIN_WIDE, AccountingReport
 from bot.settings import Settings
 from storage import Database
 from storage import locations as location_store
@@ -29,6 +29,13 @@ LEDGER_HEADER = [
     "reason", "offer", "reverses", "location", "location_name",
 ]  # fmt: skip
 ROLL_FORWARD_HEADER = ["line", "points", "amount", "currency"]
+
+
+def _part_suffix(location_id: int | None) -> str:
+    """A part's files are named after it: ``-location-3``, ``-chain-wide``."""
+    if location_id is None:
+        return ""
+    return "-chain-wide" if location_id == CHAIN_WIDE else f"-location-{location_id}"
 
 
 def money_text(minor: int | None, exponent: int) -> str:
@@ -43,14 +50,15 @@ class ExportService:
         self._db = db
         self._settings = settings
 
-    def ledger_name(self, period: Period) -> str:
-        return f"ledger-{period.slug}.csv"
+    def ledger_name(self, period: Period, location_id: int | None = None) -> str:
+        return f"ledger-{period.slug}{_part_suffix(location_id)}.csv"
 
-    def roll_forward_name(self, period: Period) -> str:
-        return f"points-roll-forward-{period.slug}.csv"
+    def roll_forward_name(self, period: Period, location_id: int | None = None) -> str:
+        return f"points-roll-forward-{period.slug}{_part_suffix(location_id)}.csv"
 
-    async def write_ledger(self, period: Period, path: Path) -> int:
-        """Write the period's ledger to ``path``; returns the number of entries."""
+    async def write_ledger(self, period: Period, path: Path, location_id: int | None = None) -> int:
+        """Write the period's ledger to ``path``; returns the number of entries. With
+        ``location_id``: only that location's entries (CHAIN_WIDE: those made at none)."""
         count = 0
         handle = await asyncio.to_thread(path.open, "w", encoding="utf-8-sig", newline="")
         try:
@@ -61,7 +69,11 @@ class ExportService:
                 for location in await location_store.all_locations(self._db.report_reader)
             }
             async for batch in report_store.ledger_rows(
-                self._db.report_reader, period.start, period.end
+                self._db.report_reader,
+                period.start,
+                period.end,
+                location_id=location_id or None,
+                without_location=location_id == CHAIN_WIDE,
             ):
                 rows = [self._ledger_row(row, names) for row in batch]
                 await asyncio.to_thread(writer.writerows, rows)

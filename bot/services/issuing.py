@@ -89,6 +89,9 @@ class Issued:
     promoted_to: Tier | None = None
     offers: tuple[Offer, ...] = ()
     referral_paid: bool = False
+    # The member's offers open now that are not valid at this location (the barista is
+    # told they do not apply here).
+    offers_not_here: tuple[Offer, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +131,9 @@ def scan_key(scan_id: str) -> str:
 
 
 class OfferRules(Protocol):
-    async def effect_for(self, conn: Conn, member: Member) -> OfferEffect: ...
+    async def effect_for(
+        self, conn: Conn, member: Member, location_id: int | None = None
+    ) -> OfferEffect: ...
 
 
 class ReferralRules(Protocol):
@@ -197,7 +202,12 @@ class IssuingService:
                 location_id=location_id,
             )
             await audit_store.record(
-                tx, actor_id=actor.tg_user_id, action="card.scan", member_id=member.id, now=now
+                tx,
+                actor_id=actor.tg_user_id,
+                action="card.scan",
+                member_id=member.id,
+                now=now,
+                location_id=location_id,
             )
         return await self._view(actor, scan, member)
 
@@ -316,7 +326,7 @@ class IssuingService:
             category = self._category(category_index)
             earned_before = await ledger_store.earned_since(tx, member.id, now - TIER_PERIOD)
             tier = tier_for(earned_before, self._settings.tiers)
-            effect = await self._offers.effect_for(tx, member)
+            effect = await self._offers.effect_for(tx, member, scan.location_id)
 
             def earned(offer_multiplier: Decimal) -> int:
                 return points_for_purchase(
@@ -341,6 +351,7 @@ class IssuingService:
                     member_id=member.id,
                     now=now,
                     detail=f"{refusal.limit_kind}: {points} > {refusal.limit}",
+                    location_id=scan.location_id,
                 )
             else:
                 entry, created = await ledger_store.append(
@@ -370,6 +381,7 @@ class IssuingService:
                     member_id=member.id,
                     now=now,
                     detail=f"entry {entry.id}: {points} points for {amount}",
+                    location_id=scan.location_id,
                 )
                 fresh = await member_store.by_id(tx, member.id)
                 assert fresh is not None
@@ -383,6 +395,7 @@ class IssuingService:
                     promoted_to=promoted,
                     offers=effect.offers,
                     referral_paid=referral_paid,
+                    offers_not_here=effect.not_here,
                 )
         raise refusal
 
@@ -534,6 +547,7 @@ class IssuingService:
                     member_id=original.member_id,
                     now=now,
                     detail=f"entry {original.id} reversed by {reversal.id}",
+                    location_id=original.location_id,
                 )
             member = await member_store.by_id(tx, original.member_id)
         assert member is not None

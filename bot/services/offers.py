@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.domain import Member, NewOffer, Offer
-from bot.offers import NO_OFFER, OfferEffect, combine, is_open, parse_audience
+from bot.offers import NO_OFFER, OfferEffect, combine_at, is_open, parse_audience
 from bot.services.audience import AudienceService
 from bot.services.broadcasts import BroadcastService
 from bot.services.coupons import CouponService
@@ -85,7 +85,10 @@ class OfferService:
         purchase_offers = [offer for offer in offers if offer.kind in ("multiplier", "bonus")]
         if not purchase_offers:
             return []
-        facts = await self._audience.facts_for(conn, member.id)
+        audiences = [parse_audience(offer.audience) for offer in purchase_offers]
+        facts = await self._audience.facts_for(
+            conn, member.id, with_locations=any(a.kind == "visited" for a in audiences)
+        )
         if facts is None:
             return []
         return [
@@ -94,8 +97,11 @@ class OfferService:
             if self._audience.matches(parse_audience(offer.audience), facts)
         ]
 
-    async def effect_for(self, conn: Conn, member: Member) -> OfferEffect:
-        """How the offers open right now change a purchase by this member."""
+    async def effect_for(
+        self, conn: Conn, member: Member, location_id: int | None = None
+    ) -> OfferEffect:
+        """How the offers open right now change a purchase by this member at
+        ``location_id``; the member's offers not valid there are named in ``not_here``."""
         now = self._clock.now()
         open_now = [
             offer
@@ -104,7 +110,7 @@ class OfferService:
         ]
         if not open_now:
             return NO_OFFER
-        return combine(await self._for_member(conn, member, open_now))
+        return combine_at(await self._for_member(conn, member, open_now), location_id)
 
     async def start_due(self, announcement: Callable[[Offer], str]) -> list[Started]:
         """Start offers whose time has come: each in one transaction, marked started

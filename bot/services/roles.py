@@ -11,6 +11,7 @@ from datetime import timedelta
 from enum import IntEnum
 
 from bot.clock import Clock
+from bot.services.errors import NotYourLocation
 from bot.settings import Settings
 from bot.tokens import LinkKind
 from storage import Database
@@ -120,6 +121,39 @@ class RoleService:
             return frozenset()
         places = await location_store.places_of(self._db.reader, tg_user_id)
         return frozenset(p.location_id for p in places if p.role == location_store.MANAGER)
+
+    async def figures_location(self, tg_user_id: int, asked: int | None) -> int | None:
+        """Whose figures (/stats, /report, /audit) this person gets when they ask for
+        ``asked``: a location's id, 0 for the chain-wide part of the books, or None (no
+        preference). An owner gets what they asked (None: the whole café); a manager the
+        location asked if they manage it, their first one if they asked for none, and
+        NotYourLocation for anything else. Other staff manage nothing: NotYourLocation."""
+        visible = await self.visible_locations(tg_user_id)
+        if visible is None:
+            return asked
+        if asked is None and visible:
+            return min(visible)
+        if asked is not None and asked in visible:
+            return asked
+        names = tuple(
+            location.name
+            for location in await location_store.all_locations(self._db.reader)
+            if location.id in visible
+        )
+        raise NotYourLocation(names)
+
+    async def figures_choices(self, tg_user_id: int) -> tuple[tuple[int, str], ...]:
+        """The locations whose figures this person can pick among, (id, name) by id: every
+        location for an owner of a café with more than one, the ones a manager manages;
+        nothing to pick (empty) where there is one."""
+        visible = await self.visible_locations(tg_user_id)
+        locations = await location_store.all_locations(self._db.reader)
+        choices = tuple(
+            (location.id, location.name)
+            for location in locations
+            if visible is None or location.id in visible
+        )
+        return choices if len(choices) > 1 else ()
 
     async def may_manage(self, tg_user_id: int, location_id: int, role: str) -> bool:
         """May this person invite or remove someone of ``role`` at ``location_id``?

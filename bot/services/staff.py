@@ -105,6 +105,7 @@ class StaffService:
                 action="staff.invite",
                 now=now,
                 detail=f"{role} at location {location.id}",
+                location_id=location.id,
             )
         return NewInvite(payload, now + INVITE_VALIDITY, location, role)
 
@@ -161,6 +162,7 @@ class StaffService:
                 action="staff.join",
                 now=now,
                 detail=f"invited by {invite.created_by} as {invite.role} at location {location.id}",
+                location_id=location.id,
             )
             staff = await staff_store.active(tx, profile.tg_user_id)
         assert staff is not None
@@ -202,6 +204,7 @@ class StaffService:
                 action="staff.remove",
                 now=now,
                 detail=f"{tg_user_id} from {where}",
+                location_id=None if location is None else location.id,
             )
         return Removed(removed, location, left)
 

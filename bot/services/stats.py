@@ -13,15 +13,18 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.lifecycle import add_months
 from bot.periods import Period
+from bot.services.errors import LocationUnknown
 from bot.settings import Settings
 from bot.tiers import TIER_PERIOD
 from storage import Database
+from storage import locations as location_store
 from storage import referrals as referral_store
 from storage import stats as stats_store
 from storage.referrals import ReferrerRow
 from storage.stats import (
     AuditLine,
     CouponCounts,
+    LocationFigures,
     MemberCounts,
     NpsCounts,
     OfferUptake,
@@ -83,7 +86,7 @@ class PeriodStats:
 
     @property
     def issued(self) -> int:
-        return sum(v for k, v in self.points.items() if v > 0 and k != "refund")
+        return issued(self.points)
 
     @property
     def redeemed(self) -> int:
@@ -106,6 +109,18 @@ class Stats:
     top_staff: list[tuple[int, str, int]]
     top_referrers: list[ReferrerRow]
     tiers: list[tuple[str, int]]
+    # One location's figures (``location`` its name): only what happened there, none of
+    # the chain's (members, NPS, broadcasts, referrals, tiers). None: the whole café.
+    location_id: int | None = None
+    location: str | None = None
+    # The whole chain's purchases and points by location, and (location_id None) the
+    # points moved at no location; empty for a café with one location.
+    parts: tuple[tuple[str | None, LocationFigures], ...] = ()
+
+
+def issued(points: dict[str, int]) -> int:
+    """Points issued: every kind that added points, net (refunds are redemptions undone)."""
+    return sum(v for k, v in points.items() if v > 0 and k != "refund")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +138,12 @@ class StatsService:
         self._clock = clock
         self._settings = settings
 
-    async def stats(self, period: Period) -> Stats:
+    async def stats(self, period: Period, location_id: int | None = None) -> Stats:
+        """The period's figures against the period before: the whole café's (with a line
+        per location in a chain), or one location's (LocationUnknown if none such)."""
         reader = self._db.report_reader
+        if location_id is not None:
+            return await self._location_stats(period, location_id)
         current = await self._period(period)
         previous = await self._period(period.previous())
         end = min(period.end, self._clock.now())
@@ -139,9 +158,45 @@ class StatsService:
             top_staff=await stats_store.top_staff(reader, period.start, period.end),
             top_referrers=await referral_store.top_referrers(reader, 3),
             tiers=[(tier.name, count) for tier, count in zip(tiers, counts, strict=True)],
+            parts=await self._parts(period),
         )
 
-    async def _period(self, period: Period) -> PeriodStats:
+    async def _parts(self, period: Period) -> tuple[tuple[str | None, LocationFigures], ...]:
+        """A chain's figures by location, every location (by id) then the chain-wide part."""
+        reader = self._db.report_reader
+        locations = await location_store.all_locations(reader)
+        if len(locations) < 2:
+            return ()
+        found = {
+            part.location_id: part
+            for part in await stats_store.by_location(reader, period.start, period.end)
+        }
+        keys: list[tuple[int | None, str | None]] = [(loc.id, loc.name) for loc in locations]
+        keys.append((None, None))
+        return tuple(
+            (name, found.get(key) or LocationFigures(key, 0, 0, 0, {})) for key, name in keys
+        )
+
+    async def _location_stats(self, period: Period, location_id: int) -> Stats:
+        reader = self._db.report_reader
+        location = await location_store.get(reader, location_id)
+        if location is None:
+            raise LocationUnknown
+        start, end = period.start, period.end
+        return Stats(
+            current=await self._period(period, location_id),
+            previous=await self._period(period.previous(), location_id),
+            offers=await stats_store.offer_uptake(reader, start, end, location_id),
+            top_staff=await stats_store.top_staff(reader, start, end, location_id=location_id),
+            top_referrers=[],
+            tiers=[],
+            location_id=location_id,
+            location=location.name,
+        )
+
+    async def _period(self, period: Period, location_id: int | None = None) -> PeriodStats:
+        if location_id is not None:
+            return await self._period_at(period, location_id)
         reader = self._db.report_reader
         start, end = period.start, period.end
         before = period.previous()
@@ -165,7 +220,33 @@ class StatsService:
             referrals_rewarded=rewarded,
         )
 
-    async def chart_data(self, period: Period) -> ChartData:
+    async def _period_at(self, period: Period, location_id: int) -> PeriodStats:
+        """A location's figures: its purchases and customers, the points issued there and
+        the coupons handed over there; nothing of the chain's."""
+        reader = self._db.report_reader
+        start, end = period.start, period.end
+        before = period.previous()
+        active_end = min(end, self._clock.now())
+        customers_before = await stats_store.visits(reader, before.start, before.end, location_id)
+        return PeriodStats(
+            period=period,
+            members=MemberCounts(0, 0, 0),
+            active_30_days=await stats_store.active_members(
+                reader, active_end - ACTIVE_WINDOW, active_end, location_id
+            ),
+            visits=await stats_store.visits(reader, start, end, location_id),
+            customers_at_start=customers_before.customers,
+            points=await stats_store.points_moved(reader, start, end, location_id),
+            coupons=CouponCounts(
+                0, await stats_store.coupons_used_at(reader, start, end, location_id), 0
+            ),
+            nps=NpsCounts(0, 0, 0),
+            reach=Reach(0, 0, 0),
+            referrals_joined=0,
+            referrals_rewarded=0,
+        )
+
+    async def chart_data(self, period: Period, location_id: int | None = None) -> ChartData:
         """The café weeks and the cohort months that end with the period (or with today,
         when the period is still running), reaching back over the period it is compared
         with: at least 12 weeks and 6 months. The last week and month stop where the
@@ -183,7 +264,7 @@ class StatsService:
         weeks = [first_monday + timedelta(weeks=n) for n in range(count)]
         week_bounds = [_day_start(day, tz) for day in weeks]
         week_bounds.append(min(_day_start(last_monday + timedelta(weeks=1), tz), period.end))
-        activity = await stats_store.activity(reader, week_bounds)
+        activity = await stats_store.activity(reader, week_bounds, location_id)
         last_month = last.replace(day=1)
         first_month = min(add_months(last_month, 1 - COHORT_MONTHS), since.replace(day=1))
         months = [first_month]
@@ -191,6 +272,16 @@ class StatsService:
             months.append(add_months(months[-1], 1))
         month_bounds = [_day_start(day, tz) for day in months]
         month_bounds.append(min(_day_start(add_months(last_month, 1), tz), period.end))
+        if location_id is not None:
+            # Cohorts are the chain's (members join the café, not a shop): not in a
+            # location's chart.
+            return ChartData(
+                weeks=weeks,
+                visits=[visits for visits, _, _ in activity],
+                issued=[issued for _, issued, _ in activity],
+                redeemed=[redeemed for _, _, redeemed in activity],
+                cohorts=[],
+            )
         sizes = await stats_store.cohort_sizes(reader, month_bounds)
         active = await stats_store.cohort_active(reader, month_bounds)
         cohorts = [
@@ -210,10 +301,18 @@ class StatsService:
         )
 
     async def audit(
-        self, *, member_id: int | None = None, actor_id: int | None = None
+        self,
+        *,
+        member_id: int | None = None,
+        actor_id: int | None = None,
+        location_id: int | None = None,
     ) -> list[AuditLine]:
+        """The latest audit lines (of one member, or one actor), at one location or all."""
         return await stats_store.audit_lines(
-            self._db.report_reader, member_id=member_id, actor_id=actor_id
+            self._db.report_reader,
+            member_id=member_id,
+            actor_id=actor_id,
+            location_id=location_id,
         )
 
 
