@@ -684,59 +684,6 @@ _V18_HANDLED_UPDATES_POSTGRESQL: tuple[str, ...] = (
     _V18_HANDLED_UPDATES[1],
 )
 
-MIGRATIONS: tuple[Migration, ...] = (
-    (1, _V1_MEMBERS_AND_LEDGER),
-    (2, _V2_STAFF_SCANS_AUDIT),
-    (3, _V3_REWARDS_AND_COUPONS),
-    (4, _V4_OFFERS_BROADCASTS_PREFERENCES),
-    (5, _V5_OWNERS),
-    (6, _V6_COUPON_MESSAGES),
-    (7, _V7_LIFECYCLE),
-    (8, _V8_ACCOUNTING),
-    (9, _V9_HOT_PATHS),
-    (10, _V10_OUTBOX_RETRIES),
-    (11, _V11_REFERRAL_SETTLED_BY),
-    (12, _V12_CONVERSATIONS),
-    (13, _V13_ERROR_ALERTS),
-    (14, _V14_PORTABLE_NAMES),
-    (15, _V15_LOCATIONS),
-    (16, _V16_REPLICAS),
-    (18, _V18_HANDLED_UPDATES),
-)
-
-# The version schema/postgresql.sql creates; later ones come from MIGRATIONS.
-POSTGRESQL_BASELINE = 14
-# PostgreSQL's text of a migration after the baseline, where it differs from SQLite's.
-POSTGRESQL_TEXT: dict[int, tuple[str, ...]] = {
-    15: _V15_LOCATIONS_POSTGRESQL,
-    16: _V16_REPLICAS_POSTGRESQL,
-    18: _V18_HANDLED_UPDATES_POSTGRESQL,
-}
-# Any number shared by all processes migrating one PostgreSQL database.
-MIGRATION_LOCK = 4_172_931
-
-
-class SchemaTooNew(Exception):
-    """The database was written by a newer version of the bot."""
-
-    def __init__(self, version: int) -> None:
-        super().__init__(
-            f"the database was written by a newer version of the bot (schema {version}); "
-            "upgrade the bot, or restore a backup made by this version"
-        )
-        self.version = version
-
-
-def postgresql_schema() -> str:
-    return resources.files("storage").joinpath("schema/postgresql.sql").read_text("utf-8")
-
-
-async def migrate(conn: Conn) -> None:
-    """Apply what this database lacks, inside the caller's transaction."""
-    from storage.engine import Engine, per_engine, sql
-
-    postgresql = conn.engine is Engine.POSTGRESQL
-    if postgresql:
 _V19_LOCATION_FIGURES: tuple[str, ...] = (
     # Where an offer is valid: no rows, everywhere (every offer made before this); rows,
     # only in those locations (a barista elsewhere is told it does not apply there).
@@ -770,6 +717,61 @@ _V19_LOCATION_FIGURES_POSTGRESQL: tuple[str, ...] = (
     _V19_LOCATION_FIGURES[3],
 )
 
+MIGRATIONS: tuple[Migration, ...] = (
+    (1, _V1_MEMBERS_AND_LEDGER),
+    (2, _V2_STAFF_SCANS_AUDIT),
+    (3, _V3_REWARDS_AND_COUPONS),
+    (4, _V4_OFFERS_BROADCASTS_PREFERENCES),
+    (5, _V5_OWNERS),
+    (6, _V6_COUPON_MESSAGES),
+    (7, _V7_LIFECYCLE),
+    (8, _V8_ACCOUNTING),
+    (9, _V9_HOT_PATHS),
+    (10, _V10_OUTBOX_RETRIES),
+    (11, _V11_REFERRAL_SETTLED_BY),
+    (12, _V12_CONVERSATIONS),
+    (13, _V13_ERROR_ALERTS),
+    (14, _V14_PORTABLE_NAMES),
+    (15, _V15_LOCATIONS),
+    (16, _V16_REPLICAS),
+    (18, _V18_HANDLED_UPDATES),
+    (19, _V19_LOCATION_FIGURES),
+)
+
+# The version schema/postgresql.sql creates; later ones come from MIGRATIONS.
+POSTGRESQL_BASELINE = 14
+# PostgreSQL's text of a migration after the baseline, where it differs from SQLite's.
+POSTGRESQL_TEXT: dict[int, tuple[str, ...]] = {
+    15: _V15_LOCATIONS_POSTGRESQL,
+    16: _V16_REPLICAS_POSTGRESQL,
+    18: _V18_HANDLED_UPDATES_POSTGRESQL,
+    19: _V19_LOCATION_FIGURES_POSTGRESQL,
+}
+# Any number shared by all processes migrating one PostgreSQL database.
+MIGRATION_LOCK = 4_172_931
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer version of the bot."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"the database was written by a newer version of the bot (schema {version}); "
+            "upgrade the bot, or restore a backup made by this version"
+        )
+        self.version = version
+
+
+def postgresql_schema() -> str:
+    return resources.files("storage").joinpath("schema/postgresql.sql").read_text("utf-8")
+
+
+async def migrate(conn: Conn) -> None:
+    """Apply what this database lacks, inside the caller's transaction."""
+    from storage.engine import Engine, per_engine, sql
+
+    postgresql = conn.engine is Engine.POSTGRESQL
+    if postgresql:
         await conn.value(sql("SELECT pg_advisory_xact_lock(:key)"), key=MIGRATION_LOCK)
     await conn.run(
         per_engine(
@@ -789,7 +791,6 @@ _V19_LOCATION_FIGURES_POSTGRESQL: tuple[str, ...] = (
         # A multi-statement script with no parameters: psycopg sends it as one query.
         await conn.ddl(postgresql_schema())
         await conn.run_many(
-    (19, _V19_LOCATION_FIGURES),
             mark, [{"version": v} for v, _ in MIGRATIONS if v <= POSTGRESQL_BASELINE]
         )
         current = POSTGRESQL_BASELINE
@@ -799,4 +800,3 @@ _V19_LOCATION_FIGURES_POSTGRESQL: tuple[str, ...] = (
         for statement in POSTGRESQL_TEXT.get(version, statements) if postgresql else statements:
             await conn.ddl(statement)
         await conn.run(mark, version=version)
-    19: _V19_LOCATION_FIGURES_POSTGRESQL,
