@@ -205,8 +205,8 @@ def location_picker(
                 return None
             return await done(update, context, list(draft.picked))
         place = parse_int(choice, low=1)
-        if place is None:
-            return None
+        if place is None or place not in {p.id for p in await context.services.locations.open()}:
+            return None  # an old or forged button: no such open location
         draft.picked = sorted(set(draft.picked) ^ {place})
         query = update.callback_query
         if query is not None:

@@ -192,7 +192,14 @@ async def test_reports_and_figures_per_location_add_up_to_the_chain(
     assert [b.text for b in text.buttons] == [
         "📍 Main", "📍 Harbour", "🌐 Chain-wide"
     ]  # fmt: skip
-    assert len(documents(owner, before)) == 2
+    roll = csv_rows(documents(owner, before)["points-roll-forward-2026-11.csv"])
+    closing = {
+        row["line"]: row["points"] for row in roll if row["line"].endswith("closing balance")
+    }
+    assert closing == {
+        "closing balance": "37", "Main: closing balance": "17",
+        "Harbour: closing balance": "20", "chain-wide: closing balance": "0",
+    }  # fmt: skip
     before = len(owner.messages)
     (text, *_) = await owner.press(text, "Harbour")
     assert text.body.startswith("📒 Points and revenue — Harbour — November 2026\n")

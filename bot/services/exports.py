@@ -127,6 +127,17 @@ class ExportService:
             ["bonus points issued (marketing cost)", report.bonus_issued,
              money_text(report.bonus_cost, exponent), currency],
         ]  # fmt: skip
+        for part in report.parts:  # a chain's: by location, then chain-wide (they add up)
+            name = part.location if part.location_id != CHAIN_WIDE else "chain-wide"
+            lines += [
+                [f"{name}: closing balance", part.roll.closing, "", ""],
+                [f"{name}: revenue deferred in period", "",
+                 money_text(part.deferral.deferred_in_period, exponent), currency],
+                [f"{name}: revenue recognised in period", "",
+                 money_text(part.deferral.recognised_in_period, exponent), currency],
+                [f"{name}: contract liability at end", "",
+                 money_text(part.deferral.contract_liability, exponent), currency],
+            ]  # fmt: skip
 
         def write() -> None:
             with path.open("w", encoding="utf-8-sig", newline="") as handle:
