@@ -105,7 +105,7 @@ async def at_least(update: Update, context: Context, role: Role) -> bool:
     user = update.effective_user
     if user is None:
         return False
-    return await context.services.roles.role_of(user.id) >= role
+    return await context.role_of(user.id) >= role
 
 
 def requires(
@@ -147,7 +147,7 @@ async def actor_of(update: Update, context: Context) -> Actor:
     """The staff member or owner behind an update that passed the gate."""
     user = update.effective_user
     assert user is not None
-    role = await context.services.roles.role_of(user.id)
+    role = await context.role_of(user.id)
     return Actor(tg_user_id=user.id, first_name=user.first_name, role=role)
 
 

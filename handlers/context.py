@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, Job
 from bot.clock import Clock
 from bot.observability import Metrics
 from bot.services.container import Services
+from bot.services.roles import Role
 from bot.settings import Settings
 from bot.telegram.pacing import SendBudget
 
@@ -104,7 +105,20 @@ class BotData:
 
 
 class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData]):
-    """PTB's context with the bot's own parts as typed attributes."""
+    """PTB's context with the bot's own parts as typed attributes. PTB makes one per
+    update, shared by the handlers of every group that update reaches."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._roles: dict[int, Role] = {}
+
+    async def role_of(self, tg_user_id: int) -> Role:
+        """Someone's role, read once per update: the gate and the handler behind it see
+        the same answer, for one read."""
+        role = self._roles.get(tg_user_id)
+        if role is None:
+            role = self._roles[tg_user_id] = await self.services.roles.role_of(tg_user_id)
+        return role
 
     @property
     def services(self) -> Services:

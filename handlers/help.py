@@ -35,7 +35,7 @@ async def help_command(update: Update, context: Context) -> None:
     unit = money(context, 10**settings.currency_exponent)
     text = say(context, "help", rate=rate, unit=unit)
     user = update.effective_user
-    if user and await context.services.roles.role_of(user.id) >= Role.STAFF:
+    if user and await context.role_of(user.id) >= Role.STAFF:
         text += say(context, "staff_help", minutes=settings.undo_window_minutes)
     await reply(update, text)
 

@@ -24,6 +24,12 @@ _LOCK_OPEN = per_engine(
     postgresql="SELECT id FROM locations WHERE closed_at IS NULL ORDER BY id FOR UPDATE",
 )
 
+_WORKPLACES = sql(
+    "SELECT l.id, l.name, l.created_at, l.closed_at FROM staff_locations AS p"
+    " JOIN staff AS s ON s.tg_user_id = p.staff_id AND s.removed_at IS NULL"
+    " JOIN locations AS l ON l.id = p.location_id AND l.closed_at IS NULL"
+    " WHERE p.staff_id = :staff_id ORDER BY l.id"
+)
 _PLACES_OF = sql(
     "SELECT location_id, role FROM staff_locations WHERE staff_id = :staff_id ORDER BY location_id"
 )
@@ -146,6 +152,11 @@ async def close(tx: Conn, location_id: int, now: datetime) -> bool:
 
 
 # -- who works where -------------------------------------------------------------------------
+
+
+async def workplaces(conn: Conn, staff_id: int) -> list[Location]:
+    """The open locations an active staff member works at (one read: every scan asks)."""
+    return [_location(row) for row in await conn.all(_WORKPLACES, staff_id=staff_id)]
 
 
 async def places_of(conn: Conn, staff_id: int) -> list[Place]:

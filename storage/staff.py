@@ -10,6 +10,11 @@ from storage.timeutil import from_db, from_db_optional, to_db
 
 _COLUMNS = "tg_user_id, chat_id, first_name, added_by, added_at"
 _ACTIVE = sql(f"SELECT {_COLUMNS} FROM staff WHERE tg_user_id = :tg_user_id AND removed_at IS NULL")
+_STANDING = sql(
+    "SELECT EXISTS (SELECT 1 FROM staff_locations AS p WHERE p.staff_id = s.tg_user_id"
+    " AND p.role = 'manager') AS manager"
+    " FROM staff AS s WHERE s.tg_user_id = :tg_user_id AND s.removed_at IS NULL"
+)
 # A read that decides a write (a staff member's daily limit): on PostgreSQL the row stays
 # locked until the transaction ends; SQLite's BEGIN IMMEDIATE already serialises writers.
 _LOCK = per_engine(
@@ -77,6 +82,13 @@ def _staff(row: Row) -> StaffMember:
 async def active(conn: Conn, tg_user_id: int) -> StaffMember | None:
     row = await conn.one(_ACTIVE, tg_user_id=tg_user_id)
     return _staff(row) if row else None
+
+
+async def standing(conn: Conn, tg_user_id: int) -> bool | None:
+    """None for someone not on the staff; else whether they manage a location (one read,
+    for the permission check every update makes)."""
+    row = await conn.one(_STANDING, tg_user_id=tg_user_id)
+    return None if row is None else bool(row["manager"])
 
 
 async def lock(tx: Conn, tg_user_id: int) -> None:

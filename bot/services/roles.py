@@ -57,11 +57,10 @@ class RoleService:
     async def role_of(self, tg_user_id: int) -> Role:
         if await self.is_owner(tg_user_id):
             return Role.OWNER
-        if await staff_store.active(self._db.reader, tg_user_id) is not None:
-            if await location_store.is_manager(self._db.reader, tg_user_id):
-                return Role.MANAGER
-            return Role.STAFF
-        return Role.CUSTOMER
+        manager = await staff_store.standing(self._db.reader, tg_user_id)
+        if manager is None:
+            return Role.CUSTOMER
+        return Role.MANAGER if manager else Role.STAFF
 
     async def is_owner(self, tg_user_id: int) -> bool:
         if self._settings.owner_ids:
