@@ -961,6 +961,9 @@ class FakeTelegram:
             stats.delivered += 1
             if stats.attempts[update_id] > 1:
                 stats.redelivered += 1
+            # A webhook that answers once it has handled the update (the bot's own server
+            # does) is done with it now: FakeUser.send returns, for a bot in any process.
+            self.mark_processed(update_id)
             return
         # Never dropped: sent again after a back-off doubling up to the cap, for as long
         # as the webhook is set.

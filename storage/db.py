@@ -24,9 +24,10 @@ from storage.migrations import MIGRATIONS, migrate
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-# Pooled read connections per SQLite file, and connections per process on PostgreSQL.
+# Pooled read connections per SQLite file; on PostgreSQL, connections for transactions
+# and as many for reads, per process.
 READERS = 4
-POSTGRESQL_POOL = 10
+POSTGRESQL_POOL = 8
 
 
 class StorageError(Exception):
@@ -194,13 +195,16 @@ class Database:
         self._report_reader = sqlite.SqliteReaders(self._sqlite_readers[READERS:], self._listeners)
 
     async def _open_postgresql(self) -> None:
-        # Transactions and the counter's reads share one pool; reports have their own.
+        # Transactions, the counter's reads and reports each have a pool of their own: a
+        # transaction that reads on the side while other transactions hold every writer
+        # connection still gets its read, so no wait on a pool can wait on itself.
         self._pool = postgresql.PgPool(self.url, size=POSTGRESQL_POOL, listeners=self._listeners)
+        readers = postgresql.PgPool(self.url, size=POSTGRESQL_POOL, listeners=self._listeners)
         reports = postgresql.PgPool(self.url, size=2, listeners=self._listeners)
-        self._pools = [self._pool, reports]
+        self._pools = [self._pool, readers, reports]
         for pool in self._pools:
             await pool.open()
-        self._reader = postgresql.PgReaders(self._pool)
+        self._reader = postgresql.PgReaders(readers)
         self._report_reader = postgresql.PgReaders(reports)
 
     async def close(self) -> None:
