@@ -171,6 +171,7 @@ class Broadcast:
     finished_at: datetime | None
     progress_chat_id: int | None
     progress_message_id: int | None
+    resume_at: datetime | None = None  # Telegram paused sending until then (a 429)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,23 @@
-"""Broadcasts and their persistent delivery queue: one row per recipient with its state."""
+"""Broadcasts and their persistent delivery queue: one row per recipient with its state.
+
+Several bot processes may share the queue: a sender claims the recipients it is about
+to send to (see storage/claims.py). On PostgreSQL the claim skips rows another sender's
+claim is locking at that moment (``FOR UPDATE SKIP LOCKED``); SQLite has one writer at a
+time, so the plain form is already exclusive.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from bot.domain import Broadcast, Counts, Recipient
-from storage.engine import Conn, Row, sql
+from storage.claims import FREE, claim_params
+from storage.engine import Conn, Row, per_engine, sql
 from storage.timeutil import from_db, from_db_optional, to_db
 
 _COLUMNS = (
     "id, created_by, created_at, text, photo_file_id, audience, offer_id, state, total,"
-    " finished_at, progress_chat_id, progress_message_id"
+    " finished_at, progress_chat_id, progress_message_id, resume_at"
 )
 
 _CREATE = sql(
@@ -27,25 +34,52 @@ _NEXT_SENDING = sql(
     f"SELECT {_COLUMNS} FROM broadcasts WHERE state = 'sending' ORDER BY id LIMIT 1"
 )
 _RECENT = sql(f"SELECT {_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT :limit")
-_PENDING = sql(
-    "SELECT broadcast_id, member_id, chat_id, attempts FROM broadcast_recipients"
-    " WHERE broadcast_id = :broadcast_id AND state = 'pending' AND member_id > :after_member"
-    " ORDER BY member_id LIMIT :limit"
+# Due: pending, not claimed by a live claim, and not waiting for its next try. Read
+# through broadcast_recipients_due (pending rows only, in member order).
+_DUE = (
+    f"broadcast_id = :broadcast_id AND state = 'pending' AND {FREE}"
+    " AND (next_try_at IS NULL OR next_try_at <= :now)"
+)
+_CLAIM = per_engine(
+    sqlite="UPDATE broadcast_recipients SET claimed_by = :me, claim_expires_at = :until"
+    " WHERE broadcast_id = :broadcast_id AND member_id IN (SELECT member_id"
+    f" FROM broadcast_recipients WHERE {_DUE} ORDER BY member_id LIMIT :limit)"
+    " RETURNING broadcast_id, member_id, chat_id, attempts",
+    postgresql="UPDATE broadcast_recipients SET claimed_by = :me, claim_expires_at = :until"
+    " WHERE broadcast_id = :broadcast_id AND member_id IN (SELECT member_id"
+    f" FROM broadcast_recipients WHERE {_DUE} ORDER BY member_id LIMIT :limit"
+    " FOR UPDATE SKIP LOCKED)"
+    " RETURNING broadcast_id, member_id, chat_id, attempts",
+)
+_RELEASE = sql(
+    "UPDATE broadcast_recipients SET claimed_by = NULL, claim_expires_at = NULL"
+    " WHERE broadcast_id = :broadcast_id AND state = 'pending'"
+    " AND member_id BETWEEN :first AND :last AND claimed_by = :me"
+)
+# What is still pending once nothing is due: claimed by another sender, or waiting for
+# a retry (a few rows; the claim found none of the rest).
+_WAITING = sql(
+    "SELECT claim_expires_at, next_try_at FROM broadcast_recipients"
+    " WHERE broadcast_id = :broadcast_id AND state = 'pending' ORDER BY member_id LIMIT :limit"
 )
 _COUNTS = sql(
     "SELECT state, COUNT(*) AS n FROM broadcast_recipients WHERE broadcast_id = :broadcast_id"
     " GROUP BY state"
 )
-# sent_at is set only by a successful send (:sent_at is NULL for any other outcome).
+# sent_at is set only by a successful send (:sent_at is NULL for any other outcome). An
+# outcome is recorded once: a row no longer pending is never touched again.
 _MARK = sql(
     "UPDATE broadcast_recipients SET state = :state, attempts = attempts + :failed,"
-    " last_error = :error, sent_at = COALESCE(:sent_at, sent_at)"
-    " WHERE broadcast_id = :broadcast_id AND member_id = :member_id"
+    " last_error = :error, sent_at = COALESCE(:sent_at, sent_at), next_try_at = :next_try_at,"
+    " claimed_by = NULL, claim_expires_at = NULL"
+    " WHERE broadcast_id = :broadcast_id AND member_id = :member_id AND state = 'pending'"
 )
+# The first progress message stays the one: a sender taking over edits it.
 _SET_PROGRESS_MESSAGE = sql(
     "UPDATE broadcasts SET progress_chat_id = :chat_id, progress_message_id = :message_id"
-    " WHERE id = :id"
+    " WHERE id = :id AND progress_message_id IS NULL"
 )
+_SET_RESUME_AT = sql("UPDATE broadcasts SET resume_at = :resume_at WHERE id = :id")
 _FINISH = sql(
     "UPDATE broadcasts SET state = 'done', finished_at = :now WHERE id = :id AND state = 'sending'"
 )
@@ -69,6 +103,7 @@ def _broadcast(row: Row) -> Broadcast:
         finished_at=from_db_optional(row["finished_at"]),
         progress_chat_id=row["progress_chat_id"],
         progress_message_id=row["progress_message_id"],
+        resume_at=from_db_optional(row["resume_at"]),
     )
 
 
@@ -120,13 +155,47 @@ async def recent(conn: Conn, limit: int = 10) -> list[Broadcast]:
     return [_broadcast(row) for row in await conn.all(_RECENT, limit=limit)]
 
 
-async def pending(
-    conn: Conn, broadcast_id: int, limit: int, after_member: int = 0
+def _recipient(row: Row) -> Recipient:
+    return Recipient(row["broadcast_id"], row["member_id"], row["chat_id"], row["attempts"])
+
+
+async def claim(
+    tx: Conn, broadcast_id: int, me: str, limit: int, now: datetime, until: datetime
 ) -> list[Recipient]:
-    rows = await conn.all(
-        _PENDING, broadcast_id=broadcast_id, after_member=after_member, limit=limit
+    """Claim up to ``limit`` due recipients for ``me`` until ``until``, in member order."""
+    rows = await tx.all(
+        _CLAIM,
+        until=to_db(until),
+        broadcast_id=broadcast_id,
+        now=to_db(now),
+        limit=limit,
+        **claim_params(me),
     )
-    return [Recipient(r["broadcast_id"], r["member_id"], r["chat_id"], r["attempts"]) for r in rows]
+    return sorted((_recipient(row) for row in rows), key=lambda r: r.member_id)
+
+
+async def release(tx: Conn, me: str, recipients: list[Recipient]) -> None:
+    """Give back what ``me`` claimed of ``recipients`` and has not sent."""
+    if not recipients:
+        return
+    await tx.run(
+        _RELEASE,
+        broadcast_id=recipients[0].broadcast_id,
+        first=min(r.member_id for r in recipients),
+        last=max(r.member_id for r in recipients),
+        me=me,
+    )
+
+
+async def waiting(conn: Conn, broadcast_id: int, limit: int = 100) -> list[datetime | None]:
+    """When each recipient still pending falls due (a claim's end, a retry's time; None:
+    due now). Empty when nothing is pending."""
+    rows = await conn.all(_WAITING, broadcast_id=broadcast_id, limit=limit)
+    due = []
+    for row in rows:
+        moments = [from_db(m) for m in (row["claim_expires_at"], row["next_try_at"]) if m]
+        due.append(max(moments, default=None))
+    return due
 
 
 async def counts(conn: Conn, broadcast_id: int) -> Counts:
@@ -141,7 +210,10 @@ async def mark(
     now: datetime,
     *,
     error: str | None = None,
+    next_try_at: datetime | None = None,
 ) -> None:
+    """Record what became of one message (``pending`` with ``next_try_at``: a failed
+    attempt, tried again from then); the recipient's claim ends with it."""
     sent = state == "sent"
     await tx.run(
         _MARK,
@@ -149,6 +221,7 @@ async def mark(
         failed=0 if sent else 1,
         error=error,
         sent_at=to_db(now) if sent else None,
+        next_try_at=None if next_try_at is None else to_db(next_try_at),
         broadcast_id=recipient.broadcast_id,
         member_id=recipient.member_id,
     )
@@ -158,8 +231,16 @@ async def set_progress_message(tx: Conn, broadcast_id: int, chat_id: int, messag
     await tx.run(_SET_PROGRESS_MESSAGE, chat_id=chat_id, message_id=message_id, id=broadcast_id)
 
 
-async def finish(tx: Conn, broadcast_id: int, now: datetime) -> None:
-    await tx.run(_FINISH, now=to_db(now), id=broadcast_id)
+async def set_resume_at(tx: Conn, broadcast_id: int, resume_at: datetime | None) -> None:
+    """Telegram paused sending until ``resume_at`` (None: not paused)."""
+    await tx.run(
+        _SET_RESUME_AT, resume_at=None if resume_at is None else to_db(resume_at), id=broadcast_id
+    )
+
+
+async def finish(tx: Conn, broadcast_id: int, now: datetime) -> bool:
+    """Mark the broadcast done; False if it already was (another sender finished it)."""
+    return await tx.run(_FINISH, now=to_db(now), id=broadcast_id) == 1
 
 
 async def queue_length(conn: Conn) -> int:

@@ -660,6 +660,59 @@ _V16_REPLICAS_POSTGRESQL: tuple[str, ...] = (
     *_V16_REPLICAS[2:],
 )
 
+_V17_SENDING_CLAIMS: tuple[str, ...] = (
+    # Several bot processes share the queues: a sender claims a few rows before sending
+    # them, until its claim expires (a sender that died), and records each outcome.
+    "ALTER TABLE broadcast_recipients ADD COLUMN claimed_by TEXT",
+    "ALTER TABLE broadcast_recipients ADD COLUMN claim_expires_at TEXT",
+    # A failed attempt's back-off, in the database so whichever sender comes next keeps it.
+    "ALTER TABLE broadcast_recipients ADD COLUMN next_try_at TEXT",
+    "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+    "ALTER TABLE outbox ADD COLUMN claim_expires_at TEXT",
+    # Until when Telegram paused the broadcast (a 429's retry_after): a sender taking over
+    # waits out the rest, and the owner's progress message says so.
+    "ALTER TABLE broadcasts ADD COLUMN resume_at TEXT",
+    # The claims read pending rows only, in order: the rows already sent are most of the
+    # table and never read again. (Claimed pending rows are a batch or two, so the index
+    # holds every pending row: a claim that expired is found by the same walk.) The
+    # outbox's outbox_pending index already has this shape.
+    "CREATE INDEX broadcast_recipients_due ON broadcast_recipients (broadcast_id, member_id)"
+    " WHERE state = 'pending'",
+    # Each process's interactive replies per second (see storage/reply_counts.py), so the
+    # one process sending bulk leaves room for the others' replies.
+    """
+    CREATE TABLE reply_counts (
+        replica    TEXT    NOT NULL,
+        slot       INTEGER NOT NULL,
+        second_at  TEXT    NOT NULL,
+        replies    INTEGER NOT NULL,
+        PRIMARY KEY (replica, slot)
+    )
+    """,
+    "CREATE INDEX reply_counts_second ON reply_counts (second_at)",
+)
+
+# The same, with PostgreSQL's moments (timestamptz).
+_V17_SENDING_CLAIMS_POSTGRESQL: tuple[str, ...] = (
+    "ALTER TABLE broadcast_recipients ADD COLUMN claimed_by text",
+    "ALTER TABLE broadcast_recipients ADD COLUMN claim_expires_at timestamptz",
+    "ALTER TABLE broadcast_recipients ADD COLUMN next_try_at timestamptz",
+    "ALTER TABLE outbox ADD COLUMN claimed_by text",
+    "ALTER TABLE outbox ADD COLUMN claim_expires_at timestamptz",
+    "ALTER TABLE broadcasts ADD COLUMN resume_at timestamptz",
+    _V17_SENDING_CLAIMS[6],
+    """
+    CREATE TABLE reply_counts (
+        replica    text        NOT NULL,
+        slot       integer     NOT NULL,
+        second_at  timestamptz NOT NULL,
+        replies    integer     NOT NULL,
+        PRIMARY KEY (replica, slot)
+    )
+    """,
+    _V17_SENDING_CLAIMS[8],
+)
+
 _V18_HANDLED_UPDATES: tuple[str, ...] = (
     # The updates already handled, by Telegram's update_id: a webhook update Telegram
     # delivers again (the replica handling it died before answering) is recognised and
@@ -734,6 +787,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (14, _V14_PORTABLE_NAMES),
     (15, _V15_LOCATIONS),
     (16, _V16_REPLICAS),
+    (17, _V17_SENDING_CLAIMS),
     (18, _V18_HANDLED_UPDATES),
     (19, _V19_LOCATION_FIGURES),
 )
@@ -744,6 +798,7 @@ POSTGRESQL_BASELINE = 14
 POSTGRESQL_TEXT: dict[int, tuple[str, ...]] = {
     15: _V15_LOCATIONS_POSTGRESQL,
     16: _V16_REPLICAS_POSTGRESQL,
+    17: _V17_SENDING_CLAIMS_POSTGRESQL,
     18: _V18_HANDLED_UPDATES_POSTGRESQL,
     19: _V19_LOCATION_FIGURES_POSTGRESQL,
 }

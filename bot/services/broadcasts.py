@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import Broadcast, Counts, Recipient
@@ -88,10 +88,31 @@ class BroadcastService:
     async def recent(self) -> list[Broadcast]:
         return await broadcast_store.recent(self._db.reader)
 
-    async def pending(
-        self, broadcast_id: int, limit: int = 100, after_member: int = 0
+    async def claim(
+        self, broadcast_id: int, me: str, limit: int, until: datetime
     ) -> list[Recipient]:
-        return await broadcast_store.pending(self._db.reader, broadcast_id, limit, after_member)
+        """Claim up to ``limit`` due recipients for the sender ``me`` until ``until``:
+        nobody else sends to them meanwhile (see storage/broadcasts.py)."""
+        async with self._db.transaction() as tx:
+            return await broadcast_store.claim(
+                tx, broadcast_id, me, limit, self._clock.now(), until
+            )
+
+    async def release(self, me: str, recipients: list[Recipient]) -> None:
+        """Give back the claimed recipients ``me`` did not send to (any others' claims
+        and recorded outcomes stay)."""
+        if recipients:
+            async with self._db.transaction() as tx:
+                await broadcast_store.release(tx, me, recipients)
+
+    async def seconds_to_next_due(self, broadcast_id: int) -> float | None:
+        """Once nothing is due: how long until a pending recipient is (a retry, or another
+        sender's claim running out); None when nothing is pending."""
+        due = await broadcast_store.waiting(self._db.reader, broadcast_id)
+        if not due:
+            return None
+        now = self._clock.now()
+        return max(0.0, min((at - now).total_seconds() if at else 0.0 for at in due))
 
     async def counts(self, broadcast_id: int) -> Counts:
         return await broadcast_store.counts(self._db.reader, broadcast_id)
@@ -111,11 +132,21 @@ class BroadcastService:
             await broadcast_store.mark(tx, recipient, "blocked", now, error=error)
             await member_store.set_reachable(tx, recipient.chat_id, False, now)
 
-    async def failed(self, recipient: Recipient, error: str, *, final: bool) -> None:
-        """Count a failed attempt; ``final`` gives up on this recipient."""
-        state = "failed" if final else "pending"
+    async def failed(self, recipient: Recipient, error: str, *, retry_in: timedelta | None) -> None:
+        """Count a failed attempt: tried again after ``retry_in``, or (None) given up."""
+        now = self._clock.now()
+        state = "failed" if retry_in is None else "pending"
+        retry_at = None if retry_in is None else now + retry_in
         async with self._db.transaction() as tx:
-            await broadcast_store.mark(tx, recipient, state, self._clock.now(), error=error[:200])
+            await broadcast_store.mark(
+                tx, recipient, state, now, error=error[:200], next_try_at=retry_at
+            )
+
+    async def pause(self, broadcast_id: int, seconds: float | None) -> None:
+        """Telegram paused sending for ``seconds`` (None: resumed)."""
+        resume_at = None if seconds is None else self._clock.now() + timedelta(seconds=seconds)
+        async with self._db.transaction() as tx:
+            await broadcast_store.set_resume_at(tx, broadcast_id, resume_at)
 
     async def remember_progress_message(
         self, broadcast_id: int, chat_id: int, message_id: int
@@ -123,6 +154,7 @@ class BroadcastService:
         async with self._db.transaction() as tx:
             await broadcast_store.set_progress_message(tx, broadcast_id, chat_id, message_id)
 
-    async def finish(self, broadcast_id: int) -> None:
+    async def finish(self, broadcast_id: int) -> bool:
+        """Mark it done; False if another sender already had."""
         async with self._db.transaction() as tx:
-            await broadcast_store.finish(tx, broadcast_id, self._clock.now())
+            return await broadcast_store.finish(tx, broadcast_id, self._clock.now())

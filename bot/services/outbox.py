@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import Outgoing
@@ -37,8 +37,20 @@ class OutboxService:
         self._db = db
         self._clock = clock
 
-    async def pending(self, limit: int = 50) -> list[Outgoing]:
-        return await outbox_store.pending(self._db.reader, limit, self._clock.now())
+    async def claim(self, me: str, limit: int, until: datetime, *, quiet: bool) -> list[Outgoing]:
+        """Claim up to ``limit`` of the oldest due messages for the sender ``me`` until
+        ``until`` (nobody else sends them meanwhile); in quiet hours, receipts only."""
+        (receipt,) = RECEIPTS
+        async with self._db.transaction() as tx:
+            return await outbox_store.claim(
+                tx, me, limit, self._clock.now(), until, kind=receipt if quiet else None
+            )
+
+    async def release(self, me: str, messages: list[Outgoing]) -> None:
+        """Give back the claimed messages ``me`` did not send."""
+        if messages:
+            async with self._db.transaction() as tx:
+                await outbox_store.release(tx, me, messages)
 
     async def queue_receipt(self, member_id: int, key: str, text: str) -> bool:
         """A receipt Telegram could not take just now: sent later, once."""
