@@ -133,6 +133,9 @@ async def test_killed_at_random_the_books_stay_right(
         **os.environ, "BOT_TOKEN": TOKEN, "OWNER_IDS": "1", "TELEGRAM_API_URL": fake.url,
         "PYTHONPATH": ROOT, "CARD_SECRET": CARD_SECRET,
         "LOG_LEVEL": "WARNING", "QUIET_HOURS": "off", "BROADCAST_RATE": "20",
+        # Each start is the same replica restarted: it takes back at once what its killed
+        # previous life held (the sending lease, its claims), as a container keeps its name.
+        "REPLICA_ID": "crash-test",
     }, database, database_url)  # fmt: skip
     rng = random.Random(7)
     baristas = [fake.user(b, f"B{b}") for b in BARISTAS]

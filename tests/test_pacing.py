@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.telegram.pacing import Pacer, SendBudget
+from bot.telegram.pacing import BudgetSharing, Pacer, SendBudget
 from tests.conftest import FakeClock
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -61,3 +61,74 @@ async def test_one_chat_waits_a_second_between_messages() -> None:
     await pacer.wait(8)  # another chat does not wait for chat 7's gap
     after_other_chat = clock.monotonic() - first
     assert after_other_chat < 1.1
+
+
+async def test_the_sender_leaves_room_for_another_replicas_replies() -> None:
+    """Two replicas: one sends a broadcast, the other serves the counter. The standby's
+    counts reach the sender through a store (the database) once a second, late, and no
+    second ever holds more than Telegram's 30 from both together."""
+    clock = FakeClock(START)
+    store: dict[int, int] = {}
+
+    async def write(counts: dict[int, int]) -> None:
+        store.update(counts)
+
+    async def read(since: int) -> dict[int, int]:
+        return {second: n for second, n in store.items() if second >= since}
+
+    sender, standby = SendBudget(clock), SendBudget(clock)
+    BudgetSharing(sender, clock, write=write, read=read, is_sender=lambda: True)
+    counter = BudgetSharing(standby, clock, write=write, read=read, is_sender=lambda: False)
+    pacer = Pacer(clock, rate=29, budget=sender)
+    bulk: list[float] = []
+    replies: list[float] = []
+
+    async def purchase() -> None:  # a confirmation and a receipt at once, on the standby
+        for _ in range(2):
+            standby.record(interactive=True)
+            replies.append(clock.monotonic())
+        await counter.flush()  # the standby's flusher, when its second is due
+
+    await purchase()  # the counter was busy before the broadcast began
+    clock.advance(seconds=1)
+    next_purchase = clock.monotonic()
+    for chat in range(400):
+        if clock.monotonic() >= next_purchase:
+            await purchase()
+            next_purchase = clock.monotonic() + 0.7  # a busy counter: baristas at once
+        await pacer.wait(chat)
+        bulk.append(clock.monotonic())
+        pacer.sent(chat)
+    assert len(replies) > 20
+    assert max_in_any_second(sorted(bulk + replies)) <= 30
+    # …and it still sends most of what is left.
+    assert 400 / (bulk[-1] - bulk[0]) >= 20
+
+
+async def test_a_quiet_standby_leaves_the_sender_the_whole_budget() -> None:
+    clock = FakeClock(START)
+    sender = SendBudget(clock)
+    # Replies on another replica, over a minute ago: nothing to keep room for now.
+    sender.others({int(clock.now().timestamp()) - 60: 4})
+    pacer = Pacer(clock, rate=30, budget=sender)
+    times = []
+    for chat in range(300):
+        await pacer.wait(chat)
+        times.append(clock.monotonic())
+        pacer.sent(chat)
+    assert max_in_any_second(times) == 29
+
+
+async def test_the_paid_lane_goes_past_the_free_30_and_keeps_the_per_chat_gap() -> None:
+    clock = FakeClock(START)
+    budget = SendBudget(clock)
+    pacer = Pacer(clock, rate=29, budget=budget)
+    times = []
+    for chat in range(1000):
+        await pacer.wait(chat, paid=True)
+        times.append(clock.monotonic())
+        pacer.sent(chat)
+    assert max_in_any_second(times) == 1000  # Telegram's paid limit, not the free 30
+    assert budget.bulk_delay() == 0  # the free budget is left to replies and the outbox
+    await pacer.wait(7, paid=True)
+    assert clock.monotonic() - times[7] >= 0.999  # still one a second to one chat
