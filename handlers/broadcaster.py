@@ -77,6 +77,7 @@ class Broadcaster:
         self._leading = False
         self._renew_at = 0.0
         self._lease_until = 0.0  # on the monotonic clock
+        self._tidy_at = 0.0
         self._sharing = (
             None
             if budget is None
@@ -159,6 +160,9 @@ class Broadcaster:
         leading = await self.sending.lead()
         if leading:
             self._lease_until = now + SENDER_LEASE_TTL.total_seconds()
+            if now >= self._tidy_at:  # the replicas' old reply counts, hourly
+                self._tidy_at = now + 3600
+                await self.sending.forget_old_counts()
         if leading != self._leading:
             logger.info(
                 "This replica (%s) %s",

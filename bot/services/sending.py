@@ -21,6 +21,7 @@ from storage import reply_counts as reply_store
 SENDER_LEASE = "sending"
 # A sender that died is replaced within this (plus a standby's next look).
 SENDER_LEASE_TTL = timedelta(seconds=20)
+COUNTS_KEPT = timedelta(hours=1)
 
 
 class SendingService:
@@ -52,8 +53,13 @@ class SendingService:
         """This replica's interactive replies per second (Unix seconds), for the sender."""
         if counts:
             async with self._db.transaction() as tx:
-                await reply_store.record(tx, self.me, counts)
+                await reply_store.record(tx, self.replica_id, counts)
 
     async def others_replies(self, since: int) -> dict[int, int]:
         """The other replicas' replies per second (Unix seconds) from ``since`` on."""
-        return await reply_store.recent(self._db.reader, since, besides=self.me)
+        return await reply_store.recent(self._db.reader, since, besides=self.replica_id)
+
+    async def forget_old_counts(self) -> None:
+        """Delete reply counts over an hour old (of replicas that stopped)."""
+        async with self._db.transaction() as tx:
+            await reply_store.forget(tx, self._clock.now() - COUNTS_KEPT)
