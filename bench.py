@@ -30,6 +30,7 @@ from sqlalchemy import make_url
 from telegram import Update
 
 import bench_production
+import bench_replicas
 from bench_production import RealTimeClock
 from bot.domain import EntryKind
 from bot.observability import Metrics, UpdateRecord, finish
@@ -471,12 +472,21 @@ if __name__ == "__main__":
         "for the run and dropped afterwards",
     )
     parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="N bot processes behind a round-robin proxy on PostgreSQL (--database-url):"
+        " scans a second with 1 and N, and a 10,000-member broadcast with N",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="where a /balance's time goes, against the echo bot (--engine sqlite|postgresql)",
     )
     args = parser.parse_args()
-    if args.profile:
+    if args.replicas:
+        bench_replicas.main(args.replicas, args.database_url)
+    elif args.profile:
         for engine in ("sqlite", "postgresql") if args.engine == "both" else (args.engine,):
             asyncio.run(profile(engine, args.database_url))
     elif args.production:
