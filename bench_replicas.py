@@ -29,11 +29,9 @@ from bot.tokens import make_card_token
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser
 from storage import Database
 from storage import broadcasts as broadcast_store
-from storage import locations as location_store
-from storage import members as member_store
-from storage import staff as staff_store
 from storage.engine import sql
 from tests.databases import fresh_schema
+from tests.helpers import seed_people
 from tests.test_process import ROOT
 from tests.test_replicas_e2e import CARD_SECRET, WEBHOOK_SECRET, Replica
 from tests.test_webhook_e2e import RoundRobin
@@ -52,6 +50,11 @@ class Load:
     scans: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds spent, by whom
+
+    def per_scan(self, who: str) -> float:
+        """Milliseconds of CPU a scan cost ``who``."""
+        return self.cpu.get(who, 0.0) / self.scans * 1000 if self.scans else 0.0
 
     @property
     def rate(self) -> float:
@@ -82,25 +85,39 @@ async def seed(url: str, fake: FakeTelegram) -> dict[int, int]:
     now = datetime.now(UTC)
     try:
         async with db.transaction() as tx:
-            for user in (*CUSTOMERS, *range(FIRST_AUDIENCE, FIRST_AUDIENCE + AUDIENCE)):
-                await member_store.upsert(
-                    tx, tg_user_id=user, chat_id=user, first_name=f"M{user}", username=None,
-                    language="en", now=now,
-                )  # fmt: skip
-                fake.known_chats.add(user)
-            for barista in BARISTAS:
-                await staff_store.add(
-                    tx, tg_user_id=barista, chat_id=barista, first_name=f"B{barista}",
-                    added_by=1, now=now,
-                )  # fmt: skip
-                await location_store.place(
-                    tx, staff_id=barista, location_id=1, role="barista", added_by=1, now=now
-                )
-                fake.known_chats.add(barista)
+            members = (*CUSTOMERS, *range(FIRST_AUDIENCE, FIRST_AUDIENCE + AUDIENCE))
+            await seed_people(tx, fake, members=members, baristas=BARISTAS, now=now)
         rows = await db.reader.all(sql("SELECT id, tg_user_id FROM members ORDER BY id"))
         return {int(r["tg_user_id"]): int(r["id"]) for r in rows}
     finally:
         await db.close()
+
+
+def _process_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(replicas: list[Replica]) -> dict[str, float]:
+    """CPU seconds used so far by this process (the fake, the proxy, the baristas), the
+    replicas, and the PostgreSQL server's processes (Linux's /proc)."""
+    mine = os.times()
+    postgres = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    postgres += _process_cpu(int(entry.name))
+            except OSError:
+                continue
+    return {
+        "load": mine.user + mine.system,
+        "replicas": sum(_process_cpu(r.process.pid) for r in replicas if r.process),
+        "postgresql": postgres,
+    }
 
 
 async def counter(
@@ -217,10 +234,14 @@ async def phases(
         proxy.targets.append(replica.hook)
         if n == 0:
             await counter(baristas, members, 3, 0)  # warm: pools, statements
+            before = cpu_now(running)
             figures.one = one = await counter(baristas, members, seconds, 50)
+            one.cpu = {k: v - before[k] for k, v in cpu_now(running).items()}
             print(f"1 replica: {one.rate:.1f} scans/s, p99 {one.p(0.99):.0f} ms")
     await counter(baristas, members, 3, 250)
+    before = cpu_now(running)
     figures.many = many = await counter(baristas, members, seconds, 300)
+    many.cpu = {k: v - before[k] for k, v in cpu_now(running).items()}
     print(f"{figures.replicas} replicas: {many.rate:.1f} scans/s, p99 {many.p(0.99):.0f} ms")
     await broadcast(url, fake, members, figures)
     print(f"broadcast: {figures.steady:.2f}/s, {figures.caused} × 429, {figures.duplicates} twice")
@@ -249,6 +270,13 @@ def table(f: Figures) -> str:
         f"| 429s caused, duplicates | {f.caused}, {f.duplicates} | 0, 0: "
         + verdict(not f.caused and not f.duplicates)
         + " |",
+        *(
+            f"| CPU a scan, {label} | the baristas, proxy and fake Bot API"
+            f" {load.per_scan('load'):.1f} ms; the replicas {load.per_scan('replicas'):.1f} ms;"
+            f" PostgreSQL {load.per_scan('postgresql'):.1f} ms;"
+            f" all {sum(load.cpu.values()) / load.seconds:.2f} cores busy | — |"
+            for label, load in (("1 replica", f.one), (f"{f.replicas} replicas", f.many))
+        ),
     ]
     stamp = (
         f"Measured {datetime.now(UTC):%Y-%m-%d} with `python bench.py --replicas {f.replicas}`"

@@ -24,13 +24,11 @@ from bot.tokens import make_card_token
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser
 from storage import Database
 from storage import broadcasts as broadcast_store
-from storage import locations as location_store
-from storage import members as member_store
 from storage import rewards as reward_store
-from storage import staff as staff_store
 from storage.backup import verify
 from storage.engine import sql
 from tests.databases import database_env, opened
+from tests.helpers import seed_people
 from tests.test_process import ROOT, command
 
 KILLS = int(os.environ.get("CRASH_KILLS", "10"))  # CI: 10; the benchmark can ask for more
@@ -45,21 +43,8 @@ async def seed(path: Path, url: str | None, fake: FakeTelegram) -> None:
     await db.open()
     now = datetime.now(UTC)
     async with db.transaction() as tx:
-        for user in (*CUSTOMERS, *(5000 + n for n in range(AUDIENCE))):
-            await member_store.upsert(
-                tx, tg_user_id=user, chat_id=user, first_name=f"M{user}", username=None,
-                language="en", now=now,
-            )  # fmt: skip
-            fake.known_chats.add(user)
-        for barista in BARISTAS:
-            await staff_store.add(
-                tx, tg_user_id=barista, chat_id=barista, first_name=f"B{barista}", added_by=1,
-                now=now,
-            )  # fmt: skip
-            await location_store.place(
-                tx, staff_id=barista, location_id=1, role="barista", added_by=1, now=now
-            )  # the café's one location, made by migration 15
-            fake.known_chats.add(barista)
+        members = (*CUSTOMERS, *(5000 + n for n in range(AUDIENCE)))
+        await seed_people(tx, fake, members=members, baristas=BARISTAS, now=now)
         await reward_store.add(tx, "Espresso", 3, now)
     audience = [
         (int(r["id"]), int(r["chat_id"]))

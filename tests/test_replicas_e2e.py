@@ -33,12 +33,10 @@ from bot.tokens import make_card_token
 from sandbox.botapi import TOKEN, FakeTelegram, FakeUser
 from storage import Database
 from storage import broadcasts as broadcast_store
-from storage import locations as location_store
-from storage import members as member_store
 from storage import rewards as reward_store
-from storage import staff as staff_store
 from storage.engine import sql
 from tests.databases import fresh_schema, server_url
+from tests.helpers import seed_people
 from tests.test_crash import redeem
 from tests.test_process import ROOT, command
 from tests.test_startup import free_port
@@ -60,21 +58,8 @@ async def seed(url: str, fake: FakeTelegram) -> dict[int, int]:
     await db.open()
     now = datetime.now(UTC)
     async with db.transaction() as tx:
-        for user in (*CUSTOMERS, *(5000 + n for n in range(AUDIENCE))):
-            await member_store.upsert(
-                tx, tg_user_id=user, chat_id=user, first_name=f"M{user}", username=None,
-                language="en", now=now,
-            )  # fmt: skip
-            fake.known_chats.add(user)
-        for barista in BARISTAS:
-            await staff_store.add(
-                tx, tg_user_id=barista, chat_id=barista, first_name=f"B{barista}", added_by=1,
-                now=now,
-            )  # fmt: skip
-            await location_store.place(
-                tx, staff_id=barista, location_id=1, role="barista", added_by=1, now=now
-            )
-            fake.known_chats.add(barista)
+        members = (*CUSTOMERS, *(5000 + n for n in range(AUDIENCE)))
+        await seed_people(tx, fake, members=members, baristas=BARISTAS, now=now)
         await reward_store.add(tx, "Espresso", 3, now)
     members = {
         int(r["tg_user_id"]): int(r["id"])
