@@ -186,6 +186,7 @@ async def broadcast(
 async def measure(replicas: int, server: str, seconds: float) -> Figures:
     figures = Figures(replicas, seconds)
     fake = FakeTelegram()
+    fake.processed_when_answered = True
     await fake.start()
     proxy = RoundRobin()
     await proxy.start()

@@ -469,6 +469,10 @@ class FakeTelegram:
         self._hook = None
         self.webhook: dict[str, Any] | None = None
         self.webhook_stats = WebhookStats()
+        # For a bot in another process, whose webhook answers only once it has handled the
+        # update (the bot's own server does; PTB's answers at once): FakeUser.send returns
+        # when the webhook answered 2xx. In-process bots are tracked by their processor.
+        self.processed_when_answered = False
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -961,9 +965,8 @@ class FakeTelegram:
             stats.delivered += 1
             if stats.attempts[update_id] > 1:
                 stats.redelivered += 1
-            # A webhook that answers once it has handled the update (the bot's own server
-            # does) is done with it now: FakeUser.send returns, for a bot in any process.
-            self.mark_processed(update_id)
+            if self.processed_when_answered:
+                self.mark_processed(update_id)
             return
         # Never dropped: sent again after a back-off doubling up to the cap, for as long
         # as the webhook is set.
