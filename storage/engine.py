@@ -125,6 +125,23 @@ class Conn:
         raise NotImplementedError
 
 
+class DriverConn(Conn):
+    """Statements on one driver connection: tells the statement listeners
+    (:meth:`Database.on_statement`) each statement as that driver gets it."""
+
+    _listeners: Sequence[StatementListener]
+
+    def _form(self, statement: Statement, params: Mapping[str, Any]) -> tuple[str, Any]:
+        """The text and parameters the driver is given for ``statement``."""
+        raise NotImplementedError
+
+    def _told(self, statement: Statement, params: Mapping[str, Any]) -> tuple[str, Any]:
+        source, values = self._form(statement, params)
+        for listener in self._listeners:
+            listener(source, values)
+        return source, values
+
+
 class Reader(Conn):
     """Reads only: each statement on whichever pooled connection is free."""
 

@@ -23,9 +23,9 @@ from sqlalchemy import TextClause, make_url
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from storage.engine import (
-    Conn,
     ConstraintViolated,
     DatabaseError,
+    DriverConn,
     Engine,
     Reader,
     Row,
@@ -106,7 +106,7 @@ def pool(url: str, *, size: int) -> AsyncConnectionPool[psycopg.AsyncConnection[
     )
 
 
-class PgConn(Conn):
+class PgConn(DriverConn):
     """Statements on one pooled connection: an open transaction, or one read."""
 
     engine = Engine.POSTGRESQL
@@ -119,11 +119,8 @@ class PgConn(Conn):
         self._connection = connection
         self._listeners = listeners
 
-    def _told(self, statement: Statement, params: Mapping[str, Any]) -> tuple[str, Any]:
-        source, values = _form(statement, params)
-        for listener in self._listeners:
-            listener(source, values)
-        return source, values
+    def _form(self, statement: Statement, params: Mapping[str, Any]) -> tuple[str, Any]:
+        return _form(statement, params)
 
     async def _rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         source, values = self._told(statement, params)

@@ -17,9 +17,9 @@ import aiosqlite
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from storage.engine import (
-    Conn,
     ConstraintViolated,
     DatabaseError,
+    DriverConn,
     Engine,
     Reader,
     Row,
@@ -74,7 +74,7 @@ async def connect(path: str, *, pragmas: Sequence[str]) -> aiosqlite.Connection:
     return connection
 
 
-class SqliteConn(Conn):
+class SqliteConn(DriverConn):
     """Statements on one aiosqlite connection: the writer's open transaction, or one of
     the readers'."""
 
@@ -86,11 +86,8 @@ class SqliteConn(Conn):
         self._connection = connection
         self._listeners = listeners
 
-    def _told(self, statement: Statement, params: Mapping[str, Any]) -> tuple[str, Any]:
-        source, values = _form(statement, params)
-        for listener in self._listeners:
-            listener(source, values)
-        return source, values
+    def _form(self, statement: Statement, params: Mapping[str, Any]) -> tuple[str, Any]:
+        return _form(statement, params)
 
     async def _rows(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         source, values = self._told(statement, params)
