@@ -126,6 +126,14 @@ async def private_chats_only(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
 
 
+async def find_reader(update: Update, context: Context) -> None:
+    """Whose language this update's replies are in: the sender's choice, else their
+    Telegram app's (one read by primary key, before any handler)."""
+    user = update.effective_user
+    if user is not None:
+        context.reader = await context.services.languages.reader_of(user.id, user.language_code)
+
+
 async def free_text(update: Update, context: Context) -> None:
     """What a person types that no command or keyboard button took, in this order: a
     barista's amount for the open scan, a member's comment to the score just given, else a
@@ -164,7 +172,9 @@ FEATURES = (
 
 def register_handlers(application: App) -> None:
     """Every handler, in the order Telegram updates are matched against them."""
-    application.add_handler(TypeHandler(Update, private_chats_only), group=-1)
+    application.add_handler(TypeHandler(Update, private_chats_only), group=-2)
+    # Then, for every update a person sent: whose language its replies are in.
+    application.add_handler(TypeHandler(Update, find_reader), group=-1)
     # First: while an owner is in a conversation, their text belongs to it, not to the
     # free-text route at the end.
     application.add_handler(offers.offer_conversation())

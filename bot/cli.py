@@ -21,7 +21,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 from pydantic import ValidationError
 
-from bot import __version__
+from bot import __version__, i18n
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import Clock
 from bot.periods import Period, parse_period
@@ -39,7 +39,6 @@ from bot.startup import (
 )
 from bot.telegram import webhook as webhook_server
 from handlers.report_text import plain, render
-from handlers.texts import MESSAGES
 from storage import Database, StorageError
 from storage import locations as location_store
 from storage.backup import backup, verify
@@ -80,7 +79,7 @@ def load_settings() -> Settings:
 
 def check_offline(settings: Settings) -> None:
     try:
-        check_local(settings, MESSAGES.keys())
+        check_local(settings, i18n.SHIPPED)
     except StartupError as exc:
         raise ConfigurationError(str(exc)) from None
 

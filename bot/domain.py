@@ -155,6 +155,9 @@ class Outgoing:
     service_ok: bool
     reachable: bool
     last_visit_at: datetime
+    # The member's language: their choice in /settings, else their Telegram's (or None);
+    # the message is written in it when it is sent.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

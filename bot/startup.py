@@ -13,6 +13,7 @@ from collections.abc import Collection
 import httpx
 from telegram.error import InvalidToken, NetworkError, TimedOut
 
+from bot import i18n
 from bot.services.catalog import CatalogFileError, read_rewards_file
 from bot.settings import Settings
 from storage import StorageError, TransientError
@@ -28,7 +29,7 @@ class StartupError(Exception):
 
 def check_local(settings: Settings, languages: Collection[str]) -> None:
     """The checks that need no network, in the order a person would fix them."""
-    if settings.language not in languages:
+    if i18n.shipped_language(settings.language) not in languages:
         raise StartupError(
             f"LANGUAGE: no texts for {settings.language!r}; use one of {', '.join(languages)}"
         )

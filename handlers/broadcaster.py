@@ -281,7 +281,8 @@ class Broadcaster:
     async def _send_outgoing(self, message: Outgoing) -> str:
         """Send one outbox message and record the outcome."""
         outbox = self.services.outbox
-        text, markup = render(message, self.services.settings)
+        reader = self.services.languages.reader(message.language)
+        text, markup = render(message, self.services.settings, reader)
         return await self._send_one(
             message.chat_id,
             lambda: self.bot.send_message(

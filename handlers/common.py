@@ -15,9 +15,9 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
+from bot import i18n
 from bot.domain import Member
 from bot.inputs import parse_int
-from bot.money import format_money
 from bot.observability import Metrics
 from bot.services.issuing import Actor
 from bot.services.roles import Role
@@ -33,11 +33,13 @@ MemberCallback = Callable[[Update, Context, Member], Coroutine[Any, Any, None]]
 
 
 def lang(context: Context) -> str:
-    return context.services.settings.language
+    """The reader of this update's replies: the sender's language (their choice in
+    /settings, else their Telegram's), or the café's where no person sent it."""
+    return context.reader or context.services.languages.cafe_reader
 
 
 def say(context: Context, key: str, /, **values: object) -> str:
-    """A text in the café's language."""
+    """A text in the language of the person this update came from."""
     return t(lang(context), key, **values)
 
 
@@ -186,8 +188,9 @@ async def notify_owners(context: Context, text: str) -> None:
 
 
 def money(context: Context, minor: int) -> str:
+    """An amount in the café's currency, as the reader writes money."""
     settings = context.services.settings
-    return format_money(minor, settings.currency, settings.currency_exponent, settings.locale)
+    return i18n.money(lang(context), minor, settings.currency, settings.currency_exponent)
 
 
 def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> str:

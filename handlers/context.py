@@ -111,6 +111,9 @@ class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], BotData
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._roles: dict[int, Role] = {}
+        # Who reads this update's replies (a Babel locale: "es", "de_AT"), found before any
+        # handler runs (bot/app.py); None where no person sent it (a job).
+        self.reader: str | None = None
 
     async def role_of(self, tg_user_id: int) -> Role:
         """Someone's role, read once per update: the gate and the handler behind it see

@@ -1,5 +1,5 @@
-"""What the messages queued in the outbox say: rendered when they are sent, in the café's
-language, from the facts the services stored with them."""
+"""What the messages queued in the outbox say: rendered when they are sent, in the
+recipient's language, from the facts the services stored with them."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ def _day(settings: Settings, moment: str | None, *, last_valid: bool = False) ->
     return instant.astimezone(settings.tz).strftime(DATE)
 
 
-def render(message: Outgoing, settings: Settings) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text (and buttons) of one outbox message, in the café's language."""
-    lang, p = settings.language, message.params
+def render(
+    message: Outgoing, settings: Settings, reader: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text (and buttons) of one outbox message, in its recipient's language."""
+    lang, p = reader, message.params
 
     def say_(key: str, **values: object) -> str:
         return t(lang, key, **values)

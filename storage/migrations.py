@@ -770,6 +770,29 @@ _V19_LOCATION_FIGURES_POSTGRESQL: tuple[str, ...] = (
     _V19_LOCATION_FIGURES[3],
 )
 
+_V20_LANGUAGES: tuple[str, ...] = (
+    # The language a person chose in /settings (members, staff and owners alike), by their
+    # Telegram id. Without a row, their Telegram app's language is theirs.
+    """
+    CREATE TABLE languages (
+        tg_user_id  INTEGER PRIMARY KEY,
+        language    TEXT    NOT NULL,
+        chosen_at   TEXT    NOT NULL
+    )
+    """,
+)
+
+# The same, with PostgreSQL's types (Telegram ids as BIGINT, the moment as timestamptz).
+_V20_LANGUAGES_POSTGRESQL: tuple[str, ...] = (
+    """
+    CREATE TABLE languages (
+        tg_user_id  BIGINT      PRIMARY KEY,
+        language    text        NOT NULL,
+        chosen_at   timestamptz NOT NULL
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -790,6 +813,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (17, _V17_SENDING_CLAIMS),
     (18, _V18_HANDLED_UPDATES),
     (19, _V19_LOCATION_FIGURES),
+    (20, _V20_LANGUAGES),
 )
 
 # The version schema/postgresql.sql creates; later ones come from MIGRATIONS.
@@ -801,6 +825,7 @@ POSTGRESQL_TEXT: dict[int, tuple[str, ...]] = {
     17: _V17_SENDING_CLAIMS_POSTGRESQL,
     18: _V18_HANDLED_UPDATES_POSTGRESQL,
     19: _V19_LOCATION_FIGURES_POSTGRESQL,
+    20: _V20_LANGUAGES_POSTGRESQL,
 }
 # Any number shared by all processes migrating one PostgreSQL database.
 MIGRATION_LOCK = 4_172_931

@@ -45,8 +45,9 @@ _CLAIM_OF_KIND = _claim(_DUE_OF_KIND)
 _CLAIMED = sql(
     "SELECT o.id, o.member_id, m.chat_id, m.first_name, o.kind, o.params, o.service,"
     " o.visit_at, o.attempts, m.promotions_opt_out, m.service_opt_out, m.unreachable_at,"
-    " m.forgotten_at, m.last_visit_at"
+    " m.forgotten_at, m.last_visit_at, COALESCE(l.language, m.language) AS language"
     " FROM outbox AS o JOIN members AS m ON m.id = o.member_id"
+    " LEFT JOIN languages AS l ON l.tg_user_id = m.tg_user_id"
     " WHERE o.state = 'pending' AND o.id BETWEEN :first AND :last AND o.claimed_by = :me"
     " ORDER BY o.id"
 )
@@ -116,6 +117,7 @@ def _outgoing(row: Row) -> Outgoing:
         service_ok=not row["service_opt_out"],
         reachable=row["unreachable_at"] is None and row["forgotten_at"] is None,
         last_visit_at=from_db(row["last_visit_at"]),
+        language=row["language"],
     )
 
 

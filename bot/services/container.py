@@ -17,6 +17,7 @@ from bot.services.exports import ExportService
 from bot.services.feedback import FeedbackService
 from bot.services.health import BackupService, HealthService
 from bot.services.issuing import IssuingService
+from bot.services.languages import LanguageService
 from bot.services.leases import LeaseService
 from bot.services.lifecycle import LifecycleService
 from bot.services.locations import LocationService
@@ -67,6 +68,7 @@ class Services:
     locations: LocationService
     replicas: ReplicaService
     leases: LeaseService
+    languages: LanguageService
     metrics: Metrics | None = None
     # Tells the caches here when another process changed their data (storage/changes.py).
     changes: ChangeFeed | None = None
@@ -132,6 +134,7 @@ class Services:
             locations=locations,
             replicas=replicas,
             leases=leases,
+            languages=LanguageService(db, clock, settings),
         )
         services.changes = changes
         if settings.rewards_file is not None:

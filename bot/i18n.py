@@ -1,0 +1,167 @@
+"""Whose language, and how numbers, money and dates read in it: the gettext catalogs in
+``bot/locales`` (managed with Babel's ``pybabel``) and Babel's CLDR formatting.
+
+A *reader* is a Babel locale identifier ("es", "ru", "pt_BR", "de_AT", "en_US"): the
+language decides the catalog, the territory (when the café's ``LOCALE`` shares the
+language) decides how numbers and dates are written. Every function here is pure and
+takes the reader explicitly; nothing is kept per process but the parsed catalogs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import date, datetime, time, tzinfo
+from decimal import Decimal
+from pathlib import Path
+from typing import Final, Literal
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_day_names
+from babel.lists import format_list
+from babel.numbers import format_currency, format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR: Final = Path(__file__).resolve().parent / "locales"
+DOMAIN: Final = "messages"
+ENGLISH: Final = "en"
+# The languages the bot ships complete, English first (the catalogs' source language).
+SHIPPED: Final[tuple[str, ...]] = ("en", "es", "pt_BR", "tr", "ru", "de")
+
+
+def _parse(code: str) -> Locale | None:
+    """A Telegram language tag ("pt-br", "en", "zh-hans") or a Babel id, or None."""
+    text = code.strip().replace("-", "_")
+    if not text:
+        return None
+    try:
+        return Locale.parse(text)
+    except (UnknownLocaleError, ValueError, TypeError):
+        try:
+            return Locale.parse(text.split("_")[0])
+        except (UnknownLocaleError, ValueError, TypeError):
+            return None
+
+
+def shipped_language(code: str | None) -> str | None:
+    """The shipped language a tag asks for: exact ("pt_BR"), else by its language alone
+    ("pt-pt" and "pt" → "pt_BR", "de-CH" → "de"); None when we do not speak it."""
+    if not code:
+        return None
+    locale = _parse(code)
+    if locale is None:
+        return None
+    exact = f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+    if exact in SHIPPED:
+        return exact
+    for language in SHIPPED:
+        if language.split("_")[0] == locale.language:
+            return language
+    return None
+
+
+def reader(code: str | None, cafe_language: str, cafe_locale: str) -> str:
+    """The reader for a person whose language is ``code`` (their own choice, else what
+    their Telegram says): the fallback chain is that language (``pt-br`` → ``pt``), the
+    café's ``LANGUAGE``, then English. Formats follow the café's ``LOCALE`` where it speaks
+    the same language ("de" in a de_AT café reads as de_AT), else the language's own."""
+    language = shipped_language(code) or shipped_language(cafe_language) or ENGLISH
+    cafe = _parse(cafe_locale)
+    if cafe is not None and cafe.language == language.split("_")[0]:
+        return str(cafe)
+    return language
+
+
+def language_of(reader_id: str) -> str:
+    """The shipped language a reader reads ("de_AT" → "de", "pt_BR" → "pt_BR")."""
+    return shipped_language(reader_id) or ENGLISH
+
+
+@functools.cache
+def translations(language: str) -> NullTranslations:
+    """The compiled catalog of a shipped language (English: none, the source texts)."""
+    if language == ENGLISH:
+        return NullTranslations()
+    return Translations.load(str(LOCALES_DIR), [language], DOMAIN)
+
+
+def catalog(reader_id: str) -> NullTranslations:
+    return translations(language_of(reader_id))
+
+
+@functools.cache
+def own_name(language: str) -> str:
+    """A language by its own name, as a language picker shows it ("Español", "Русский")."""
+    locale = Locale.parse(language)
+    name = locale.get_display_name(locale) or language
+    return name[:1].upper() + name[1:]
+
+
+def number(reader_id: str, value: int | Decimal) -> str:
+    """A number (points, counts) as the reader writes it: "1,000", "1.000", "1 000"."""
+    return format_decimal(value, locale=reader_id)
+
+
+def signed(reader_id: str, value: int) -> str:
+    """A change of points with its sign: "+40", "−1.000"."""
+    return format_decimal(value, format="+#,##0;-#,##0", locale=reader_id)
+
+
+def percent(reader_id: str, fraction: Decimal | float) -> str:
+    return format_percent(fraction, "#,##0.#%", locale=reader_id)
+
+
+def money(reader_id: str, minor: int, currency: str, exponent: int = 2) -> str:
+    """Minor units as the reader writes the café's currency: "€4.50", "4,50 €"."""
+    return format_currency(Decimal(minor).scaleb(-exponent), currency, locale=reader_id)
+
+
+def day(reader_id: str, moment: date | datetime, tz: tzinfo | None = None) -> str:
+    """A date with its month's name in the reader's language: "3 Dec 2026", "3 дек. 2026 г."."""
+    if isinstance(moment, datetime) and tz is not None:
+        moment = moment.astimezone(tz)
+    return format_date(moment, "medium", locale=reader_id)
+
+
+def day_month(reader_id: str, moment: date | datetime, tz: tzinfo | None = None) -> str:
+    """Day and month only ("3 Dec", "3. Dez."), for a birthday or a short list."""
+    if isinstance(moment, datetime) and tz is not None:
+        moment = moment.astimezone(tz)
+    return format_skeleton("MMMd", moment, locale=reader_id)
+
+
+def month_year(reader_id: str, moment: date | datetime) -> str:
+    """A month and year ("Dec 2026", "дек. 2026 г.")."""
+    return format_skeleton("yMMM", moment, locale=reader_id)
+
+
+def clock_time(reader_id: str, moment: datetime | time, tz: tzinfo | None = None) -> str:
+    """A time of day as the reader's locale writes it ("14:05", "2:05 PM")."""
+    if isinstance(moment, datetime) and tz is not None:
+        moment = moment.astimezone(tz)
+    return format_time(moment, "short", locale=reader_id)
+
+
+def day_time(reader_id: str, moment: datetime, tz: tzinfo | None = None) -> str:
+    """Day, month and time, for a history line ("3 Dec, 14:05")."""
+    return format_skeleton("MMMdHm", moment, tzinfo=tz, locale=reader_id)
+
+
+def full_time(reader_id: str, moment: datetime, tz: tzinfo | None = None) -> str:
+    """Date and time in full ("3 Dec 2026, 14:05")."""
+    return format_datetime(moment, "medium", tzinfo=tz, locale=reader_id)
+
+
+def weekday_names(
+    reader_id: str, width: Literal["abbreviated", "narrow", "short", "wide"] = "abbreviated"
+) -> list[str]:
+    """Monday first, in the reader's language ("Mon", "lun.", "пн")."""
+    names = get_day_names(width, locale=reader_id)
+    return [names[index] for index in range(7)]
+
+
+def listing(
+    reader_id: str, items: Sequence[str], style: Literal["standard", "or", "unit"] = "standard"
+) -> str:
+    """Items joined as the reader's language joins them ("a, b and c", "a, b и c")."""
+    return format_list(list(items), style=style, locale=reader_id)

@@ -1,0 +1,41 @@
+"""Whose language: a person's own choice in /settings, else what their Telegram says,
+else the café's ``LANGUAGE``, else English (bot/i18n.py resolves the chain)."""
+
+from __future__ import annotations
+
+from bot import i18n
+from bot.clock import Clock
+from bot.settings import Settings
+from storage import Database
+from storage import languages as language_store
+
+
+class LanguageService:
+    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+        self._db = db
+        self._clock = clock
+        self._settings = settings
+
+    def reader(self, language: str | None) -> str:
+        """The reader (a Babel locale) for someone whose language is ``language``: their
+        choice, or their Telegram's ``language_code``; None reads the café's."""
+        return i18n.reader(language, self._settings.language, self._settings.locale)
+
+    @property
+    def cafe_reader(self) -> str:
+        """The café's own reader: for texts that have no one person as their reader."""
+        return self.reader(None)
+
+    async def reader_of(self, tg_user_id: int, telegram_language: str | None) -> str:
+        """Someone's reader: their choice (one read by primary key), else their Telegram's."""
+        chosen = await language_store.chosen(self._db.reader, tg_user_id)
+        return self.reader(chosen or telegram_language)
+
+    async def choose(self, tg_user_id: int, language: str) -> str:
+        """Keep someone's choice of a shipped language; returns their new reader."""
+        shipped = i18n.shipped_language(language)
+        if shipped is None:
+            raise ValueError(f"not a shipped language: {language!r}")
+        async with self._db.transaction() as tx:
+            await language_store.choose(tx, tg_user_id, shipped, self._clock.now())
+        return self.reader(shipped)
