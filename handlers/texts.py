@@ -83,21 +83,35 @@ msg(
     "You're now a member. Tap <b>My card</b> and show the QR code at the counter "
     "to collect points with every purchase.",
 )
-msg("welcome_back", "Welcome back, <b>{name}</b>! You have <b>{points}</b> points.")
+plural(
+    "welcome_back",
+    "points",
+    "Welcome back, <b>{name}</b>! You have <b>{points}</b> point.",
+    "Welcome back, <b>{name}</b>! You have <b>{points}</b> points.",
+)
 msg("not_a_member", "You're not a member yet. Press /start to join — it takes one tap.")
 # TRANSLATORS: Member card.
-msg(
+plural(
     "card_caption",
+    "points",
+    "<b>{name}</b> · member card\n"
+    "⭐ {points} point\n"
+    "Show this QR at the counter. If scanning fails, tell the barista this code: <code>{code}</code>\n"
+    "{validity}",
     "<b>{name}</b> · member card\n"
     "⭐ {points} points\n"
-    "Show this QR at the counter. If scanning fails, tell the barista this code: "
-    "<code>{code}</code>\n"
+    "Show this QR at the counter. If scanning fails, tell the barista this code: <code>{code}</code>\n"
     "{validity}",
 )
 msg("card_valid_until", "Valid until {time}. Tap <b>My card</b> any time for a fresh one.")
 msg("card_static", "This card does not expire.")
 # TRANSLATORS: Balance and history.
-msg("balance", "⭐ You have <b>{points}</b> points, worth about {worth}.")
+plural(
+    "balance",
+    "points",
+    "⭐ You have <b>{points}</b> point, worth about {worth}.",
+    "⭐ You have <b>{points}</b> points, worth about {worth}.",
+)
 msg("history_title", "📜 <b>Your last {count} transactions</b>")
 msg("history_line", "{date}  <b>{points}</b>  {reason}")
 msg("history_line_at", "{date}  <b>{points}</b>  {reason} · {location}")
@@ -127,7 +141,12 @@ msg(
     "Your data: /mydata sends you everything we hold about you; /forget removes you.",
 )
 msg("points_rate_one", "1 point")
-msg("points_rate_many", "{count} points")
+plural(
+    "points_rate_many",
+    "count",
+    "{count} point",
+    "{count} points",
+)
 # TRANSLATORS: Deep links.
 msg(
     "link_malformed",
@@ -142,8 +161,10 @@ msg(
 msg("cmd_scan", "Issue points: /scan CODE AMOUNT")
 msg("cmd_undo", "Undo my last purchase entry")
 msg("cmd_staff", "Staff: list, invite, remove")
-msg(
+plural(
     "scan_ok",
+    "points",
+    "👤 <b>{name}</b> · {tier} · {points} point\nSend the purchase amount, e.g. <code>4.50</code>.",
     "👤 <b>{name}</b> · {tier} · {points} points\n"
     "Send the purchase amount, e.g. <code>4.50</code>.",
 )
@@ -201,55 +222,88 @@ msg("pick_category", "{name} · {amount}\nWhich category?")
 msg("btn_cancel", "✖ Cancel")
 msg("btn_issue_again", "Issue again")
 msg("btn_undo", "↩ Undo")
-msg(
+plural(
     "duplicate",
+    "points",
+    "⚠️ Looks like a duplicate: {name} got {points} point for {amount} at {time}. Issue again?",
     "⚠️ Looks like a duplicate: {name} got {points} points for {amount} at {time}. Issue again?",
 )
 msg("scan_cancelled", "Cancelled. Nothing was recorded.")
-msg("issued", "✅ <b>+{points} points</b> for {name} — balance {balance}\n{details} · #{entry}")
+plural(
+    "issued",
+    "points",
+    "✅ <b>+{points} point</b> for {name} — balance {balance}\n{details} · #{entry}",
+    "✅ <b>+{points} points</b> for {name} — balance {balance}\n{details} · #{entry}",
+)
 msg("offer_not_here", "ℹ️ {title} does not apply here: only at {places}.")
-msg("already_issued", "Already recorded: +{points} points for {name} (#{entry}).")
-msg(
+plural(
+    "already_issued",
+    "points",
+    "Already recorded: +{points} point for {name} (#{entry}).",
+    "Already recorded: +{points} points for {name} (#{entry}).",
+)
+plural(
     "receipt",
+    "points",
+    "🧾 <b>+{points} point</b> for your purchase of {details} at {cafe}.\n"
+    "Served by {staff}. New balance: <b>{balance}</b> points.{offers}",
     "🧾 <b>+{points} points</b> for your purchase of {details} at {cafe}.\n"
     "Served by {staff}. New balance: <b>{balance}</b> points.{offers}",
 )
-msg(
+plural(
     "receipt_at",
+    "points",
+    "🧾 <b>+{points} point</b> for your purchase of {details} at {cafe}, {location}.\n"
+    "Served by {staff}. New balance: <b>{balance}</b> points.{offers}",
     "🧾 <b>+{points} points</b> for your purchase of {details} at {cafe}, {location}.\n"
     "Served by {staff}. New balance: <b>{balance}</b> points.{offers}",
 )
-msg(
+plural(
     "limit_purchase",
-    "Refused: {points} points is above the limit of {limit} per purchase. "
-    "The owner has been notified.",
+    "points",
+    "Refused: {points} point is above the limit of {limit} per purchase. The owner has been notified.",
+    "Refused: {points} points is above the limit of {limit} per purchase. The owner has been notified.",
 )
-msg(
+plural(
     "limit_daily",
-    "Refused: this would take you over your daily limit of {limit} points. "
-    "The owner has been notified.",
+    "limit",
+    "Refused: this would take you over your daily limit of {limit} point. The owner has been notified.",
+    "Refused: this would take you over your daily limit of {limit} points. The owner has been notified.",
 )
-msg(
+plural(
     "owner_limit_alert",
+    "points",
+    "⚠️ {staff} tried to issue {points} point to {name} ({limit_name}: {limit}). Refused.",
     "⚠️ {staff} tried to issue {points} points to {name} ({limit_name}: {limit}). Refused.",
 )
 msg("limit_name_purchase", "limit per purchase")
 msg("limit_name_daily", "daily limit per staff member")
-msg("undo_done", "↩️ Undone: −{points} points for {name} (#{entry}). Balance {balance}.")
+plural(
+    "undo_done",
+    "points",
+    "↩️ Undone: −{points} point for {name} (#{entry}). Balance {balance}.",
+    "↩️ Undone: −{points} points for {name} (#{entry}). Balance {balance}.",
+)
 msg("undo_referral", "The referral bonus this purchase paid was taken back too.")
 msg(
     "undo_referral_notice",
     "Your referral welcome bonus is taken back too: you get it with your next purchase.",
 )
 msg("undo_already", "That entry (#{entry}) was already undone.")
-msg(
+plural(
     "undo_notice",
-    "↩️ Correction: your purchase of {details} (+{points} points) was undone. "
-    "New balance: <b>{balance}</b> points.",
+    "points",
+    "↩️ Correction: your purchase of {details} (+{points} point) was undone. New balance: <b>{balance}</b> points.",
+    "↩️ Correction: your purchase of {details} (+{points} points) was undone. New balance: <b>{balance}</b> points.",
 )
 msg("undo_not_found", "There is nothing of yours to undo.")
 msg("undo_not_yours", "You can only undo entries you issued yourself. Ask the owner.")
-msg("undo_too_late", "Entries can be undone within {minutes} minutes. Ask the owner to reverse it.")
+plural(
+    "undo_too_late",
+    "minutes",
+    "Entries can be undone within {minutes} minute. Ask the owner to reverse it.",
+    "Entries can be undone within {minutes} minutes. Ask the owner to reverse it.",
+)
 msg("undo_not_undoable", "Only purchase entries can be undone.")
 msg(
     "undo_spent",
@@ -268,12 +322,17 @@ msg(
 )
 msg("photo_not_ours", "That QR code isn't one of ours.")
 msg("photo_customer", "Thanks! I can't do anything with photos here — use the buttons below.")
-msg(
+plural(
     "staff_help",
-    "\n\n<b>For staff</b>\nScan the customer's card with your phone camera, then send the "
-    "amount (e.g. <code>4.50</code>). If the camera can't read it, type "
-    "<code>/scan CODE AMOUNT</code> or send me a photo of the QR. Made a mistake? Tap "
-    "<b>Undo</b> or send /undo within {minutes} minutes.",
+    "minutes",
+    "\n"
+    "\n"
+    "<b>For staff</b>\n"
+    "Scan the customer's card with your phone camera, then send the amount (e.g. <code>4.50</code>). If the camera can't read it, type <code>/scan CODE AMOUNT</code> or send me a photo of the QR. Made a mistake? Tap <b>Undo</b> or send /undo within {minutes} minute.",
+    "\n"
+    "\n"
+    "<b>For staff</b>\n"
+    "Scan the customer's card with your phone camera, then send the amount (e.g. <code>4.50</code>). If the camera can't read it, type <code>/scan CODE AMOUNT</code> or send me a photo of the QR. Made a mistake? Tap <b>Undo</b> or send /undo within {minutes} minutes.",
 )
 # TRANSLATORS: Staff management (owners).
 msg("staff_list_title", "👥 <b>Staff</b>")
@@ -390,8 +449,10 @@ msg("location_renamed", "✏️ Renamed to <b>{name}</b>.")
 msg("balance_tier", "🏅 Tier: <b>{tier}</b> (×{multiplier} points).")
 msg("balance_next_tier", "{needed} more points earned to reach {tier}.")
 msg("balance_top_tier", "That's our top tier. Thank you!")
-msg(
+plural(
     "balance_next_reward",
+    "cost",
+    "🎁 Next reward: {title} ({cost} point)\n<code>{bar}</code> {points}/{cost}",
     "🎁 Next reward: {title} ({cost} points)\n<code>{bar}</code> {points}/{cost}",
 )
 msg("balance_can_redeem", "🎁 You can redeem <b>{title}</b> now — tap <b>Rewards</b>.")
@@ -401,13 +462,33 @@ msg(
     "×{multiplier} points.",
 )
 # TRANSLATORS: Rewards and coupons (customers).
-msg("rewards_title", "🎁 <b>Rewards</b> — you have {points} points")
-msg("rewards_line_ok", "✅ {title} — {cost} points")
-msg("rewards_line_missing", "• {title} — {cost} points (need {missing} more)")
+plural(
+    "rewards_title",
+    "points",
+    "🎁 <b>Rewards</b> — you have {points} point",
+    "🎁 <b>Rewards</b> — you have {points} points",
+)
+plural(
+    "rewards_line_ok",
+    "cost",
+    "✅ {title} — {cost} point",
+    "✅ {title} — {cost} points",
+)
+plural(
+    "rewards_line_missing",
+    "cost",
+    "• {title} — {cost} point (need {missing} more)",
+    "• {title} — {cost} points (need {missing} more)",
+)
 msg("rewards_empty", "There are no rewards yet. Ask at the counter!")
 msg("btn_redeem", "Redeem {title}")
-msg(
+plural(
     "coupon_caption",
+    "cost",
+    "🎁 <b>{title}</b>\n"
+    "Coupon for {name} · {cost} point\n"
+    "Show this QR at the counter, or tell the barista the code <code>{code}</code>.\n"
+    "Valid until {date}.",
     "🎁 <b>{title}</b>\n"
     "Coupon for {name} · {cost} points\n"
     "Show this QR at the counter, or tell the barista the code <code>{code}</code>.\n"
@@ -416,9 +497,16 @@ msg(
 msg("btn_cancel_coupon", "✖ Cancel coupon (refund)")
 msg("btn_confirm_cancel", "Yes, cancel and refund")
 msg("btn_keep_coupon", "Keep it")
-msg("cancel_coupon_question", "Cancel your {title} coupon and get {cost} points back?")
-msg(
+plural(
+    "cancel_coupon_question",
+    "cost",
+    "Cancel your {title} coupon and get {cost} point back?",
+    "Cancel your {title} coupon and get {cost} points back?",
+)
+plural(
     "coupon_cancelled",
+    "cost",
+    "Coupon cancelled: {cost} point are back. Balance: <b>{balance}</b> points.",
     "Coupon cancelled: {cost} points are back. Balance: <b>{balance}</b> points.",
 )
 msg(
@@ -441,10 +529,11 @@ msg("coupons_line", "• {title} — valid until {date}")
 msg("coupons_empty", "You have no open coupons. Tap <b>Rewards</b> to get one.")
 msg("btn_show_coupon", "Show {title}")
 msg("coupon_redeemed_notice", "✅ Your <b>{title}</b> coupon was redeemed. Enjoy!")
-msg(
+plural(
     "coupon_expired_notice",
-    "⌛ Your <b>{title}</b> coupon expired unused, so its {cost} points are back. "
-    "Balance: <b>{balance}</b> points.",
+    "cost",
+    "⌛ Your <b>{title}</b> coupon expired unused, so its {cost} point are back. Balance: <b>{balance}</b> points.",
+    "⌛ Your <b>{title}</b> coupon expired unused, so its {cost} points are back. Balance: <b>{balance}</b> points.",
 )
 msg("coupon_link_customer", "This is a coupon. Show it at the counter to use it.")
 # TRANSLATORS: Coupons at the counter (staff).
@@ -469,7 +558,12 @@ msg(
 msg("redeem_usage", "Type the coupon's code, e.g. <code>/redeem ABCD-EFGH</code>.")
 # TRANSLATORS: Catalog (owners).
 msg("catalog_title", "🗂 <b>Rewards catalog</b>")
-msg("catalog_line", "#{id} {title} — {cost} points{inactive}")
+plural(
+    "catalog_line",
+    "cost",
+    "#{id} {title} — {cost} point{inactive}",
+    "#{id} {title} — {cost} points{inactive}",
+)
 msg("catalog_inactive", " (off)")
 msg("catalog_empty", "The catalog is empty.")
 msg(
@@ -478,8 +572,18 @@ msg(
     "Change cost: <code>/catalog cost 3 120</code>\n"
     "Switch off / on: <code>/catalog off 3</code>, <code>/catalog on 3</code>",
 )
-msg("catalog_added", "Added #{id} {title} for {cost} points.")
-msg("catalog_changed", "#{id} {title}: {cost} points, {state}.")
+plural(
+    "catalog_added",
+    "cost",
+    "Added #{id} {title} for {cost} point.",
+    "Added #{id} {title} for {cost} points.",
+)
+plural(
+    "catalog_changed",
+    "cost",
+    "#{id} {title}: {cost} point, {state}.",
+    "#{id} {title}: {cost} points, {state}.",
+)
 msg("catalog_state_on", "on")
 msg("catalog_state_off", "off")
 msg("catalog_bad_title", "The title must be 1 to 48 characters.")
@@ -546,13 +650,23 @@ msg(
 msg("offer_ask_audience", "Who is it for?")
 msg("audience_all", "Everyone")
 msg("audience_tier", "{tier} members")
-msg("audience_lapsed", "No visit for {days} days")
+plural(
+    "audience_lapsed",
+    "days",
+    "No visit for {days} day",
+    "No visit for {days} days",
+)
 msg("audience_lapsed_button", "Lapsed customers…")
 msg("audience_birthday", "Birthday this month")
 msg("ask_lapsed_days", "No visit for how many days? e.g. <code>30</code>")
 msg("bad_lapsed_days", "Send a whole number of days from 1 to 3650.")
 # TRANSLATORS: A chain's audiences and offers limited to some locations.
-msg("audience_visited", "Bought at {places} in the last {days} days")
+plural(
+    "audience_visited",
+    "days",
+    "Bought at {places} in the last {days} day",
+    "Bought at {places} in the last {days} days",
+)
 msg("audience_visited_button", "📍 Customers of a location…")
 msg("ask_visited_places", "Customers of which locations? Tick one or more, then Done.")
 msg("ask_visited_days", "Who bought at {places} in the last how many days? e.g. <code>30</code>")
@@ -569,11 +683,18 @@ msg("btn_places_everywhere", "🌍 Everywhere")
 msg("offer_ask_announce", "Announce it to them when it starts?")
 msg("btn_announce_yes", "📣 Yes, announce")
 msg("btn_announce_no", "No")
-msg(
+plural(
     "offer_preview",
+    "count",
     "<b>Preview</b>\n"
-    "🎉 <b>{title}</b>\n{description}"
-    "Gives: {effect}{window}\n"
+    "🎉 <b>{title}</b>\n"
+    "{description}Gives: {effect}{window}\n"
+    "From {start} to {end}\n"
+    "For: {audience} ({count} member now)\n"
+    "{announce}",
+    "<b>Preview</b>\n"
+    "🎉 <b>{title}</b>\n"
+    "{description}Gives: {effect}{window}\n"
     "From {start} to {end}\n"
     "For: {audience} ({count} members now)\n"
     "{announce}",
@@ -606,13 +727,23 @@ msg(
     "Telegram couldn't read the formatting (check that every tag like <code>&lt;b&gt;</code> "
     "is closed). Send the message again.",
 )
-msg("broadcast_preview", "That's how it will look. Send it to <b>{count}</b> members ({audience})?")
+plural(
+    "broadcast_preview",
+    "count",
+    "That's how it will look. Send it to <b>{count}</b> member ({audience})?",
+    "That's how it will look. Send it to <b>{count}</b> members ({audience})?",
+)
 msg(
     "broadcast_nobody",
     "Nobody in that audience can receive promotions right now. Nothing was sent.",
 )
 msg("btn_send", "📣 Send")
-msg("broadcast_queued", "Broadcast #{id} queued for {count} members. Progress appears below.")
+plural(
+    "broadcast_queued",
+    "count",
+    "Broadcast #{id} queued for {count} member. Progress appears below.",
+    "Broadcast #{id} queued for {count} members. Progress appears below.",
+)
 msg(
     "broadcast_progress",
     "📣 Broadcast #{id}: sent {sent} · remaining {pending} · failed {failed} · "
@@ -657,24 +788,43 @@ msg(
 )
 # TRANSLATORS: Points expiry.
 msg("balance_expires", "⏳ Your points expire at the end of <b>{date}</b> unless you visit before.")
-msg(
+plural(
     "expiry_reminder",
+    "points",
+    "⏳ Your <b>{points}</b> point expire at the end of <b>{date}</b>.\n"
+    "{offer}Visit us before then and they stay yours.",
     "⏳ Your <b>{points}</b> points expire at the end of <b>{date}</b>.\n"
     "{offer}Visit us before then and they stay yours.",
 )
 msg("expiry_reminder_reward", "They buy a <b>{reward}</b> right now. ")
-msg(
+plural(
     "expired_notice",
-    "⌛ Your {points} points expired after a long time without a visit. "
-    "Come back soon: every purchase starts a new balance.",
+    "points",
+    "⌛ Your {points} point expired after a long time without a visit. Come back soon: every purchase starts a new balance.",
+    "⌛ Your {points} points expired after a long time without a visit. Come back soon: every purchase starts a new balance.",
 )
 # TRANSLATORS: Win-back.
 msg("winback_default", "☕ We miss you at {cafe}! Come by soon.")
-msg("winback_bonus", "🎁 We added <b>{points}</b> points to your balance.")
+plural(
+    "winback_bonus",
+    "points",
+    "🎁 We added <b>{points}</b> point to your balance.",
+    "🎁 We added <b>{points}</b> points to your balance.",
+)
 msg("winback_reward", "🎟 A free <b>{reward}</b> is waiting in <b>My coupons</b> until {date}.")
-msg("winback_title", "💌 <b>Win-back message</b> (after {days} days without a visit)")
+plural(
+    "winback_title",
+    "days",
+    "💌 <b>Win-back message</b> (after {days} day without a visit)",
+    "💌 <b>Win-back message</b> (after {days} days without a visit)",
+)
 msg("winback_off", "💌 Win-back is off. Set WINBACK_AFTER_DAYS to turn it on.")
-msg("winback_current", "Text: {text}\nBonus: {bonus} points\nCoupon: {reward}")
+plural(
+    "winback_current",
+    "bonus",
+    "Text: {text}\nBonus: {bonus} point\nCoupon: {reward}",
+    "Text: {text}\nBonus: {bonus} points\nCoupon: {reward}",
+)
 msg("winback_none", "none")
 msg(
     "winback_help",
@@ -687,14 +837,20 @@ msg("winback_saved", "Saved. Dormant members get this from now on.")
 msg("winback_bad", "I couldn't read that. See /winback for how to change it.")
 # TRANSLATORS: Birthday treat.
 msg("birthday_treat", "🎂 Happy birthday, <b>{name}</b>! {gift}")
-msg("birthday_treat_bonus", "We added <b>{points}</b> points to your balance. ")
+plural(
+    "birthday_treat_bonus",
+    "points",
+    "We added <b>{points}</b> point to your balance. ",
+    "We added <b>{points}</b> points to your balance. ",
+)
 msg("birthday_treat_reward", "A free <b>{reward}</b> is waiting in <b>My coupons</b> until {date}.")
 # TRANSLATORS: Referrals.
 msg("invite", "🤝 <b>Bring a friend</b>\nSend them your personal link:\n{link}\n\n{terms}")
-msg(
+plural(
     "invite_terms",
-    "When they join with it and make a first purchase{minimum}, you get <b>{mine}</b> "
-    "points and they get <b>{theirs}</b>.",
+    "mine",
+    "When they join with it and make a first purchase{minimum}, you get <b>{mine}</b> point and they get <b>{theirs}</b>.",
+    "When they join with it and make a first purchase{minimum}, you get <b>{mine}</b> points and they get <b>{theirs}</b>.",
 )
 msg("invite_terms_minimum", " of at least {amount}")
 msg("invite_no_bonus", "Every friend you bring is welcome!")
@@ -721,8 +877,18 @@ msg(
 )
 msg("referral_refused_unknown", "This invite link isn't valid (anymore). You've joined anyway!")
 msg("referral_joined", "🤝 {friend} joined with your invite. {terms}")
-msg("referral_joined_terms", "You get <b>{points}</b> points after their first purchase.")
-msg("referral_rewarded", "🎉 {friend} made their first purchase: <b>+{points}</b> points for you!")
+plural(
+    "referral_joined_terms",
+    "points",
+    "You get <b>{points}</b> point after their first purchase.",
+    "You get <b>{points}</b> points after their first purchase.",
+)
+plural(
+    "referral_rewarded",
+    "points",
+    "🎉 {friend} made their first purchase: <b>+{points}</b> point for you!",
+    "🎉 {friend} made their first purchase: <b>+{points}</b> points for you!",
+)
 msg(
     "referral_taken_back",
     "↩️ {friend}'s first purchase was corrected at the counter, so the <b>{points}</b>"
@@ -755,12 +921,11 @@ msg(
 msg("nps_low_alert_comment", "\nThey wrote: “{comment}”")
 # TRANSLATORS: Privacy.
 msg("mydata_caption", "🔒 Everything we hold about you, as a file any text editor opens.")
-msg(
+plural(
     "forget_question",
-    "Forget you? Your name, username, birthday, chat and feedback comments are removed, "
-    "your {coupons} open coupon(s) cancelled and your <b>{points}</b> points lost. "
-    "The café keeps its bookkeeping (entries without your name). You can join again "
-    "later as a new member. This cannot be undone.",
+    "points",
+    "Forget you? Your name, username, birthday, chat and feedback comments are removed, your {coupons} open coupon(s) cancelled and your <b>{points}</b> point lost. The café keeps its bookkeeping (entries without your name). You can join again later as a new member. This cannot be undone.",
+    "Forget you? Your name, username, birthday, chat and feedback comments are removed, your {coupons} open coupon(s) cancelled and your <b>{points}</b> points lost. The café keeps its bookkeeping (entries without your name). You can join again later as a new member. This cannot be undone.",
 )
 msg("btn_forget_yes", "Yes, forget me")
 msg("btn_forget_no", "No, keep my membership")
@@ -789,10 +954,11 @@ msg("report_expired", "Expired")
 msg("report_closing", "= Closing balance: <b>{value}</b>")
 msg("report_reconciled", "✅ Equals the members' balances now ({balances}).")
 msg("report_unreconciled", "⚠️ The members' balances add up to {balances}: please report this.")
-msg(
+plural(
     "report_liability",
-    "<b>Liability</b>: {points} points = {face} at face value, "
-    "<b>{expected}</b> at the expected redemption rate of {rate}.",
+    "points",
+    "<b>Liability</b>: {points} point = {face} at face value, <b>{expected}</b> at the expected redemption rate of {rate}.",
+    "<b>Liability</b>: {points} points = {face} at face value, <b>{expected}</b> at the expected redemption rate of {rate}.",
 )
 msg("report_rates", "Expected redemption rate: {rate}; observed so far: {observed}.")
 msg("report_revenue_title", "<b>Revenue (IFRS 15 / ASC 606)</b>")
@@ -837,7 +1003,12 @@ msg("btn_figures_all", "🏢 All locations")
 msg("btn_figures_chain_wide", "🌐 Chain-wide")
 msg("btn_figures_at", "📍 {name}")
 msg("export_roll_caption", "Points roll-forward, liability and revenue.")
-msg("export_ledger_caption", "Ledger: {count} entries.")
+plural(
+    "export_ledger_caption",
+    "count",
+    "Ledger: {count} entry.",
+    "Ledger: {count} entries.",
+)
 msg("rate_current", "📐 Expected redemption rate now: <b>{rate}</b>.")
 msg("rate_history_line", "From {date}: {rate}")
 msg(
@@ -870,7 +1041,12 @@ msg(
     "🎉 {title}: {purchases} purchases by {members} members; they spent {users} each, "
     "other customers {others}",
 )
-msg("stats_broadcasts", "📣 Broadcasts: {count}, {sent} of {total} messages delivered")
+plural(
+    "stats_broadcasts",
+    "total",
+    "📣 Broadcasts: {count}, {sent} of {total} message delivered",
+    "📣 Broadcasts: {count}, {sent} of {total} messages delivered",
+)
 msg("stats_referrals", "🤝 Referrals: {joined} joined, {rewarded} rewarded; top: {top}")
 msg("stats_staff", "🧾 Purchases recorded by: {staff}")
 msg("stats_tiers", "🏅 Tiers: {tiers}")
@@ -883,7 +1059,12 @@ msg(
     "stats_part",
     "📍 {name}: {customers} customers, {visits} visits, {spend}; {issued} points issued",
 )
-msg("stats_part_chain_wide", "🌐 Chain-wide: {issued} points issued (bonuses, at no location)")
+plural(
+    "stats_part_chain_wide",
+    "issued",
+    "🌐 Chain-wide: {issued} point issued (bonuses, at no location)",
+    "🌐 Chain-wide: {issued} points issued (bonuses, at no location)",
+)
 msg(
     "stats_chart_caption_at",
     "Visits and points per week here (redeemed: coupons handed over here).",
@@ -921,11 +1102,11 @@ msg(
     "Nothing was saved. Please try again in a few seconds.",
 )
 # TRANSLATORS: The owners' alert about an unexpected error: what and when, never who.
-msg(
+plural(
     "error_alert",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during {doing}. "
-    "The details are in the bot's log. Further {kind} errors in the next {minutes} "
-    "minutes are only logged.",
+    "minutes",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during {doing}. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during {doing}. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
 )
 msg("error_doing_command", "the command {command}")
 msg("error_doing_keyboard", "the “{label}” button")
