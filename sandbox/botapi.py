@@ -590,8 +590,15 @@ class FakeTelegram:
 
     # -- acting as users ---------------------------------------------------------------
 
-    def user(self, user_id: int, first_name: str, username: str | None = None) -> FakeUser:
-        return FakeUser(self, user_id, first_name, username)
+    def user(
+        self,
+        user_id: int,
+        first_name: str,
+        username: str | None = None,
+        language_code: str = "en",
+    ) -> FakeUser:
+        """A person; ``language_code`` is their Telegram app's language ("es", "pt-br")."""
+        return FakeUser(self, user_id, first_name, username, language_code)
 
     def next_message_id(self, chat_id: int) -> int:
         return next(self._message_ids[chat_id])

@@ -86,15 +86,21 @@ class BotHarness:
         services: Services = self.app.bot_data.services
         return services
 
-    def user(self, user_id: int, first_name: str, username: str | None = None) -> FakeUser:
-        return self.fake.user(user_id, first_name, username)
+    def user(
+        self,
+        user_id: int,
+        first_name: str,
+        username: str | None = None,
+        language_code: str = "en",
+    ) -> FakeUser:
+        return self.fake.user(user_id, first_name, username, language_code)
 
     def owner(self) -> FakeUser:
         return self.fake.user(OWNER_ID, "Olga", "olga_owner")
 
-    async def customer(self, user_id: int, first_name: str) -> FakeUser:
-        """A user who has already pressed Start."""
-        person = self.user(user_id, first_name)
+    async def customer(self, user_id: int, first_name: str, language_code: str = "en") -> FakeUser:
+        """A user who has already pressed Start (in a Telegram app set to ``language_code``)."""
+        person = self.user(user_id, first_name, language_code=language_code)
         await person.send("/start")
         return person
 
