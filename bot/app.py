@@ -274,9 +274,9 @@ async def on_startup(application: App) -> None:
     assert shared.budget is not None
     shared.broadcaster = Broadcaster(bulk_bot, services, shared.budget)
     shared.broadcaster.start()  # resumes any broadcast a restart interrupted
-    await menus.install_default_menu(application.bot, settings.language)
+    await menus.install_default_menu(application.bot, services.languages)
     for owner_id in await services.roles.owner_ids():
-        await menus.install_menu(application.bot, owner_id, Role.OWNER, settings.language)
+        await menus.install_menu(application.bot, owner_id, Role.OWNER, services.languages)
     # This replica is alive from now on (the heartbeat job keeps it so).
     await services.replicas.beat()
     claim = await services.roles.owner_claim()

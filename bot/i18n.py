@@ -60,15 +60,26 @@ def shipped_language(code: str | None) -> str | None:
     return None
 
 
+@functools.cache
 def reader(code: str | None, cafe_language: str, cafe_locale: str) -> str:
     """The reader for a person whose language is ``code`` (their own choice, else what
     their Telegram says): the fallback chain is that language (``pt-br`` → ``pt``), the
     café's ``LANGUAGE``, then English. Formats follow the café's ``LOCALE`` where it speaks
-    the same language ("de" in a de_AT café reads as de_AT), else the language's own."""
+    the same language ("de" in a de_AT café reads as de_AT), else the language as written
+    in the café's country where CLDR knows it (English in a de_DE café: en_DE, "4,50 €"),
+    else the language's own."""
     language = shipped_language(code) or shipped_language(cafe_language) or ENGLISH
+    base = language.split("_")[0]
     cafe = _parse(cafe_locale)
-    if cafe is not None and cafe.language == language.split("_")[0]:
+    if cafe is None:
+        return language
+    if cafe.language == base:
         return str(cafe)
+    if cafe.territory:
+        try:
+            return str(Locale(base, cafe.territory))
+        except UnknownLocaleError:
+            pass
     return language
 
 

@@ -1,4 +1,9 @@
-"""Per-role command menus (setMyCommands with chat scopes)."""
+"""Per-role command menus, in every shipped language (setMyCommands with a scope and a
+``language_code``: Telegram shows each person the list of their app's language).
+
+Customers share the default scope, one list per language. Staff, managers and owners get
+their chat's own scope, one list per language as well; someone who chose a language in
+/settings gets one list in that language for every app language, so the choice holds."""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
+from bot import i18n
+from bot.services.languages import LanguageService
 from bot.services.roles import Role
 from handlers.texts import t
 
@@ -36,17 +43,42 @@ def commands_for(role: Role, lang: str) -> list[BotCommand]:
     return [BotCommand(name, t(lang, f"cmd_{name}")) for name in names]
 
 
-async def install_default_menu(bot: Bot, lang: str) -> None:
-    """Everyone who is not staff sees only the customer commands."""
-    await bot.set_my_commands(commands_for(Role.CUSTOMER, lang), scope=BotCommandScopeDefault())
+def telegram_code(language: str) -> str:
+    """The Bot API's language_code of a shipped language: ISO 639-1 ("pt_BR" → "pt")."""
+    return language.split("_")[0]
 
 
-async def install_menu(bot: Bot, chat_id: int, role: Role, lang: str) -> None:
-    """Give one chat the menu of its role. A chat that never opened the bot is skipped."""
+async def install_default_menu(bot: Bot, languages: LanguageService) -> None:
+    """Everyone who is not staff sees only the customer commands, in their app's language
+    (the café's language for an app language we do not ship)."""
+    scope = BotCommandScopeDefault()
+    await bot.set_my_commands(commands_for(Role.CUSTOMER, languages.cafe_reader), scope=scope)
+    for language in i18n.SHIPPED:
+        await bot.set_my_commands(
+            commands_for(Role.CUSTOMER, languages.reader(language)),
+            scope=scope,
+            language_code=telegram_code(language),
+        )
+
+
+async def install_menu(bot: Bot, chat_id: int, role: Role, languages: LanguageService) -> None:
+    """Give one person's chat the menu of their role, in their language: their choice
+    in /settings for every app language, else each app language's own. A customer without
+    a choice shares the default menus. A chat that never opened the bot is skipped."""
+    scope = BotCommandScopeChat(chat_id)
+    chosen = await languages.chosen(chat_id)  # a private chat's id is its person's
     try:
-        if role is Role.CUSTOMER:
-            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
-        else:
-            await bot.set_my_commands(commands_for(role, lang), scope=BotCommandScopeChat(chat_id))
+        if role is Role.CUSTOMER and chosen is None:
+            await bot.delete_my_commands(scope=scope)
+            for language in i18n.SHIPPED:
+                await bot.delete_my_commands(scope=scope, language_code=telegram_code(language))
+            return
+        fallback = languages.reader(chosen) if chosen else languages.cafe_reader
+        await bot.set_my_commands(commands_for(role, fallback), scope=scope)
+        for language in i18n.SHIPPED:
+            reader = languages.reader(chosen or language)
+            await bot.set_my_commands(
+                commands_for(role, reader), scope=scope, language_code=telegram_code(language)
+            )
     except TelegramError as exc:
         logger.warning("Could not set the command menu for chat %s: %s", chat_id, exc)

@@ -1,21 +1,26 @@
-"""A member's preferences: /settings (offers and news; reminders and the birthday treat),
-/birthday, and whether the bot can reach them at all (Telegram says when they block it)."""
+"""A member's preferences: /settings (offers and news; reminders and the birthday treat;
+the language), /birthday, and whether the bot can reach them at all (Telegram says when
+they block it)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler
 
+from bot import i18n
 from bot.domain import Member
 from bot.services.membership import BirthdayLocked
+from handlers import menus
 from handlers.common import (
     Context,
     button_args,
     edit_text,
-    local_time,
+    lang,
+    main_keyboard,
     member_only,
     on_button,
     on_keyboard,
@@ -24,6 +29,8 @@ from handlers.common import (
 )
 
 PROMOTIONS = "promo"
+LANGUAGE = "lang"
+LEAP_YEAR = 2000  # a birthday may be 29 February
 
 
 async def settings_view(context: Context, member: Member) -> tuple[str, InlineKeyboardMarkup]:
@@ -39,10 +46,14 @@ async def settings_view(context: Context, member: Member) -> tuple[str, InlineKe
         say(context, "settings_service_on" if preferences.service else "settings_service_off")
     )
     if preferences.birthday:
-        month, day = preferences.birthday.split("-")
-        lines.append(say(context, "settings_birthday", birthday=f"{day}.{month}"))
+        lines.append(
+            say(context, "settings_birthday", birthday=birthday_text(context, preferences.birthday))
+        )
     else:
         lines.append(say(context, "settings_birthday_unset"))
+    lines.append(
+        say(context, "settings_language", language=i18n.own_name(i18n.language_of(lang(context))))
+    )
     lines.append(say(context, "settings_privacy"))
     toggle = "btn_promotions_off" if preferences.promotions else "btn_promotions_on"
     value = 0 if preferences.promotions else 1
@@ -55,8 +66,56 @@ async def settings_view(context: Context, member: Member) -> tuple[str, InlineKe
                 say(context, service_toggle), callback_data=f"{PROMOTIONS}:s{service_value}"
             )
         ],
+        [InlineKeyboardButton(say(context, "btn_language"), callback_data=f"{LANGUAGE}:")],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+def birthday_text(context: Context, birthday: str) -> str:
+    """A stored birthday ("12-24") as the reader writes a day and month ("24 Dec")."""
+    month, day = (int(part) for part in birthday.split("-"))
+    return i18n.day_month(lang(context), date(LEAP_YEAR, month, day))
+
+
+def language_buttons(context: Context) -> InlineKeyboardMarkup:
+    """Every shipped language by its own name, the reader's own ticked."""
+    current = i18n.language_of(lang(context))
+    rows = [
+        [
+            InlineKeyboardButton(
+                say(
+                    context,
+                    "language_current" if language == current else "language_other",
+                    name=i18n.own_name(language),
+                ),
+                callback_data=f"{LANGUAGE}:{language}",
+            )
+        ]
+        for language in i18n.SHIPPED
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+async def language_pressed(update: Update, context: Context) -> None:
+    """The language button in /settings: the choice of languages, then the one chosen.
+    Everything the bot says to this person is in it from this reply on."""
+    args = await button_args(update, context, 1)
+    user = update.effective_user
+    if args is None or user is None:
+        return
+    if not args[0]:
+        await edit_text(
+            update, say(context, "language_question"), reply_markup=language_buttons(context)
+        )
+        return
+    if i18n.shipped_language(args[0]) != args[0]:
+        return  # old or forged data: the press is answered, nothing changes
+    context.reader = await context.services.languages.choose(user.id, args[0])
+    role = await context.role_of(user.id)
+    await menus.install_menu(context.bot, user.id, role, context.services.languages)
+    await edit_text(update, say(context, "language_chosen", name=i18n.own_name(args[0])))
+    # The keyboard under the chat is in the new language only once it is sent again.
+    await reply(update, say(context, "language_keyboard"), reply_markup=main_keyboard(context))
 
 
 @member_only
@@ -93,15 +152,15 @@ async def birthday_command(update: Update, context: Context, member: Member) -> 
             member, " ".join(context.args or [])
         )
     except BirthdayLocked as locked:
-        month, day = (locked.current.birthday or "00-00").split("-")
-        date = local_time(context, locked.unlocks, "%d %b %Y")
-        await reply(update, say(context, "birthday_locked", birthday=f"{day}.{month}", date=date))
+        birthday = birthday_text(context, locked.current.birthday or "01-01")
+        unlocks = i18n.day(lang(context), locked.unlocks, context.services.settings.tz)
+        await reply(update, say(context, "birthday_locked", birthday=birthday, date=unlocks))
         return
     except ValueError:
         await reply(update, say(context, "birthday_usage"))
         return
-    month, day = (preferences.birthday or "00-00").split("-")
-    await reply(update, say(context, "birthday_saved", birthday=f"{day}.{month}"))
+    birthday = birthday_text(context, preferences.birthday or "01-01")
+    await reply(update, say(context, "birthday_saved", birthday=birthday))
 
 
 async def bot_membership_changed(update: Update, context: Context) -> None:
@@ -122,6 +181,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("settings", settings_command),
         on_keyboard("btn_settings", settings_command),
         on_button(PROMOTIONS, promotions_pressed),
+        on_button(LANGUAGE, language_pressed),
         CommandHandler("birthday", birthday_command),
         ChatMemberHandler(bot_membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
     ]

@@ -80,7 +80,7 @@ async def forget_pressed(update: Update, context: Context, member: Member) -> No
         return
     services = context.services
     await services.privacy.forget(member)
-    await menus.install_menu(context.bot, member.chat_id, Role.CUSTOMER, services.settings.language)
+    await menus.install_menu(context.bot, member.chat_id, Role.CUSTOMER, services.languages)
     await reply(update, say(context, "forget_done"))
 
 

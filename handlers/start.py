@@ -31,7 +31,7 @@ async def join(update: Update, context: Context) -> None:
     role = await services.roles.role_of(profile.tg_user_id)
     if role is not Role.CUSTOMER:
         # A chat-scoped menu can only be set once the person has opened the bot.
-        await menus.install_menu(context.bot, profile.chat_id, role, services.settings.language)
+        await menus.install_menu(context.bot, profile.chat_id, role, services.languages)
     if created:
         text = say(context, "welcome_new", cafe=services.settings.cafe_name, name=member.first_name)
     else:

@@ -60,7 +60,7 @@ msg("cmd_coupons", "My open coupons")
 msg("cmd_redeem", "Redeem a coupon: /redeem CODE")
 msg("cmd_catalog", "Manage the rewards catalog")
 msg("cmd_offers", "Offers running now")
-msg("cmd_settings", "Promotions and birthday")
+msg("cmd_settings", "Language, promotions and birthday")
 msg("cmd_offer", "Create a limited-time offer")
 msg("cmd_broadcast", "Send a message to members")
 msg("cmd_broadcasts", "Past broadcasts and their figures")
@@ -409,7 +409,12 @@ msg("where_one", "📍 You work at {location}: nothing to choose.")
 msg("where_chosen", "📍 You're at <b>{location}</b> today. To change it, send /where.")
 # TRANSLATORS: The owner's locations.
 msg("locations_title", "📍 <b>Locations</b>")
-msg("locations_line", "• {name}: {staff} staff")
+plural(
+    "locations_line",
+    "staff",
+    "• {name}: {staff} person on the team",
+    "• {name}: {staff} people on the team",
+)
 msg("locations_line_closed", "• {name}: closed since {date}")
 msg(
     "locations_one_hint",
@@ -417,11 +422,17 @@ msg(
     "name the shop, and each shop gets its own team and managers.",
 )
 msg("locations_manager", "{name} (manager)")
-msg("location_open", "📍 <b>{name}</b>\nOpen since {date} · {count} staff")
+plural(
+    "location_open",
+    "count",
+    "📍 <b>{name}</b>\nOpen since {date} · {count} person on the team",
+    "📍 <b>{name}</b>\nOpen since {date} · {count} people on the team",
+)
 msg(
     "location_closed_since",
     "🔒 <b>{name}</b>\nClosed since {date}. Its history stays; it takes no new scans.",
 )
+# TRANSLATORS: {names} is a list of the location's team (a manager: locations_manager).
 msg("location_team", "Team: {names}")
 msg("btn_location_add", "➕ Add a location")
 msg("btn_rename", "✏️ Rename")
@@ -744,25 +755,89 @@ plural(
     "Broadcast #{id} queued for {count} member. Progress appears below.",
     "Broadcast #{id} queued for {count} members. Progress appears below.",
 )
+# TRANSLATORS: The owner's live progress of a broadcast, edited as it goes; {eta} is a
+# number of seconds ("s" is the unit's symbol).
 msg(
     "broadcast_progress",
     "📣 Broadcast #{id}: sent {sent} · remaining {pending} · failed {failed} · "
-    "blocked {blocked}\nAbout {eta} left.",
+    "blocked {blocked}\nAbout {eta} s left.",
 )
-msg("broadcast_paused", "\n⏸ Paused by Telegram for {seconds} s; it goes on by itself.")
+# TRANSLATORS: The same while Telegram makes the bot wait {seconds} seconds.
+msg(
+    "broadcast_progress_paused",
+    "📣 Broadcast #{id}: sent {sent} · remaining {pending} · failed {failed} · "
+    "blocked {blocked}\nAbout {eta} s left.\n"
+    "⏸ Paused by Telegram for {seconds} s; it goes on by itself.",
+)
 msg(
     "broadcast_done",
     "✅ Broadcast #{id} finished: {sent} sent, {failed} failed, {blocked} blocked the bot.",
 )
 msg("broadcasts_title", "📣 <b>Broadcasts</b>")
+# TRANSLATORS: One broadcast in the owner's /broadcasts list: its number, its day and
+# time, who it was for ("Everyone", "Gold members"…), its figures, and that it is still
+# being sent.
 msg(
-    "broadcasts_line",
-    "#{id} · {date} · {audience} · {sent}/{total} sent, {failed} failed, "
-    "{blocked} blocked · {state}",
+    "broadcasts_line_sending",
+    "#{id} · {date} {time} · {audience} · {sent}/{total} sent, {failed} failed, "
+    "{blocked} blocked · sending",
+)
+# TRANSLATORS: The same for a broadcast sent to everyone it could reach.
+msg(
+    "broadcasts_line_done",
+    "#{id} · {date} {time} · {audience} · {sent}/{total} sent, {failed} failed, "
+    "{blocked} blocked · done",
 )
 msg("broadcasts_none", "No broadcasts yet. Send one with /broadcast.")
-msg("broadcast_state_sending", "sending")
-msg("broadcast_state_done", "done")
+# TRANSLATORS: Under the broadcast's preview: a button per language, named in its own
+# words ("Español", "Deutsch"), for the owner to write the message in that language too.
+msg("btn_broadcast_version", "➕ Add a version in {language}")
+msg("btn_broadcast_version_again", "✏️ Rewrite the version in {language}")
+msg(
+    "broadcast_ask_version",
+    "Send the message in {language}, as the members who read {language} should get it. "
+    "/cancel to stop.",
+)
+msg(
+    "broadcast_ask_version_caption",
+    "Send the photo's caption in {language}, as the members who read {language} should "
+    "get it (the photo stays the same). /cancel to stop.",
+)
+# TRANSLATORS: The question under the preview once the owner wrote versions in other
+# languages; {languages} lists them in their own words ("Español and Deutsch").
+plural(
+    "broadcast_preview_versions",
+    "count",
+    "Members who read {languages} get their version, everyone else your first message. "
+    "Send it to <b>{count}</b> member ({audience})?",
+    "Members who read {languages} get their version, everyone else your first message. "
+    "Send it to <b>{count}</b> members ({audience})?",
+)
+# TRANSLATORS: What the bot says (a short pop-up) when a member taps "Stop offers and news"
+# under a broadcast.
+msg(
+    "broadcast_news_stopped",
+    "🔕 Done: no more offers and news. Receipts and coupons still arrive.",
+)
+msg("broadcast_news_again", "🔔 Done: you'll get offers and news again.")
+# TRANSLATORS: The pop-up when the owner taps that button under their own preview.
+msg(
+    "broadcast_news_preview",
+    "Members who tap this get no more offers and news (they can turn them on in /settings).",
+)
+# TRANSLATORS: An offer's announcement to members. {title} and {text} are the owner's
+# own words (the offer's title and description), {gift} the reward it gives. "My coupons"
+# is the members' button (btn_coupons): write it as your translation of that does.
+msg("broadcast_offer", "🎉 <b>{title}</b>")
+msg("broadcast_offer_described", "🎉 <b>{title}</b>\n{text}")
+msg(
+    "broadcast_offer_gift",
+    "🎉 <b>{title}</b>\n🎁 Your free {gift} is waiting in <b>My coupons</b>.",
+)
+msg(
+    "broadcast_offer_gift_described",
+    "🎉 <b>{title}</b>\n{text}\n🎁 Your free {gift} is waiting in <b>My coupons</b>.",
+)
 # TRANSLATORS: Settings (customers).
 msg("settings_title", "⚙️ <b>Settings</b>")
 msg("settings_promotions_on", "🔔 Offers and news: <b>on</b>")
@@ -774,6 +849,15 @@ msg(
 )
 msg("settings_service_on", "⏰ Points reminders and birthday treat: <b>on</b>")
 msg("settings_service_off", "🔕 Points reminders and birthday treat: <b>off</b>")
+msg("settings_language", "🌐 Language: <b>{language}</b>")
+# TRANSLATORS: the /settings button that opens the choice of languages.
+msg("btn_language", "🌐 Language")
+msg("language_question", "🌐 Which language should I speak with you?")
+# TRANSLATORS: a language in the choice of languages, {name} in its own words ("Español").
+msg("language_current", "✅ {name}")
+msg("language_other", "{name}")
+msg("language_chosen", "🌐 Done: I'll speak {name} with you from now on.")
+msg("language_keyboard", "Your buttons below are in the new language too.")
 msg("settings_privacy", "🔒 /mydata: everything we hold about you · /forget: leave for good")
 msg("btn_promotions_off", "🔕 Stop offers and news")
 msg("btn_promotions_on", "🔔 Get offers and news")
@@ -934,23 +1018,27 @@ msg("forget_kept", "Good to have you. Nothing changed.")
 # TRANSLATORS: The owner's numbers.
 msg(
     "period_usage",
-    "Which period? E.g. <code>/{command}</code> (this month), <code>/{command} last</code>, "
+    "Which period? E.g. <code>/{command}</code> (this month), <code>/{command} {last}</code>, "
     "<code>/{command} 2026-11</code> or <code>/{command} 2026-11-01 2026-11-15</code>.",
 )
+# TRANSLATORS: The word an owner types after /report, /stats or /export for last month's
+# figures ("/report last"): one lowercase word. The English word is understood too.
+msg("word_last", "last")
 msg("report_title", "📒 <b>Points and revenue — {period}</b>")
 msg("report_roll_title", "<b>Points roll-forward</b>")
-msg("report_line", "{label}: <b>{value}</b>")
-msg("report_opening", "Opening balance")
-msg("report_issued_purchase", "Issued for purchases")
-msg("report_issued_offer_bonus", "Issued by offers")
-msg("report_issued_birthday", "Birthday treats")
-msg("report_issued_referral", "Referral bonuses")
-msg("report_issued_winback", "Win-back bonuses")
-msg("report_issued_manual", "Manual bonuses")
-msg("report_reversed", "Undone purchases")
-msg("report_redeemed", "Redeemed for coupons")
-msg("report_refunded", "Refunded (coupons cancelled or expired)")
-msg("report_expired", "Expired")
+# TRANSLATORS: The lines of the points roll-forward; {value} is a number of points with its
+# sign ("+12", "-40", "0").
+msg("report_opening", "Opening balance: <b>{value}</b>")
+msg("report_issued_purchase", "Issued for purchases: <b>{value}</b>")
+msg("report_issued_offer_bonus", "Issued by offers: <b>{value}</b>")
+msg("report_issued_birthday", "Birthday treats: <b>{value}</b>")
+msg("report_issued_referral", "Referral bonuses: <b>{value}</b>")
+msg("report_issued_winback", "Win-back bonuses: <b>{value}</b>")
+msg("report_issued_manual", "Manual bonuses: <b>{value}</b>")
+msg("report_reversed", "Undone purchases: <b>{value}</b>")
+msg("report_redeemed", "Redeemed for coupons: <b>{value}</b>")
+msg("report_refunded", "Refunded (coupons cancelled or expired): <b>{value}</b>")
+msg("report_expired", "Expired: <b>{value}</b>")
 msg("report_closing", "= Closing balance: <b>{value}</b>")
 msg("report_reconciled", "✅ Equals the members' balances now ({balances}).")
 msg("report_unreconciled", "⚠️ The members' balances add up to {balances}: please report this.")
@@ -962,9 +1050,10 @@ plural(
 )
 msg("report_rates", "Expected redemption rate: {rate}; observed so far: {observed}.")
 msg("report_revenue_title", "<b>Revenue (IFRS 15 / ASC 606)</b>")
-msg("report_deferred", "Deferred in the period")
-msg("report_recognised", "Recognised in the period")
-msg("report_contract_liability", "Contract liability at the end")
+# TRANSLATORS: The revenue lines; {value} is an amount of money.
+msg("report_deferred", "Deferred in the period: <b>{value}</b>")
+msg("report_recognised", "Recognised in the period: <b>{value}</b>")
+msg("report_contract_liability", "Contract liability at the end: <b>{value}</b>")
 msg(
     "report_bonus",
     "Bonus points given without a sale: {points}, a marketing cost of {cost} "
@@ -990,11 +1079,15 @@ msg(
     "{name}: closing <b>{closing}</b> ({movements}); deferred {deferred}, recognised "
     "{recognised}, contract liability {contract}",
 )
-msg("report_chain_wide_name", "🌐 Chain-wide")
+msg(
+    "report_part_chain_wide",
+    "🌐 Chain-wide: closing <b>{closing}</b> ({movements}); deferred {deferred}, recognised "
+    "{recognised}, contract liability {contract}",
+)
 msg(
     "figures_usage",
     "Which period and location? E.g. <code>/{command}</code> (this month, all locations), "
-    "<code>/{command} last {location}</code> or <code>/{command} 2026-11 {location}</code>. "
+    "<code>/{command} {last} {location}</code> or <code>/{command} 2026-11 {location}</code>. "
     "Locations: {names}.",
 )
 msg("figures_not_yours", "You can see the figures of {names} only.")
@@ -1014,8 +1107,11 @@ msg("rate_history_line", "From {date}: {rate}")
 msg(
     "rate_usage",
     "Change it with <code>/redemptionrate 95%</code> (from now) or "
-    "<code>/redemptionrate 95% from 2027-01-01</code>.",
+    "<code>/redemptionrate 95% {word_from} 2027-01-01</code>.",
 )
+# TRANSLATORS: The word an owner types in "/redemptionrate 95% from 2027-01-01" before the
+# first day of a new rate: one lowercase word. The English word is understood too.
+msg("word_from", "from")
 msg("rate_bad_range", "The rate is a share from 0 % to 100 %, e.g. <code>95%</code>.")
 msg(
     "rate_bad_past",
@@ -1023,62 +1119,141 @@ msg(
     "Choose today or a later date.",
 )
 msg("rate_saved", "Saved: expected redemption rate {rate} from {date}.")
+# TRANSLATORS: The /stats figures. {trend} is an arrow against the period before (" ↑",
+# " ↓", " =", with its space) or nothing: keep it right after the figure it belongs to.
+# The figures are written as "label: number" so that no noun has to agree with a number.
 msg("stats_title", "📊 <b>{period}</b> (arrows: against {previous})")
-msg("stats_members", "👥 Members: <b>{total}</b>, {new} new{trend}; {reachable} reachable")
+msg(
+    "stats_members",
+    "👥 Members: <b>{total}</b> · new: {new}{trend} · reachable: {reachable}",
+)
 msg("stats_active", "🟢 Active in the last 30 days: <b>{active}</b>")
 msg("stats_retention", "🔁 Customer retention: <b>{rate}</b>{trend} (before: {previous})")
 msg("stats_repeat", "🔂 Repeat purchase rate: <b>{rate}</b>{trend}")
 msg(
     "stats_visits",
-    "☕ {customers} customers, {visits} visits{trend}: {per} visits and {spend} each; "
-    "average basket {basket}",
+    "☕ Customers: {customers} · visits: {visits}{trend} · visits per customer: {per} · "
+    "spent per customer: {spend} · average basket: {basket}",
 )
-msg("stats_points", "⭐ Points: {issued} issued{trend}, {redeemed} redeemed ({rate})")
-msg("stats_coupons", "🎟 Coupons: {issued} issued, {used} used, {expired} expired")
-msg("stats_nps", "💬 NPS: <b>{score}</b>{trend} ({answers} answers)")
+msg("stats_points", "⭐ Points issued: {issued}{trend} · redeemed: {redeemed} ({rate})")
+msg("stats_coupons", "🎟 Coupons issued: {issued} · used: {used} · expired: {expired}")
+# TRANSLATORS: {score} is the Net Promoter Score with its sign ("+25", "-10") or "—".
+plural(
+    "stats_nps",
+    "answers",
+    "💬 NPS: <b>{score}</b>{trend} ({answers} answer)",
+    "💬 NPS: <b>{score}</b>{trend} ({answers} answers)",
+)
+# TRANSLATORS: An offer's figures in /stats: {title} is the offer's title.
 msg(
     "stats_offer",
-    "🎉 {title}: {purchases} purchases by {members} members; they spent {users} each, "
-    "other customers {others}",
+    "🎉 {title}: purchases: {purchases} · members who used it: {members} · they spent "
+    "{users} each, other customers {others}",
 )
-plural(
-    "stats_broadcasts",
-    "total",
-    "📣 Broadcasts: {count}, {sent} of {total} message delivered",
-    "📣 Broadcasts: {count}, {sent} of {total} messages delivered",
+msg("stats_broadcasts", "📣 Broadcasts: {count} · messages delivered: {sent} of {total}")
+# TRANSLATORS: {top} is a list of the top referrers (stats_top_referrer), or "—".
+msg(
+    "stats_referrals",
+    "🤝 Friends who joined: {joined} · referrers rewarded: {rewarded} · top: {top}",
 )
-msg("stats_referrals", "🤝 Referrals: {joined} joined, {rewarded} rewarded; top: {top}")
+# TRANSLATORS: One of the top referrers in /stats: their name and how many friends of theirs
+# were rewarded.
+msg("stats_top_referrer", "{name} ({count})")
+# TRANSLATORS: {staff} is a list of stats_staff_member, or "—".
 msg("stats_staff", "🧾 Purchases recorded by: {staff}")
+# TRANSLATORS: A staff member in /stats: their name (or Telegram id) and how many purchases
+# they recorded.
+msg("stats_staff_member", "{name} ({count})")
+# TRANSLATORS: {tiers} is a list of stats_tier.
 msg("stats_tiers", "🏅 Tiers: {tiers}")
+# TRANSLATORS: A tier in /stats: its name (the café's own word) and its number of members.
+msg("stats_tier", "{name}: {count}")
 msg("stats_chart_caption", "Visits and points per week; how each month's new members come back.")
 msg("stats_title_at", "📊 <b>{location} — {period}</b> (arrows: against {previous})")
 msg("stats_active_at", "🟢 Customers here in the last 30 days: <b>{active}</b>")
-msg("stats_points_at", "⭐ Points issued here: {issued}{trend}; coupons handed over here: {used}")
+msg(
+    "stats_points_at",
+    "⭐ Points issued here: {issued}{trend} · coupons handed over here: {used}",
+)
 msg("stats_parts_title", "<b>By location</b>")
 msg(
     "stats_part",
-    "📍 {name}: {customers} customers, {visits} visits, {spend}; {issued} points issued",
+    "📍 {name}: customers: {customers} · visits: {visits} · spent: {spend} · "
+    "points issued: {issued}",
 )
-plural(
-    "stats_part_chain_wide",
-    "issued",
-    "🌐 Chain-wide: {issued} point issued (bonuses, at no location)",
-    "🌐 Chain-wide: {issued} points issued (bonuses, at no location)",
-)
+msg("stats_part_chain_wide", "🌐 Chain-wide: points issued: {issued} (bonuses, at no location)")
 msg(
     "stats_chart_caption_at",
     "Visits and points per week here (redeemed: coupons handed over here).",
 )
+# TRANSLATORS: The /stats chart (a picture): its title, "café · period", or with a location
+# of a chain, "café, location · period".
+msg("chart_title", "{cafe} · {period}")
+msg("chart_title_at", "{cafe}, {location} · {period}")
+msg("chart_visits", "Visits per week")
+msg("chart_points", "Points per week")
+# TRANSLATORS: The chart's legend: points issued and points redeemed (short).
+msg("chart_issued", "issued")
+msg("chart_redeemed", "redeemed")
+msg("chart_cohorts", "Members still buying, by month joined")
+# TRANSLATORS: A row of the chart's cohort grid: the month members joined ("Nov 2026") and
+# how many joined then.
+msg("chart_cohort", "{month} ({members})")
+# TRANSLATORS: Under the cohort grid's columns, which read +0, +1, +2…
+msg("chart_months_after", "months after joining")
+# TRANSLATORS: The audit log (/audit). Each line: when, [which shop,] who (name and Telegram
+# id), what (audit_action_*), [which member,] [the details, as the log recorded them].
 msg("audit_title_at", "🗒 <b>Audit log — {location}</b> (newest first)")
-msg("audit_line_at", "{when} · {location} · {who} · {action}{member}{detail}")
 msg("audit_title", "🗒 <b>Audit log</b> (newest first)")
-msg("audit_line", "{when} · {who} · {action}{member}{detail}")
+msg("audit_line", "{when} · {who} · {action}")
+msg("audit_line_member", "{when} · {who} · {action} · member #{member}")
+msg("audit_line_detail", "{when} · {who} · {action} · {detail}")
+msg("audit_line_member_detail", "{when} · {who} · {action} · member #{member} · {detail}")
+msg("audit_line_at", "{when} · {location} · {who} · {action}")
+msg("audit_line_at_member", "{when} · {location} · {who} · {action} · member #{member}")
+msg("audit_line_at_detail", "{when} · {location} · {who} · {action} · {detail}")
+msg(
+    "audit_line_at_member_detail",
+    "{when} · {location} · {who} · {action} · member #{member} · {detail}",
+)
+# TRANSLATORS: Who did something, in the audit log: a name and a Telegram id.
+msg("audit_who", "{name} ({id})")
+# TRANSLATORS: What was done, in the audit log (short).
+msg("audit_action_card_scan", "card scanned")
+msg("audit_action_points_issue", "points issued")
+msg("audit_action_points_refused", "points refused (limit)")
+msg("audit_action_points_undo", "purchase undone")
+msg("audit_action_coupon_redeem", "coupon handed over")
+msg("audit_action_coupon_gift", "gift coupons given")
+msg("audit_action_coupon_cancelled", "coupon cancelled")
+msg("audit_action_coupon_expired", "coupon expired")
+msg("audit_action_offer_create", "offer created")
+msg("audit_action_offer_end", "offer ended")
+msg("audit_action_referral_reward", "referral rewarded")
+msg("audit_action_referral_reopen", "referral reopened")
+msg("audit_action_broadcast_create", "broadcast sent")
+msg("audit_action_member_forget", "member forgotten")
+msg("audit_action_staff_invite", "staff invited")
+msg("audit_action_staff_join", "staff joined")
+msg("audit_action_staff_remove", "staff removed")
+msg("audit_action_rate_set", "redemption rate set")
+msg("audit_action_catalog_add", "reward added")
+msg("audit_action_catalog_change", "reward changed")
+msg("audit_action_catalog_seed", "reward added at start-up")
+msg("audit_action_owner_claim", "owner link used")
+msg("audit_action_location_add", "location added")
+msg("audit_action_location_rename", "location renamed")
+msg("audit_action_location_close", "location closed")
 msg("audit_none", "Nothing in the audit log for that.")
 msg(
     "audit_usage",
-    "Use <code>/audit</code>, <code>/audit member 12</code> (member #12) or "
-    "<code>/audit staff 123456</code> (a staff member's Telegram id).",
+    "Use <code>/audit</code>, <code>/audit {member} 12</code> (member #12) or "
+    "<code>/audit {staff} 123456</code> (a staff member's Telegram id).",
 )
+# TRANSLATORS: The words an owner types in "/audit member 12" and "/audit staff 123456":
+# one lowercase word each. The English words are understood too.
+msg("word_member", "member")
+msg("word_staff", "staff")
 # TRANSLATORS: Claiming the bot as its first owner.
 msg(
     "owner_claimed",
@@ -1101,21 +1276,154 @@ msg(
     "Sorry, that did not go through: our records are out of reach for a moment. "
     "Nothing was saved. Please try again in a few seconds.",
 )
-# TRANSLATORS: The owners' alert about an unexpected error: what and when, never who.
+# TRANSLATORS: The owners' alert about an unexpected error: what and when, never who. One
+# text for each thing the bot was doing; {kind} is the error's technical name (RuntimeError),
+# {time} a date and time.
+# TRANSLATORS: {command} is a command such as /balance.
 plural(
-    "error_alert",
+    "error_alert_command",
     "minutes",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during {doing}. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during {doing}. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the command {command}. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the command {command}. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
 )
-msg("error_doing_command", "the command {command}")
-msg("error_doing_keyboard", "the “{label}” button")
-msg("error_doing_button", "a button press ({prefix})")
-msg("error_doing_message", "a message")
-msg("error_doing_photo", "a photo")
-msg("error_doing_job", "a scheduled job ({job})")
-msg("error_doing_background", "the bot's own background work")
-msg("error_doing_other", "an update from Telegram")
+# TRANSLATORS: {label} is a button of the customers' keyboard.
+plural(
+    "error_alert_keyboard",
+    "minutes",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the “{label}” button. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the “{label}” button. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+)
+# TRANSLATORS: {prefix} is the code of a button under a message.
+plural(
+    "error_alert_button",
+    "minutes",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a button press ({prefix}). The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a button press ({prefix}). The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+)
+plural(
+    "error_alert_message",
+    "minutes",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a message. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a message. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+)
+plural(
+    "error_alert_photo",
+    "minutes",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a photo. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a photo. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+)
+# TRANSLATORS: {job} is the name of one of the bot's scheduled jobs.
+plural(
+    "error_alert_job",
+    "minutes",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a scheduled job ({job}). The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a scheduled job ({job}). The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+)
+plural(
+    "error_alert_background",
+    "minutes",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the bot's own background work. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the bot's own background work. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+)
+plural(
+    "error_alert_other",
+    "minutes",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during an update from Telegram. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during an update from Telegram. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+)
+# TRANSLATORS: the demo page (`loyalty-bot demo`): a browser page showing the phones of the
+# demo's people (Anna the customer, Ben the barista, Olga the owner) talking to the bot.
+# The page's texts are plain text (no HTML) unless a comment says otherwise. This one is
+# the browser tab's title.
+msg("demo_title", "Café loyalty bot: demo")
+# TRANSLATORS: the demo page's heading; {cafe} is the demo café's name.
+msg("demo_heading", "☕ {cafe}: the loyalty bot, on your computer")
+# TRANSLATORS: the demo page's hint, in HTML. {customer} and {barista} are names (Anna,
+# Ben). "Start" is the demo phone's button (demo_start), "My card" the bot's button
+# (btn_card): write them as your translations of those do. 🌐 is each phone's language list.
+msg(
+    "demo_hint",
+    "The real bot, with a local Telegram: nothing leaves this machine. "
+    "Press <b>Start</b> on {customer}'s phone, tap <b>My card</b>, then click the QR code "
+    "to scan it with {barista}'s phone and type an amount. "
+    "The 🌐 list on a phone sets the language of that person's Telegram app.",
+)
+msg("demo_add_phone", "Add a customer")
+msg("demo_reset", "Reset the demo")
+# TRANSLATORS: the demo page: what screen readers call the row of phones.
+msg("demo_phones", "Phones")
+msg("demo_scan_title", "Scan this QR code with…")
+msg("demo_cancel", "Cancel")
+# TRANSLATORS: the demo page: a person's role, under their name on their phone.
+msg("demo_role_customer", "customer")
+msg("demo_role_barista", "barista")
+msg("demo_role_owner", "owner")
+# TRANSLATORS: the demo page: a person to choose in "Scan this QR code with…".
+msg("demo_person_customer", "{name} (customer)")
+msg("demo_person_barista", "{name} (barista)")
+msg("demo_person_owner", "{name} (owner)")
+# TRANSLATORS: the demo page: the button that opens the bot on a phone, as Telegram's does.
+msg("demo_start", "Start")
+# TRANSLATORS: the demo page: the button that opens a phone's list of bot commands.
+msg("demo_menu", "Menu")
+msg("demo_send_photo", "Send a photo")
+# TRANSLATORS: the demo page: the empty message box of a phone, as Telegram's says it.
+msg("demo_message_placeholder", "Message")
+msg("demo_send", "Send")
+# TRANSLATORS: the demo page, for screen readers: a phone's message box.
+msg("demo_message_from", "Message from {name}")
+# TRANSLATORS: the demo page, for screen readers: a phone's list of messages.
+msg("demo_chat_of", "{name}'s chat with the bot")
+# TRANSLATORS: the demo page, for screen readers: the bot's buttons under a phone's chat.
+msg("demo_keyboard_of", "Reply keyboard of {name}")
+# TRANSLATORS: the demo page: the list of languages on a phone (its Telegram app's language).
+msg("demo_language_of", "Language of {name}'s Telegram")
+# TRANSLATORS: the demo page: after a language was picked on a phone; {language} is that
+# language's own name ("Español").
+msg(
+    "demo_language_switched",
+    "{name}'s Telegram now speaks {language}: the bot answers in it from the next message.",
+)
+# TRANSLATORS: the demo page: what a picture of a QR code is, for screen readers.
+msg("demo_qr", "QR code")
+msg("demo_qr_scan", "QR code: scan it with another phone")
+msg("demo_photo_sent", "Photo you sent")
+msg("demo_photo_from_bot", "Picture from the bot")
+# TRANSLATORS: the demo page: a spoiler in a message, for screen readers.
+msg("demo_spoiler", "Hidden text: press to show")
+# TRANSLATORS: the demo page: the mark on a message the bot changed after sending it.
+msg("demo_edited", "edited")
+# TRANSLATORS: the demo page: the bot asked the local Telegram for something the real one
+# refuses. {method} and {description} are Telegram's own words, {code} its error number.
+msg("demo_rejected", "⚠ Telegram would reject this: {method} answered {code}, {description}")
+# TRANSLATORS: the demo page: {status} is an HTTP status code (404).
+msg("demo_server_answered", "The demo server answered {status}.")
+msg(
+    "demo_server_gone",
+    "The demo server is not answering: is `loyalty-bot demo` still running?",
+)
+msg("demo_connected_again", "Connected again.")
+msg("demo_connection_lost", "Connection to the demo lost: reconnecting…")
+msg("demo_resetting", "Resetting the demo café…")
+msg("demo_reset_done", "The demo café is as new.")
+msg("demo_phone_added", "Another customer joined: press Start on the new phone.")
+# TRANSLATORS: the demo page: why something done on a phone was refused.
+msg("demo_refused_resetting", "The demo café is being reset: try again in a moment.")
+msg("demo_refused_already_resetting", "The demo café is already being reset.")
+msg("demo_refused_no_phone", "There is no such phone: reload the page.")
+msg("demo_refused_not_json", "Expected a JSON body.")
+msg("demo_refused_not_object", "Expected a JSON object.")
+msg("demo_refused_empty_text", "Type a message first.")
+msg("demo_refused_too_long", "Telegram takes at most {limit} characters in a message.")
+msg("demo_refused_button_gone", "That button is no longer on the message.")
+msg("demo_refused_no_qr", "There is no QR code in that picture.")
+# TRANSLATORS: the demo page: a QR code that is a link to another address; {link} is it.
+msg("demo_refused_other_bot", "This code opens {link}, not this bot.")
+msg("demo_refused_no_photo", "Choose a photo to send.")
+msg("demo_refused_empty_photo", "That photo is empty.")
+msg("demo_refused_no_message", "No such message.")
+msg("demo_refused_message_gone", "That message is gone.")
+msg("demo_refused_language", "Choose one of the languages on the list.")
 
 
 def template(reader: str, key: str, count: int | None = None) -> str:

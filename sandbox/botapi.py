@@ -988,25 +988,37 @@ class FakeTelegram:
         scope = params.get("scope") or {"type": "default"}
         if scope.get("type") == "chat" and int(scope["chat_id"]) not in self.known_chats:
             raise ApiError(400, "Bad Request: chat not found")
-        self.commands[self._scope_key(scope)] = params["commands"]
+        key = self._scope_key(scope, params.get("language_code"))
+        self.commands[key] = params["commands"]
         self._emit("commands", scope=scope)
         return True
 
     async def _m_deleteMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         scope = params.get("scope") or {"type": "default"}
-        self.commands.pop(self._scope_key(scope), None)
+        self.commands.pop(self._scope_key(scope, params.get("language_code")), None)
         self._emit("commands", scope=scope)
         return True
 
     @staticmethod
-    def _scope_key(scope: dict[str, Any]) -> str:
-        if scope.get("type") == "chat":
-            return f"chat:{int(scope['chat_id'])}"
-        return str(scope.get("type", "default"))
+    def _scope_key(scope: dict[str, Any], language_code: str | None = None) -> str:
+        key = (
+            f"chat:{int(scope['chat_id'])}"
+            if scope.get("type") == "chat"
+            else str(scope.get("type", "default"))
+        )
+        return f"{key}:{language_code}" if language_code else key
 
-    def menu(self, chat_id: int) -> list[dict[str, Any]]:
-        """The commands (with descriptions) a chat's menu shows."""
-        return self.commands.get(f"chat:{chat_id}") or self.commands.get("default") or []
+    def menu(self, chat_id: int, language_code: str | None = None) -> list[dict[str, Any]]:
+        """The commands (with descriptions) a chat's menu shows to a user whose app is in
+        ``language_code``, looked up as Telegram does: the chat's scope in that language,
+        the chat's scope, the default scope in that language, the default."""
+        keys = [f"chat:{chat_id}", "default"]
+        if language_code:
+            keys = [f"chat:{chat_id}:{language_code}", keys[0], f"default:{language_code}", keys[1]]
+        for key in keys:
+            if key in self.commands:
+                return self.commands[key]
+        return []
 
     def menu_for(self, chat_id: int) -> list[str]:
         """The command names a chat's menu shows."""

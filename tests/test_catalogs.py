@@ -74,7 +74,8 @@ def problems(language: str) -> list[str]:
             found.append(f"{language} {key}: empty")
             continue
         if isinstance(message.id, (list, tuple)) and len(texts) != catalog.num_plurals:
-            found.append(f"{language} {key}: {len(texts)} plural forms, needs {catalog.num_plurals}")
+            needed = catalog.num_plurals
+            found.append(f"{language} {key}: {len(texts)} plural forms, needs {needed}")
         # Every form carries the English text's placeholders (the plural's, for a count)
         # and its HTML tags, each as often.
         source = english(message)[-1]
@@ -133,7 +134,7 @@ def test_the_compiled_catalogs_are_those_of_the_sources(language: str) -> None:
 def test_gnu_msgfmt_accepts_every_catalog() -> None:
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
-        if os.environ.get("CI"):
+        if os.environ.get("CI") == "true":
             pytest.fail("msgfmt is missing: .ci/run installs Debian's gettext package")
         pytest.skip("GNU gettext's msgfmt is not installed (apt-get install gettext)")
     for language in TRANSLATED:

@@ -23,7 +23,8 @@ def test_values_are_escaped_but_marked_html_is_not() -> None:
 
 def test_unknown_language_falls_back_to_english() -> None:
     assert t("xx", "btn_card") == EN["btn_card"]
-    assert button_texts("btn_card") == [EN["btn_card"]]
+    # A keyboard button is recognised in every shipped language, English among them.
+    assert EN["btn_card"] in button_texts("btn_card")
 
 
 def test_every_text_formats_with_its_placeholders() -> None:

@@ -26,6 +26,10 @@ class LanguageService:
         """The café's own reader: for texts that have no one person as their reader."""
         return self.reader(None)
 
+    async def chosen(self, tg_user_id: int) -> str | None:
+        """The language someone chose in /settings, or None."""
+        return await language_store.chosen(self._db.reader, tg_user_id)
+
     async def reader_of(self, tg_user_id: int, telegram_language: str | None) -> str:
         """Someone's reader: their choice (one read by primary key), else their Telegram's."""
         chosen = await language_store.chosen(self._db.reader, tg_user_id)

@@ -18,6 +18,7 @@ from storage import Database
 from storage import audit as audit_store
 from storage import coupons as coupon_store
 from storage import feedback as feedback_store
+from storage import languages as language_store
 from storage import ledger as ledger_store
 from storage import members as member_store
 from storage import outbox as outbox_store
@@ -96,6 +97,7 @@ class PrivacyService:
             await feedback_store.forget_comments(tx, member.id)
             await outbox_store.cancel_for_member(tx, member.id, now)
             await member_store.forget(tx, member.id, now)
+            await language_store.forget(tx, member.tg_user_id)
             await audit_store.record(
                 tx, actor_id=0, action="member.forget", member_id=member.id, now=now
             )
