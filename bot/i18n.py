@@ -154,8 +154,14 @@ def clock_time(reader_id: str, moment: datetime | time, tz: tzinfo | None = None
 
 
 def day_time(reader_id: str, moment: datetime, tz: tzinfo | None = None) -> str:
-    """Day, month and time, for a history line ("3 Dec, 14:05")."""
-    return format_skeleton("MMMdHm", moment, tzinfo=tz, locale=reader_id)
+    """Day, month and time, for a history line ("Dec 3, 2:05 PM", "3 дек., 14:05"): the
+    day and the time joined as the locale joins a date and a time (CLDR has no skeleton
+    for both at once, so Babel's format_skeleton cannot write them together)."""
+    if tz is not None:
+        moment = moment.astimezone(tz)
+    joined = str(Locale.parse(reader_id).datetime_formats["short"])
+    day_part, time_part = day_month(reader_id, moment), clock_time(reader_id, moment)
+    return joined.replace("{1}", day_part).replace("{0}", time_part)
 
 
 def full_time(reader_id: str, moment: datetime, tz: tzinfo | None = None) -> str:
