@@ -21,6 +21,7 @@ from typing import Any
 from bot.app import App, build_application
 from bot.clock import Clock
 from bot.domain import NewOffer
+from bot.i18n import ENGLISH
 from bot.qr import decode
 from bot.services.container import Services
 from bot.settings import Settings
@@ -141,6 +142,8 @@ class Demo:
         self.fake = FakeTelegram(DEMO_TOKEN, username=DEMO_BOT, name=CAFE_NAME)
         self.clock = DemoClock()
         self.phones: list[Phone] = [CUSTOMER, BARISTA, OWNER]
+        # Each phone's Telegram app language (its language_code), as picked on the page.
+        self.languages: dict[int, str] = {}
         self.page = Page(self)
         self.app: App | None = None
         self.busy = asyncio.Lock()  # a reset, or adding a phone, one at a time
@@ -155,8 +158,13 @@ class Demo:
     def phone(self, phone_id: int) -> Phone | None:
         return next((p for p in self.phones if p.id == phone_id), None)
 
+    def language_of(self, phone: Phone) -> str:
+        """The language of the phone's Telegram app: English until another is picked."""
+        return self.languages.get(phone.id, ENGLISH)
+
     def user(self, phone: Phone) -> FakeUser:
-        return self.fake.user(phone.id, phone.name)
+        """The phone's person, as Telegram describes them in what they do."""
+        return self.fake.user(phone.id, phone.name, language_code=self.language_of(phone))
 
     async def start(self) -> str:
         if self.db_path.exists() and meta.read_now(self.db_path, DEMO_MARKER) is None:
@@ -175,7 +183,8 @@ class Demo:
             self._folder.cleanup()
 
     async def reset(self) -> None:
-        """Back to the freshly seeded café: a new database, empty chats, three phones."""
+        """Back to the freshly seeded café: a new database, empty chats, three phones
+        (whose Telegram languages stay as picked: they are the phones', not the café's)."""
         async with self.busy:
             await self._stop_bot()
             self.fake.reset()
@@ -183,6 +192,8 @@ class Demo:
             for suffix in ("", "-wal", "-shm"):
                 self.db_path.with_name(self.db_path.name + suffix).unlink(missing_ok=True)
             self.phones = [CUSTOMER, BARISTA, OWNER]
+            kept = {phone.id for phone in self.phones}
+            self.languages = {id_: code for id_, code in self.languages.items() if id_ in kept}
             await self._start_bot()
 
     async def add_customer(self) -> Phone:

@@ -1,6 +1,8 @@
 // The demo page: phones that show what the bot sends and send what people do.
 // Texts arrive as node trees (see sandbox/view.py) and are built with DOM calls only,
 // never innerHTML, so nothing a message contains can run as script.
+// The page's own words come from /api/labels (the catalogs' demo_* texts, in the browser's
+// language); each phone's 🌐 list sets its person's Telegram app language.
 "use strict";
 
 const phonesEl = document.getElementById("phones");
@@ -11,7 +13,42 @@ const template = document.getElementById("phone-template");
 const TAGS = { b: "strong", i: "em", u: "u", s: "s", code: "code", pre: "pre", blockquote: "blockquote" };
 
 let botName = "";
+let labels = {}; // key -> template with {placeholders}, in the page's language
+let languages = []; // [{ code, name }]: the languages a phone's Telegram can be set to
 const phones = new Map(); // id -> { info, el, messages: Map(id -> view) }
+
+// One of the page's texts, its {placeholders} filled in (shown as text, never as HTML).
+function label(key, values = {}) {
+  const text = labels[key];
+  if (text === undefined) {
+    console.error(`The page has no text "${key}".`);
+    return key;
+  }
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+// Elements that name their text: data-label (text), data-label-aria/-placeholder/-title.
+function applyLabels(root) {
+  for (const el of root.querySelectorAll("[data-label]")) el.textContent = label(el.dataset.label);
+  for (const el of root.querySelectorAll("[data-label-aria]")) el.setAttribute("aria-label", label(el.dataset.labelAria));
+  for (const el of root.querySelectorAll("[data-label-placeholder]")) el.placeholder = label(el.dataset.labelPlaceholder);
+  for (const el of root.querySelectorAll("[data-label-title]")) el.title = label(el.dataset.labelTitle);
+}
+
+async function loadLabels() {
+  const response = await fetch("/api/labels");
+  const page = await response.json();
+  labels = page.labels;
+  languages = page.languages;
+  document.documentElement.lang = page.language;
+  document.documentElement.dir = page.dir;
+  document.title = label("title");
+  applyLabels(document);
+  applyLabels(template.content);
+  const hint = document.getElementById("hint");
+  hint.replaceChildren();
+  renderNodes(page.hint, hint, null);
+}
 
 function setStatus(text, isError = false) {
   statusEl.textContent = text;
@@ -30,11 +67,11 @@ async function post(url, body, isForm = false) {
     const response = await fetch(url, options);
     if (!response.ok) {
       const data = await response.json().catch(() => ({}));
-      return data.error || `The demo server answered ${response.status}.`;
+      return data.error || label("server_answered", { status: response.status });
     }
     return null;
   } catch (error) {
-    return "The demo server is not answering: is `loyalty-bot demo` still running?";
+    return label("server_gone");
   }
 }
 
@@ -77,7 +114,7 @@ function renderNodes(nodes, parent, phoneId) {
       el.className = "spoiler";
       el.tabIndex = 0;
       el.setAttribute("role", "button");
-      el.setAttribute("aria-label", "Hidden text: press to show");
+      el.setAttribute("aria-label", label("spoiler"));
       const reveal = () => { el.classList.add("shown"); el.removeAttribute("aria-label"); };
       el.addEventListener("click", reveal);
       el.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") reveal(); });
@@ -106,16 +143,16 @@ function renderMessage(phoneId, view) {
       if (chat && li === chat.lastElementChild) chat.scrollTop = chat.scrollHeight;
     });
     if (view.scannable) {
-      img.alt = "QR code";
+      img.alt = label("qr");
       const button = document.createElement("button");
       button.type = "button";
       button.className = "qr";
-      button.setAttribute("aria-label", "QR code: scan it with another phone");
+      button.setAttribute("aria-label", label("qr_scan"));
       button.append(img);
       button.addEventListener("click", () => chooseScanner(phoneId, view.id));
       li.append(button);
     } else {
-      img.alt = view.from === "user" ? "Photo you sent" : "Picture from the bot";
+      img.alt = label(view.from === "user" ? "photo_sent" : "photo_from_bot");
       li.append(img);
     }
   }
@@ -134,7 +171,7 @@ function renderMessage(phoneId, view) {
     if (view.edited) {
       const edited = document.createElement("span");
       edited.className = "edited";
-      edited.textContent = "edited";
+      edited.textContent = label("edited");
       text.append(edited);
     }
     li.append(text);
@@ -191,7 +228,7 @@ function refreshControls(phone) {
   const rows = withKeyboard.length ? withKeyboard[withKeyboard.length - 1].keyboard : [];
   keyboardEl.replaceChildren();
   keyboardEl.hidden = rows.length === 0;
-  keyboardEl.setAttribute("aria-label", `Reply keyboard of ${phone.info.name}`);
+  keyboardEl.setAttribute("aria-label", label("keyboard_of", { name: phone.info.name }));
   for (const row of rows) {
     const rowEl = document.createElement("div");
     rowEl.className = "row";
@@ -245,7 +282,7 @@ function showNotice(phoneId, text, isAlert = false) {
 }
 
 function showRejection(event) {
-  const text = `Telegram would reject this: ${event.method} answered ${event.code}, ${event.description}`;
+  const text = label("rejected", { method: event.method, code: event.code, description: event.description });
   const phone = phones.get(event.phone);
   if (!phone) {
     setStatus(text, true);
@@ -254,7 +291,7 @@ function showRejection(event) {
   const li = document.createElement("li");
   li.className = "msg rejected";
   li.setAttribute("role", "alert");
-  li.textContent = `⚠ ${text}`;
+  li.textContent = text;
   const chat = phone.el.querySelector(".chat");
   chat.append(li);
   chat.scrollTop = chat.scrollHeight;
@@ -268,13 +305,14 @@ function buildPhone(info) {
   const title = el.querySelector(".phone-name");
   title.id = titleId;
   title.textContent = info.name;
-  el.querySelector(".role").textContent = info.role;
-  el.querySelector(".chat").setAttribute("aria-label", `${info.name}'s chat with the bot`);
+  el.querySelector(".role").textContent = label(`role_${info.role}`);
+  el.querySelector(".chat").setAttribute("aria-label", label("chat_of", { name: info.name }));
   el.querySelector(".menu").id = `menu-${info.id}`;
   el.querySelector(".menu-button").setAttribute("aria-controls", `menu-${info.id}`);
   const input = el.querySelector(".text-input");
   input.id = `input-${info.id}`;
-  input.setAttribute("aria-label", `Message from ${info.name}`);
+  input.setAttribute("aria-label", label("message_from", { name: info.name }));
+  buildLanguagePicker(el.querySelector(".language-select"), info);
   el.querySelector(".start").addEventListener("click", () => act(info.id, "text", { text: "/start" }));
   el.querySelector(".composer").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -312,7 +350,7 @@ function chooseScanner(shownOn, messageId) {
     if (phone.info.id === shownOn) continue;
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = `${phone.info.name} (${phone.info.role})`;
+    button.textContent = label(`person_${phone.info.role}`, { name: phone.info.name });
     button.addEventListener("click", () => {
       scanDialog.close();
       act(phone.info.id, "scan", { chat_id: shownOn, message_id: messageId });
@@ -323,9 +361,32 @@ function chooseScanner(shownOn, messageId) {
   scanChoices.querySelector("button")?.focus();
 }
 
+// The phone's Telegram app language: the bot reads it from what the person does next.
+function buildLanguagePicker(select, info) {
+  select.setAttribute("aria-label", label("language_of", { name: info.name }));
+  for (const language of languages) {
+    const option = document.createElement("option");
+    option.value = language.code;
+    option.lang = language.code;
+    option.textContent = language.name;
+    select.append(option);
+  }
+  select.value = info.language;
+  select.addEventListener("change", async () => {
+    const chosen = languages.find((language) => language.code === select.value);
+    const problem = await post(`/api/phones/${info.id}/language`, { language: select.value });
+    if (problem) {
+      showNotice(info.id, problem, true);
+      select.value = info.language;
+    } else {
+      showNotice(info.id, label("language_switched", { name: info.name, language: chosen.name }));
+    }
+  });
+}
+
 function applySnapshot(snapshot) {
   botName = snapshot.bot;
-  document.getElementById("cafe").textContent = snapshot.cafe;
+  document.getElementById("heading").textContent = label("heading", { cafe: snapshot.cafe });
   phones.clear();
   phonesEl.replaceChildren(...snapshot.phones.map(buildPhone));
   for (const rejection of snapshot.rejections) showRejection(rejection);
@@ -348,6 +409,9 @@ function apply(event) {
     phone.messages.delete(event.id);
     phone.el.querySelector(`li[data-id="${event.id}"]`)?.remove();
     refreshControls(phone);
+  } else if (event.type === "language") {
+    phone.info.language = event.language;
+    phone.el.querySelector(".language-select").value = event.language;
   } else if (event.type === "menu") {
     phone.info.menu = event.commands;
     renderMenu(phone);
@@ -360,28 +424,28 @@ function connect() {
   const source = new EventSource("/events");
   let lost = false;
   source.onmessage = (message) => {
-    if (lost) setStatus("Connected again.");
+    if (lost) setStatus(label("connected_again"));
     lost = false;
     apply(JSON.parse(message.data));
   };
   source.onerror = () => {
     lost = true;
-    setStatus("Connection to the demo lost: reconnecting…", true);
+    setStatus(label("connection_lost"), true);
   };
 }
 
 document.getElementById("reset").addEventListener("click", async (event) => {
   const button = event.currentTarget;
   button.disabled = true;
-  setStatus("Resetting the demo café…");
+  setStatus(label("resetting"));
   const problem = await post("/api/reset");
   button.disabled = false;
-  setStatus(problem || "The demo café is as new.", Boolean(problem));
+  setStatus(problem || label("reset_done"), Boolean(problem));
 });
 
 document.getElementById("add-phone").addEventListener("click", async () => {
   const problem = await post("/api/phones");
-  setStatus(problem || "Another customer joined: press Start on the new phone.", Boolean(problem));
+  setStatus(problem || label("phone_added"), Boolean(problem));
 });
 
-connect();
+loadLabels().then(connect, () => setStatus(label("server_gone"), true));
