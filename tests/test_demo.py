@@ -1,23 +1,29 @@
 """``loyalty-bot demo`` over HTTP, as its page uses it: the seeded café, the counter flow
-by clicks, photos, broadcasts to a fourth phone, rejections in red, Reset, and the
-command itself (its first lines, a taken port, Ctrl-C)."""
+by clicks, photos, broadcasts to a fourth phone, rejections in red, Reset, the phones'
+languages and the page's own, and the command itself (its first lines, a taken port,
+Ctrl-C)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest_asyncio
 
+from bot import i18n
+from handlers.texts import EN, t
 from sandbox.demo import BARISTA, CUSTOMER, DEMO_TOKEN, OWNER, REGULARS, REWARDS, Demo
+from sandbox.web import page_text
 from storage import Database
 from storage.engine import sql
 from storage.timeutil import from_db
@@ -46,9 +52,17 @@ class Browser:
         phones = (await self.state())["phones"]
         return next(p["messages"] for p in phones if p["id"] == phone)
 
-    async def post(self, path: str, **body: Any) -> tuple[int, dict[str, Any]]:
-        async with self.http.post(f"{self.demo.url}{path}", json=body) as response:
+    async def post(
+        self, path: str, headers: dict[str, str] | None = None, **body: Any
+    ) -> tuple[int, dict[str, Any]]:
+        async with self.http.post(f"{self.demo.url}{path}", json=body, headers=headers) as response:
             return response.status, await response.json()
+
+    async def labels(self, accept_language: str | None = None) -> dict[str, Any]:
+        headers = {"Accept-Language": accept_language} if accept_language else {}
+        async with self.http.get(f"{self.demo.url}/api/labels", headers=headers) as response:
+            assert response.status == 200
+            return await response.json()  # type: ignore[no-any-return]
 
     async def do(self, phone: int, action: str, **body: Any) -> None:
         status, answer = await self.post(f"/api/phones/{phone}/{action}", **body)
@@ -302,6 +316,117 @@ async def test_what_cannot_be_done_is_refused_in_words(demo: Demo, browser: Brow
     async with browser.http.get(f"{demo.url}/static/../demo.py") as response:
         assert response.status == 404
     assert await balance(demo, CUSTOMER.id) is None  # nothing reached the bot
+
+
+async def test_a_phone_speaks_the_language_picked_for_its_telegram(
+    demo: Demo, browser: Browser
+) -> None:
+    """Anna's Telegram set to Spanish after she joined in English: the bot answers her next
+    message in Spanish, without a new /start, and her menu is the Spanish one; Ben's phone
+    stays English. Every open page hears of the change."""
+    await browser.do(CUSTOMER.id, "text", text="/start")
+    await browser.wait_for(CUSTOMER.id, "Welcome to Demo Café, Anna")
+    assert [p["language"] for p in (await browser.state())["phones"]] == ["en", "en", "en"]
+    async with browser.http.get(f"{demo.url}/events") as stream:
+        events = (json.loads(line.removeprefix(b"data: ")) async for line in stream.content
+                  if line.startswith(b"data: "))  # fmt: skip
+        assert (await anext(events))["type"] == "snapshot"
+        await browser.do(CUSTOMER.id, "language", language="es")
+        assert await asyncio.wait_for(anext(events), 15) == {
+            "type": "language", "phone": CUSTOMER.id, "language": "es",
+        }  # fmt: skip
+    anna, ben, _ = (await browser.state())["phones"]
+    assert (anna["language"], ben["language"]) == ("es", "en")
+    assert demo.user(CUSTOMER).language_code == "es"
+
+    last = (await browser.messages(CUSTOMER.id))[-1]["id"]
+    await browser.do(CUSTOMER.id, "text", text="hello there")
+    spanish = page_text("es", "unknown_text")
+    assert spanish != page_text("en", "unknown_text")  # the es catalog has it
+    await browser.wait_for(CUSTOMER.id, spanish, after=last)
+    await browser.do(BARISTA.id, "text", text="hello there")
+    await browser.wait_for(BARISTA.id, page_text("en", "unknown_text"))
+    # Her phone shows the command menu the bot set for her app's language.
+    menu = {c["command"]: c["description"] for c in anna["menu"]}
+    assert menu["card"] == t("es", "cmd_card") != t("en", "cmd_card")
+
+    assert await browser.post(f"/api/phones/{CUSTOMER.id}/language", language="xx") == (
+        400, {"error": "Choose one of the languages on the list."},
+    )  # fmt: skip
+    # A reset keeps the phones' languages: they are the phones', not the café's.
+    assert (await browser.post("/api/reset"))[0] == 202
+    assert [p["language"] for p in (await browser.state())["phones"]] == ["es", "en", "en"]
+
+
+async def test_the_page_speaks_the_browsers_language(demo: Demo, browser: Browser) -> None:
+    """The page's own words are the catalogs' demo_* texts in the browser's first shipped
+    language (English when none is), and the phones' languages are named in their own."""
+    english = await browser.labels()
+    assert (english["language"], english["dir"]) == ("en", "ltr")
+    assert english["labels"] == {
+        key.removeprefix("demo_"): text for key, text in EN.items() if key.startswith("demo_")
+    }
+    assert english["languages"] == [
+        {"code": "en", "name": "English"}, {"code": "es", "name": "Español"},
+        {"code": "pt-br", "name": "Português (Brasil)"}, {"code": "tr", "name": "Türkçe"},
+        {"code": "ru", "name": "Русский"}, {"code": "de", "name": "Deutsch"},
+    ]  # fmt: skip
+    assert flat(english["hint"]).startswith("The real bot, with a local Telegram")
+    assert {"tag": "b", "children": ["My card"]} in english["hint"]
+
+    assert (await browser.labels("fr-CH, fr;q=0.9, pt-BR;q=0.7, es;q=0.8"))["language"] == "es"
+    assert (await browser.labels("pt-BR,pt;q=0.9"))["language"] == "pt-BR"
+    assert (await browser.labels("fr, *;q=0.5"))["language"] == "en"
+    spanish = await browser.labels("es-ES,es;q=0.9")
+    assert spanish["labels"]["reset"] == t("es", "demo_reset")
+    hint = t("es", "demo_hint", customer="Anna", barista="Ben")
+    assert flat(spanish["hint"]) == re.sub(r"<[^>]+>", "", hint)
+    # What the server refuses is said in the page's language too, numbers its way.
+    status, refused = await browser.post(
+        f"/api/phones/{CUSTOMER.id}/text", headers={"Accept-Language": "es"}, text="x" * 4097
+    )
+    assert (status, refused["error"]) == (400, page_text("es", "demo_refused_too_long", limit=4096))
+    assert i18n.number("es", 4096) in refused["error"]
+
+
+class _PageText(HTMLParser):
+    """The words index.html shows or says by itself, and the labels it names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+        self.keys: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("placeholder", "title", "alt", "aria-label") and value:
+                self.words.append(value)
+            if name.startswith("data-label") and value:
+                self.keys.add(value)
+
+    def handle_data(self, data: str) -> None:
+        if re.search(r"[^\W\d_]", data):  # letters: a word, not an emoji or a space
+            self.words.append(data.strip())
+
+
+def test_the_page_has_no_words_of_its_own() -> None:
+    """Every word on the demo page comes from the catalogs: index.html and app.js only
+    name the demo_* texts they show."""
+    static = Path(ROOT) / "sandbox" / "static"
+    page = _PageText()
+    page.feed(re.sub(r"<!--.*?-->", "", (static / "index.html").read_text(), flags=re.S))
+    assert page.words == []
+    script = (static / "app.js").read_text()
+    keys = page.keys | set(re.findall(r"label\(\s*\"(\w+)\"", script))
+    roles = ("customer", "barista", "owner")  # role_… and person_… by each phone's role
+    keys |= {f"{kind}_{role}" for kind in ("role", "person") for role in roles}
+    assert len(keys) > 30
+    assert sorted(key for key in keys if f"demo_{key}" not in EN) == []
+    # No sentence of its own in the script (string literals that read as words: a capital,
+    # then more words), but for a developer's console message.
+    literals = re.findall(r"\"([^\"\n]*)\"|`([^`]*)`", script)
+    worded = [a or b for a, b in literals if re.match(r"\W*[A-Z][a-z]* [a-z]", a or b)]
+    assert worded == ['The page has no text "${key}".']
 
 
 async def test_reset_restores_the_demo_cafe(demo: Demo, browser: Browser) -> None:

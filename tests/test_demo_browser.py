@@ -1,19 +1,25 @@
 """The demo page in a real browser: headless Chromium (Debian's package) driven by
 Playwright. A person's clicks and keys, what each phone then shows, and a screenshot of
-every phone in ``test-artefacts/``."""
+every phone in ``test-artefacts/``; a Spanish browser, and Anna's phone switched to Spanish."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
 import aiohttp
 import pytest
 import pytest_asyncio
 
-from sandbox.demo import BARISTA, CUSTOMER, DEMO_TOKEN, OWNER, Demo
+from bot import i18n
+from handlers.texts import EN, Html, t, template
+from sandbox.demo import BARISTA, CAFE_NAME, CUSTOMER, DEMO_TOKEN, OWNER, Demo
+from sandbox.web import page_text
 
 try:
     from playwright.async_api import Locator, Page, async_playwright, expect
@@ -42,6 +48,11 @@ class Screen:
     demo: Demo
     page: Page
     errors: list[str]
+    language: str = "en"  # the page's, from the browser's
+
+    def label(self, key: str, **values: object) -> str:
+        """One of the page's own texts, as the page shows it in its language."""
+        return page_text(self.language, key, **values)
 
     def phone(self, phone_id: int) -> Locator:
         return self.page.locator(f"section.phone[data-phone='{phone_id}']")
@@ -59,7 +70,8 @@ class Screen:
 
     async def scan_last_qr(self, shown_on: int, scanner: str) -> None:
         """Click the newest QR code on one phone, and pick the phone that scans it."""
-        await self.phone(shown_on).get_by_role("button", name="QR code: scan it").last.click()
+        scan = self.label("demo_qr_scan")
+        await self.phone(shown_on).get_by_role("button", name=scan).last.click()
         await self.page.get_by_role("dialog").get_by_role("button", name=scanner).click()
 
     async def snap(self, name: str) -> None:
@@ -69,8 +81,9 @@ class Screen:
             await self.phone(phone.id).screenshot(path=str(path))
 
 
-@pytest_asyncio.fixture
-async def screen(tmp_path: Path) -> AsyncIterator[Screen]:
+@asynccontextmanager
+async def open_screen(tmp_path: Path, locale: str) -> AsyncIterator[Screen]:
+    """The demo, and its page in a browser whose language is ``locale`` ("es-ES")."""
     demo = Demo(db_path=tmp_path / "demo.db", port=0)
     url = await demo.start()
     assert async_playwright is not None and CHROMIUM is not None
@@ -79,7 +92,7 @@ async def screen(tmp_path: Path) -> AsyncIterator[Screen]:
             browser = await playwright.chromium.launch(
                 executable_path=CHROMIUM, args=CHROMIUM_FLAGS
             )
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale=locale)
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on(
@@ -88,11 +101,24 @@ async def screen(tmp_path: Path) -> AsyncIterator[Screen]:
             )
             await page.goto(url)
             await page.wait_for_selector("body[data-ready=true]")
-            yield Screen(demo, page, errors)
+            yield Screen(demo, page, errors, i18n.shipped_language(locale) or "en")
             await browser.close()
     finally:
         await demo.stop()
     assert errors == [], "the page logged errors"
+
+
+@pytest_asyncio.fixture
+async def screen(tmp_path: Path) -> AsyncIterator[Screen]:
+    async with open_screen(tmp_path, "en-US") as opened:
+        yield opened
+
+
+@pytest_asyncio.fixture
+async def spanish_screen(tmp_path: Path) -> AsyncIterator[Screen]:
+    """The page in a browser set to Spanish (Spain)."""
+    async with open_screen(tmp_path, "es-ES") as opened:
+        yield opened
 
 
 async def buy(screen: Screen, amount: str) -> None:
@@ -226,3 +252,64 @@ async def test_rejections_show_in_red_and_reset_restores_the_cafe(screen: Screen
         screen.phone(CUSTOMER.id).get_by_role("button", name="Start", exact=True)
     ).to_be_visible()
     assert await screen.demo.services.members.find(CUSTOMER.id) is None
+
+
+def shown(html_text: str) -> str:
+    """A message's HTML as its reader sees it: tags gone, entities read."""
+    return unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+async def test_anna_switched_to_spanish_gets_her_receipt_in_spanish(
+    spanish_screen: Screen,
+) -> None:
+    """In a Spanish browser the page's own words are the catalogs' Spanish; Anna's phone
+    switched to Español gets the bot in Spanish, and her receipt is the Spanish catalog's,
+    with Spanish money, while Ben at the counter reads English."""
+    screen = spanish_screen
+    label = screen.label
+    await expect(screen.page.locator("html")).to_have_attribute("lang", "es")
+    await expect(screen.page.get_by_role("button", name=label("demo_reset"))).to_be_visible()
+    await expect(screen.page.locator("#hint")).to_contain_text(
+        shown(t("es", "demo_hint", customer="Anna", barista="Ben"))
+    )
+    anna = screen.phone(CUSTOMER.id)
+    await expect(anna.locator(".role")).to_have_text(label("demo_role_customer"))
+    picker = anna.get_by_role("combobox", name=label("demo_language_of", name="Anna"))
+    await expect(picker).to_have_value("en")
+    await picker.select_option(label="Español")
+    await expect(anna.locator(".notice")).to_have_text(
+        label("demo_language_switched", name="Anna", language="Español")
+    )
+    assert screen.demo.user(CUSTOMER).language_code == "es"
+
+    await anna.get_by_role("button", name=label("demo_start"), exact=True).click()
+    await screen.tap(CUSTOMER.id, t("es", "btn_card"))  # her keyboard is Spanish
+    await screen.scan_last_qr(CUSTOMER.id, label("demo_person_barista", name="Ben"))
+    await expect(screen.chat(BARISTA.id)).to_contain_text("Send the purchase amount")
+    await screen.type(BARISTA.id, "4.50")
+    await expect(screen.chat(BARISTA.id)).to_contain_text("+55 points for Anna")
+
+    # The receipt as the es catalog writes it (whatever its translation), in the formats
+    # of Spanish in the café's country (its LOCALE), as the bot resolves her reader; the
+    # lines the bot adds (the Welcome week offer's: 45 points and its 10) come after it.
+    languages, settings = screen.demo.services.languages, screen.demo.services.settings
+
+    def receipt_in(language: str) -> str:
+        reader = languages.reader(language)
+        details = i18n.money(reader, 450, settings.currency, settings.currency_exponent)
+        text = t(
+            reader, "receipt", points=55, details=details, cafe=CAFE_NAME, staff="Ben",
+            balance=55, location="", offers=Html("\0"),
+        )  # fmt: skip
+        return shown(text).split("\0")[0]
+
+    spanish = receipt_in("es")
+    receipt = screen.chat(CUSTOMER.id).locator("li.msg.bot").last
+    await expect(receipt).to_contain_text(spanish)
+    text = await receipt.inner_text()
+    assert text.startswith(spanish), text
+    if template("es", "receipt", 55) != EN["receipt"]:  # the es catalog translates it
+        assert receipt_in("en") not in text
+    member = await screen.demo.services.members.find(CUSTOMER.id)
+    assert member is not None and member.balance == 55 and member.language == "es"
+    await screen.snap("spanish")
