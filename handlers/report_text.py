@@ -2,10 +2,11 @@
 
 One renderer decides which lines the report has and in which order: the title, the
 points roll-forward, the liability, the IFRS 15 deferral. A :class:`ReportFormat` says how
-each line reads: :func:`localized` in the chat (the café's texts and locale, HTML),
-:func:`plain` on the command line (English, plain numbers, aligned columns). A line the
-format has no text for is left out; a section left empty is left out with its blank
-line. Nothing here talks to Telegram.
+each line reads: :func:`localized` in the chat (the texts, numbers, money, dates and
+percentages of the person who asked, HTML), :func:`plain` on the command line (English,
+for the operator: plain numbers, aligned columns). A line the format has no text for is
+left out; a section left empty is left out with its blank line. Nothing here talks to
+Telegram.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
-from babel.numbers import format_decimal, format_percent
+from babel.dates import format_interval, format_skeleton
 
+from bot import i18n
 from bot.accounting import ISSUED_KINDS, PPM
 from bot.money import format_money
+from bot.periods import Period
 from bot.services.reports import CHAIN_WIDE, AccountingReport
 from bot.settings import Settings
 
@@ -39,17 +42,19 @@ class ReportFormat:
     signed: Callable[[int], str]  # a movement: + for points in
     money: Callable[[int], str]  # minor units
     percent: Callable[[Share], str]
+    period: Callable[[Period], str]
 
 
-def number(locale: str, value: int) -> str:
-    return format_decimal(value, locale=locale)
+def number(reader: str, value: int) -> str:
+    return i18n.number(reader, value)
 
 
-def signed(locale: str, value: int) -> str:
-    return ("+" if value > 0 else "") + number(locale, value)
+def signed(reader: str, value: int) -> str:
+    """A movement of points: "+12", "-40", and "0" without a sign."""
+    return i18n.signed(reader, value) if value else i18n.number(reader, value)
 
 
-def percent(locale: str, value: Share) -> str:
+def percent(reader: str, value: Share) -> str:
     """A share as a percentage with at most one decimal (an ``int`` is parts per million)."""
     if value is None:
         return "—"
@@ -57,51 +62,63 @@ def percent(locale: str, value: Share) -> str:
         fraction = Decimal(value.numerator) / Decimal(value.denominator)
     else:
         fraction = Decimal(value) / PPM
-    return format_percent(fraction, "#,##0.#%", locale=locale)
+    return i18n.percent(reader, fraction)
 
 
-def _money(settings: Settings) -> Callable[[int], str]:
+def period_name(reader: str, period: Period) -> str:
+    """A period as the reader writes it: "November 2026", "1–29 nov 2026"."""
+    if period.is_month:
+        return format_skeleton("yMMMM", period.first, locale=reader)
+    if period.first == period.last:
+        return i18n.day(reader, period.first)
+    return format_interval(period.first, period.last, "yMMMd", locale=reader)
+
+
+def localized(settings: Settings, reader: str, text: Texts) -> ReportFormat:
+    """The chat's report for ``reader`` (the person who asked): ``text`` looks up their
+    texts (``say``); numbers, money, percentages and the period as their locale writes
+    them."""
+
     def money(minor: int) -> str:
-        return format_money(minor, settings.currency, settings.currency_exponent, settings.locale)
+        return i18n.money(reader, minor, settings.currency, settings.currency_exponent)
 
-    return money
-
-
-def localized(settings: Settings, text: Texts) -> ReportFormat:
-    """The chat's report: ``text`` looks up the café's texts (``say``), numbers and
-    percentages as the café's locale writes them."""
-    locale = settings.locale
     return ReportFormat(
         text=text,
-        number=lambda value: number(locale, value),
-        signed=lambda value: signed(locale, value),
-        money=_money(settings),
-        percent=lambda value: percent(locale, value),
+        number=lambda value: number(reader, value),
+        signed=lambda value: signed(reader, value),
+        money=money,
+        percent=lambda value: percent(reader, value),
+        period=lambda period: period_name(reader, period),
     )
 
 
-_COLUMNS = "  {label:<31} {value:>12}"
+def _column(label: str) -> str:
+    return f"  {label:<31} {{value:>12}}"
 
-# The command line's texts: no reconciliation with today's balances, no observed rate and
-# no files, which the chat's report has.
+
+# The command line's texts, in English for the operator (like the start-up errors): no
+# reconciliation with today's balances, no observed rate and no files, which the chat's
+# report has.
 PLAIN: dict[str, str] = {
     "report_title": "Points and revenue: {period}",
     "report_roll_title": "Points roll-forward",
-    "report_line": _COLUMNS,
-    "report_opening": "opening balance",
-    **{f"report_issued_{kind}": f"issued: {kind.replace('_', ' ')}" for kind in ISSUED_KINDS},
-    "report_reversed": "reversed (undo)",
-    "report_redeemed": "redeemed",
-    "report_refunded": "refunded",
-    "report_expired": "expired",
-    "report_closing": _COLUMNS.replace("{label:<31}", f"{'closing balance':<31}"),
+    "report_opening": _column("opening balance"),
+    **{
+        f"report_issued_{kind}": _column(f"issued: {kind.replace('_', ' ')}")
+        for kind in ISSUED_KINDS
+    },
+    "report_reversed": _column("reversed (undo)"),
+    "report_redeemed": _column("redeemed"),
+    "report_refunded": _column("refunded"),
+    "report_expired": _column("expired"),
+    "report_closing": _column("closing balance"),
     "report_liability": (
         "Liability: {face} at face value, {expected} at the expected redemption rate of {rate}"
     ),
     "report_revenue_title": "Revenue (IFRS 15)",
-    "report_deferred": "deferred in the period",
-    "report_recognised": "recognised in the period",
-    "report_contract_liability": "contract liability at the end",
+    "report_deferred": _column("deferred in the period"),
+    "report_recognised": _column("recognised in the period"),
+    "report_contract_liability": _column("contract liability at the end"),
     "report_bonus": "  bonus points given without a sale: {points}, marketing cost {cost}",
     # A chain's report: its parts, and one part's report.
     "report_title_at": "Points and revenue at {location}: {period}",
@@ -118,7 +135,10 @@ PLAIN: dict[str, str] = {
         "  {name}: closing {closing} ({movements} in the period), deferred {deferred},"
         " recognised {recognised}, contract liability {contract}"
     ),
-    "report_chain_wide_name": "chain-wide",
+    "report_part_chain_wide": (
+        "  chain-wide: closing {closing} ({movements} in the period), deferred {deferred},"
+        " recognised {recognised}, contract liability {contract}"
+    ),
 }
 
 
@@ -134,15 +154,23 @@ def _plain_percent(value: Share) -> str:
     return f"{share:g}%"
 
 
+def _plain_money(settings: Settings) -> Callable[[int], str]:
+    def money(minor: int) -> str:
+        return format_money(minor, settings.currency, settings.currency_exponent, settings.locale)
+
+    return money
+
+
 def plain(settings: Settings) -> ReportFormat:
     """The command line's report: plain integers, signed movements (+0 too), the rate
-    as ``95.5%``, money in the café's currency."""
+    as ``95.5%``, money in the café's currency and locale."""
     return ReportFormat(
         text=_plain_text,
         number=str,
         signed=lambda value: f"{value:+}",
-        money=_money(settings),
+        money=_plain_money(settings),
         percent=_plain_percent,
+        period=str,
     )
 
 
@@ -150,10 +178,6 @@ def render(report: AccountingReport, fmt: ReportFormat) -> str:
     """The report's text, without a final newline."""
     text = fmt.text
     roll, d = report.roll, report.deferral
-
-    def line(label_key: str, value: str) -> str | None:
-        label = text(label_key)
-        return None if label is None else text("report_line", label=label, value=value)
 
     reconciliation = None
     if report.balances_now is not None:
@@ -164,19 +188,22 @@ def render(report: AccountingReport, fmt: ReportFormat) -> str:
         _title(report, fmt),
         [
             text("report_roll_title"),
-            line("report_opening", fmt.number(roll.opening)),
-            *(line(f"report_issued_{kind}", fmt.signed(n)) for kind, n in roll.issued.items()),
-            line("report_reversed", fmt.signed(roll.reversed)),
-            line("report_redeemed", fmt.signed(roll.redeemed)),
-            line("report_refunded", fmt.signed(roll.refunded)),
-            line("report_expired", fmt.signed(roll.expired)),
+            text("report_opening", value=fmt.number(roll.opening)),
+            *(
+                text(f"report_issued_{kind}", value=fmt.signed(n))
+                for kind, n in roll.issued.items()
+            ),
+            text("report_reversed", value=fmt.signed(roll.reversed)),
+            text("report_redeemed", value=fmt.signed(roll.redeemed)),
+            text("report_refunded", value=fmt.signed(roll.refunded)),
+            text("report_expired", value=fmt.signed(roll.expired)),
             text("report_closing", value=fmt.number(roll.closing)),
             reconciliation,
         ],
         [
             text(
                 "report_liability",
-                points=fmt.number(roll.closing),
+                points=roll.closing,  # a count: the text writes it, and agrees its noun
                 face=fmt.money(report.liability_face),
                 expected=fmt.money(report.liability_expected),
                 rate=rate,
@@ -185,9 +212,9 @@ def render(report: AccountingReport, fmt: ReportFormat) -> str:
         ],
         [
             text("report_revenue_title"),
-            line("report_deferred", fmt.money(d.deferred_in_period)),
-            line("report_recognised", fmt.money(d.recognised_in_period)),
-            line("report_contract_liability", fmt.money(d.contract_liability)),
+            text("report_deferred", value=fmt.money(d.deferred_in_period)),
+            text("report_recognised", value=fmt.money(d.recognised_in_period)),
+            text("report_contract_liability", value=fmt.money(d.contract_liability)),
             text(
                 "report_bonus",
                 points=fmt.number(report.bonus_issued),
@@ -203,7 +230,7 @@ def render(report: AccountingReport, fmt: ReportFormat) -> str:
 
 def _title(report: AccountingReport, fmt: ReportFormat) -> list[str | None]:
     """The whole café's title, or a part's with the line saying what the part holds."""
-    period = str(report.period)
+    period = fmt.period(report.period)
     if report.location_id is None:
         return [fmt.text("report_title", period=period)]
     if report.location_id == CHAIN_WIDE:
@@ -224,12 +251,12 @@ def _parts(report: AccountingReport, fmt: ReportFormat) -> list[str | None]:
         return []
     lines = [fmt.text("report_parts_title")]
     for part in report.parts:
-        name = part.location if part.location_id != CHAIN_WIDE else None
         d = part.deferral
+        chain_wide = part.location_id == CHAIN_WIDE
         lines.append(
             fmt.text(
-                "report_part",
-                name=name or fmt.text("report_chain_wide_name") or "",
+                "report_part_chain_wide" if chain_wide else "report_part",
+                name=part.location or "",
                 closing=fmt.number(part.roll.closing),
                 movements=fmt.signed(part.roll.movements),
                 deferred=fmt.money(d.deferred_in_period),

@@ -21,6 +21,7 @@ from telegram import (
 )
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot import i18n
 from bot.inputs import parse_int
 from bot.periods import Period, parse_period
 from bot.services.errors import LocationUnknown, NotYourLocation
@@ -30,22 +31,38 @@ from handlers import report_text
 from handlers.common import (
     Context,
     button_args,
+    lang,
     on_button,
     reply,
     requires,
     say,
 )
-from handlers.report_text import localized
+from handlers.report_text import localized, period_name
 
 logger = logging.getLogger(__name__)
 
 
+def typed_word(context: Context, word: str, key: str) -> str:
+    """A word the sender typed, as its English form when it is the English word or the
+    one their language has for it (``key``: "word_last"), else as it was."""
+    lowered = word.lower()
+    return key.removeprefix("word_") if lowered == say(context, key).lower() else lowered
+
+
 def period_of(context: Context, words: list[str]) -> Period | None:
+    """The period some typed words name (this month, ``2026-11``, a range, or "last" in
+    English or the sender's language); None when they name none."""
     services = context.services
+    english = [typed_word(context, word, "word_last") for word in words]
     try:
-        return parse_period(words, services.settings.tz, services.clock.now())
+        return parse_period(english, services.settings.tz, services.clock.now())
     except ValueError:
         return None
+
+
+def period_text(context: Context, period: Period) -> str:
+    """A period as the sender writes it ("November 2026", "1–15 nov 2026")."""
+    return period_name(lang(context), period)
 
 
 # -- which location's figures -------------------------------------------------------------
@@ -82,7 +99,8 @@ async def allowed_location(update: Update, context: Context, asked: int | None) 
         return await context.services.roles.figures_location(user.id, asked)
     except NotYourLocation as refused:
         if refused.names:
-            await reply(update, say(context, "figures_not_yours", names=", ".join(refused.names)))
+            names = i18n.listing(lang(context), refused.names)
+            await reply(update, say(context, "figures_not_yours", names=names))
         else:
             await reply(update, say(context, "figures_nothing"))
         return -1
@@ -96,8 +114,9 @@ async def figures_asked(update: Update, context: Context, command: str) -> Asked
     names = {location.name.lower(): location.id for location in locations}
     found = period_and_location(context, context.args or [], names if len(names) > 1 else {})
     if found is None:
+        last = say(context, "word_last")
         if len(locations) < 2:
-            await reply(update, say(context, "period_usage", command=command))
+            await reply(update, say(context, "period_usage", command=command, last=last))
         else:
             example = locations[-1].name
             await reply(
@@ -106,8 +125,9 @@ async def figures_asked(update: Update, context: Context, command: str) -> Asked
                     context,
                     "figures_usage",
                     command=command,
+                    last=last,
                     location=example,
-                    names=", ".join(location.name for location in locations),
+                    names=i18n.listing(lang(context), [place.name for place in locations]),
                 ),
             )
         return None
@@ -174,12 +194,14 @@ async def pressed_scope(update: Update, context: Context, parts: int) -> Asked |
 
 
 def number(context: Context, value: int) -> str:
-    return report_text.number(context.services.settings.locale, value)
+    """A number as the sender's locale writes it."""
+    return report_text.number(lang(context), value)
 
 
 def percent(context: Context, value: Fraction | int | None) -> str:
-    """A share as a percentage with at most one decimal (an ``int`` is parts per million)."""
-    return report_text.percent(context.services.settings.locale, value)
+    """A share as a percentage with at most one decimal (an ``int`` is parts per million),
+    as the sender's locale writes it."""
+    return report_text.percent(lang(context), value)
 
 
 async def send_files(
@@ -199,7 +221,7 @@ async def send_files(
         await services.exports.write_roll_forward(report, roll)
         for path, caption in (
             (roll, say(context, "export_roll_caption")),
-            (ledger, say(context, "export_ledger_caption", count=number(context, count))),
+            (ledger, say(context, "export_ledger_caption", count=count)),
         ):
             with path.open("rb") as handle:
                 await chat.send_document(InputFile(handle, filename=path.name), caption=caption)
@@ -230,7 +252,7 @@ async def send_report(
     except LocationUnknown:
         await reply(update, say(context, "button_expired"))
         return
-    texts = localized(context.services.settings, partial(say, context))
+    texts = localized(context.services.settings, lang(context), partial(say, context))
     markup = await figures_keyboard(update, context, REPORT_AT, location, period.slug)
     await reply(update, report_text.render(report, texts), reply_markup=markup)
     await send_files(update, context, period, report)
@@ -241,7 +263,8 @@ async def export_command(update: Update, context: Context) -> None:
     """/export [period]: the ledger and the roll-forward as CSV."""
     period = period_of(context, context.args or [])
     if period is None:
-        await reply(update, say(context, "period_usage", command="export"))
+        last = say(context, "word_last")
+        await reply(update, say(context, "period_usage", command="export", last=last))
         return
     report = await context.services.reports.report(period)
     await send_files(update, context, period, report)
@@ -259,14 +282,14 @@ async def redemption_rate_command(update: Update, context: Context) -> None:
         history = await services.reports.rates()
         lines = [say(context, "rate_current", rate=percent(context, current))]
         for effective, ppm in history[-5:]:
-            day = effective.astimezone(services.settings.tz).strftime("%d %b %Y")
+            day = i18n.day(lang(context), effective, services.settings.tz)
             lines.append(say(context, "rate_history_line", date=day, rate=percent(context, ppm)))
-        lines.append(say(context, "rate_usage"))
+        lines.append(say(context, "rate_usage", word_from=say(context, "word_from")))
         await reply(update, "\n".join(lines))
         return
     rate = parse_rate(args[0])
     first_day = None
-    if len(args) == 3 and args[1].lower() == "from":
+    if len(args) == 3 and typed_word(context, args[1], "word_from") == "from":
         try:
             first_day = date.fromisoformat(args[2])
         except ValueError:
@@ -274,7 +297,7 @@ async def redemption_rate_command(update: Update, context: Context) -> None:
     elif len(args) != 1:
         rate = None
     if rate is None:
-        await reply(update, say(context, "rate_usage"))
+        await reply(update, say(context, "rate_usage", word_from=say(context, "word_from")))
         return
     try:
         applied = await services.reports.set_rate(user.id, rate, first_day)
@@ -287,7 +310,7 @@ async def redemption_rate_command(update: Update, context: Context) -> None:
             context,
             "rate_saved",
             rate=percent(context, Fraction(rate)),
-            date=applied.strftime("%d %b %Y"),
+            date=i18n.day(lang(context), applied),
         ),
     )
 

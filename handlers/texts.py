@@ -96,13 +96,14 @@ plural(
     "points",
     "<b>{name}</b> · member card\n"
     "⭐ {points} point\n"
-    "Show this QR at the counter. If scanning fails, tell the barista this code: <code>{code}</code>\n"
-    "{validity}",
+    "Show this QR at the counter. If scanning fails, tell the barista this code: "
+    "<code>{code}</code>",
     "<b>{name}</b> · member card\n"
     "⭐ {points} points\n"
-    "Show this QR at the counter. If scanning fails, tell the barista this code: <code>{code}</code>\n"
-    "{validity}",
+    "Show this QR at the counter. If scanning fails, tell the barista this code: "
+    "<code>{code}</code>",
 )
+# TRANSLATORS: The member card's last line; {time} is a time of day (the card changes often).
 msg("card_valid_until", "Valid until {time}. Tap <b>My card</b> any time for a fresh one.")
 msg("card_static", "This card does not expire.")
 # TRANSLATORS: Balance and history.
@@ -112,7 +113,13 @@ plural(
     "⭐ You have <b>{points}</b> point, worth about {worth}.",
     "⭐ You have <b>{points}</b> points, worth about {worth}.",
 )
-msg("history_title", "📜 <b>Your last {count} transactions</b>")
+plural(
+    "history_title",
+    "count",
+    "📜 <b>Your last transaction</b>",
+    "📜 <b>Your last {count} transactions</b>",
+)
+# TRANSLATORS: One line of /history: when, the points with their sign (+40, −150), and why.
 msg("history_line", "{date}  <b>{points}</b>  {reason}")
 msg("history_line_at", "{date}  <b>{points}</b>  {reason} · {location}")
 msg(
@@ -130,22 +137,25 @@ msg("reason_referral", "Referral bonus 🤝")
 msg("reason_referral_taken_back", "Referral bonus taken back (purchase corrected)")
 msg("reason_winback", "Welcome-back bonus")
 # TRANSLATORS: Help.
-msg(
+# TRANSLATORS: /help. {rate} is how many points each {unit} of money spent earns (a
+# number, maybe with decimals), {unit} one unit of the café's currency ("€1.00").
+plural(
     "help",
+    "rate",
     "<b>How it works</b>\n\n"
     "<b>Earn:</b> show your QR card (tap <b>My card</b>) when you pay. The barista scans it "
-    "and you get {rate} for every {unit} you spend. A receipt arrives here right away.\n\n"
+    "and you get {rate} point for every {unit} you spend. A receipt arrives here right away.\n\n"
     "<b>Redeem:</b> when you have enough points, exchange them for a reward coupon and "
     "show its QR at the counter.\n\n"
     "Commands: /card, /balance, /history, /invite (bring a friend), /settings, /help.\n"
     "Your data: /mydata sends you everything we hold about you; /forget removes you.",
-)
-msg("points_rate_one", "1 point")
-plural(
-    "points_rate_many",
-    "count",
-    "{count} point",
-    "{count} points",
+    "<b>How it works</b>\n\n"
+    "<b>Earn:</b> show your QR card (tap <b>My card</b>) when you pay. The barista scans it "
+    "and you get {rate} points for every {unit} you spend. A receipt arrives here right away.\n\n"
+    "<b>Redeem:</b> when you have enough points, exchange them for a reward coupon and "
+    "show its QR at the counter.\n\n"
+    "Commands: /card, /balance, /history, /invite (bring a friend), /settings, /help.\n"
+    "Your data: /mydata sends you everything we hold about you; /forget removes you.",
 )
 # TRANSLATORS: Deep links.
 msg(
@@ -219,6 +229,9 @@ msg(
 )
 msg("zero_points", "{amount} earns no points ({rate} per {unit}). Nothing was recorded.")
 msg("pick_category", "{name} · {amount}\nWhich category?")
+# TRANSLATORS: A category button at the counter whose purchases earn more: its name and
+# multiplier ("Beans ×2").
+msg("btn_category_multiplier", "{name} ×{multiplier}")
 msg("btn_cancel", "✖ Cancel")
 msg("btn_issue_again", "Issue again")
 msg("btn_undo", "↩ Undo")
@@ -235,6 +248,8 @@ plural(
     "✅ <b>+{points} point</b> for {name} — balance {balance}\n{details} · #{entry}",
     "✅ <b>+{points} points</b> for {name} — balance {balance}\n{details} · #{entry}",
 )
+# TRANSLATORS: Under a purchase: an offer of the customer's valid only in other shops;
+# {places} lists them ("North Street and Station").
 msg("offer_not_here", "ℹ️ {title} does not apply here: only at {places}.")
 plural(
     "already_issued",
@@ -246,55 +261,91 @@ plural(
     "receipt",
     "points",
     "🧾 <b>+{points} point</b> for your purchase of {details} at {cafe}.\n"
-    "Served by {staff}. New balance: <b>{balance}</b> points.{offers}",
+    "Served by {staff}. New balance: <b>{balance}</b> points.",
     "🧾 <b>+{points} points</b> for your purchase of {details} at {cafe}.\n"
-    "Served by {staff}. New balance: <b>{balance}</b> points.{offers}",
+    "Served by {staff}. New balance: <b>{balance}</b> points.",
 )
 plural(
     "receipt_at",
     "points",
     "🧾 <b>+{points} point</b> for your purchase of {details} at {cafe}, {location}.\n"
-    "Served by {staff}. New balance: <b>{balance}</b> points.{offers}",
+    "Served by {staff}. New balance: <b>{balance}</b> points.",
     "🧾 <b>+{points} points</b> for your purchase of {details} at {cafe}, {location}.\n"
-    "Served by {staff}. New balance: <b>{balance}</b> points.{offers}",
+    "Served by {staff}. New balance: <b>{balance}</b> points.",
+)
+# TRANSLATORS: A line under the receipt: the offers this purchase got; {titles} lists
+# the offers' names (the owner's words).
+plural(
+    "receipt_offers",
+    "count",
+    "🎉 Offer applied: {titles}",
+    "🎉 Offers applied: {titles}",
 )
 plural(
     "limit_purchase",
     "points",
-    "Refused: {points} point is above the limit of {limit} per purchase. The owner has been notified.",
-    "Refused: {points} points is above the limit of {limit} per purchase. The owner has been notified.",
+    "Refused: {points} point is above the limit of {limit} per purchase. The owner has been "
+    "notified.",
+    "Refused: {points} points is above the limit of {limit} per purchase. The owner has been "
+    "notified.",
 )
 plural(
     "limit_daily",
     "limit",
-    "Refused: this would take you over your daily limit of {limit} point. The owner has been notified.",
-    "Refused: this would take you over your daily limit of {limit} points. The owner has been notified.",
+    "Refused: this would take you over your daily limit of {limit} point. The owner has been "
+    "notified.",
+    "Refused: this would take you over your daily limit of {limit} points. The owner has been "
+    "notified.",
+)
+# TRANSLATORS: To the owners: a barista ({staff}) tried to issue more than a limit allows.
+plural(
+    "owner_limit_alert_purchase",
+    "points",
+    "⚠️ {staff} tried to issue {points} point to {name} (limit per purchase: {limit}). Refused.",
+    "⚠️ {staff} tried to issue {points} points to {name} (limit per purchase: {limit}). Refused.",
 )
 plural(
-    "owner_limit_alert",
+    "owner_limit_alert_daily",
     "points",
-    "⚠️ {staff} tried to issue {points} point to {name} ({limit_name}: {limit}). Refused.",
-    "⚠️ {staff} tried to issue {points} points to {name} ({limit_name}: {limit}). Refused.",
+    "⚠️ {staff} tried to issue {points} point to {name} (daily limit per staff member: {limit}). "
+    "Refused.",
+    "⚠️ {staff} tried to issue {points} points to {name} (daily limit per staff member: {limit}). "
+    "Refused.",
 )
-msg("limit_name_purchase", "limit per purchase")
-msg("limit_name_daily", "daily limit per staff member")
 plural(
     "undo_done",
     "points",
     "↩️ Undone: −{points} point for {name} (#{entry}). Balance {balance}.",
     "↩️ Undone: −{points} points for {name} (#{entry}). Balance {balance}.",
 )
-msg("undo_referral", "The referral bonus this purchase paid was taken back too.")
-msg(
-    "undo_referral_notice",
-    "Your referral welcome bonus is taken back too: you get it with your next purchase.",
+# TRANSLATORS: The same when the purchase had paid a referral bonus, taken back with it.
+plural(
+    "undo_done_referral",
+    "points",
+    "↩️ Undone: −{points} point for {name} (#{entry}). Balance {balance}.\n"
+    "The referral bonus this purchase paid was taken back too.",
+    "↩️ Undone: −{points} points for {name} (#{entry}). Balance {balance}.\n"
+    "The referral bonus this purchase paid was taken back too.",
 )
 msg("undo_already", "That entry (#{entry}) was already undone.")
 plural(
     "undo_notice",
     "points",
-    "↩️ Correction: your purchase of {details} (+{points} point) was undone. New balance: <b>{balance}</b> points.",
-    "↩️ Correction: your purchase of {details} (+{points} points) was undone. New balance: <b>{balance}</b> points.",
+    "↩️ Correction: your purchase of {details} (+{points} point) was undone. New balance: "
+    "<b>{balance}</b> points.",
+    "↩️ Correction: your purchase of {details} (+{points} points) was undone. New balance: "
+    "<b>{balance}</b> points.",
+)
+# TRANSLATORS: The same to a customer whose referral welcome bonus came with that purchase.
+plural(
+    "undo_notice_referral",
+    "points",
+    "↩️ Correction: your purchase of {details} (+{points} point) was undone. New balance: "
+    "<b>{balance}</b> points.\n"
+    "Your referral welcome bonus is taken back too: you get it with your next purchase.",
+    "↩️ Correction: your purchase of {details} (+{points} points) was undone. New balance: "
+    "<b>{balance}</b> points.\n"
+    "Your referral welcome bonus is taken back too: you get it with your next purchase.",
 )
 msg("undo_not_found", "There is nothing of yours to undo.")
 msg("undo_not_yours", "You can only undo entries you issued yourself. Ask the owner.")
@@ -325,14 +376,14 @@ msg("photo_customer", "Thanks! I can't do anything with photos here — use the 
 plural(
     "staff_help",
     "minutes",
-    "\n"
-    "\n"
     "<b>For staff</b>\n"
-    "Scan the customer's card with your phone camera, then send the amount (e.g. <code>4.50</code>). If the camera can't read it, type <code>/scan CODE AMOUNT</code> or send me a photo of the QR. Made a mistake? Tap <b>Undo</b> or send /undo within {minutes} minute.",
-    "\n"
-    "\n"
+    "Scan the customer's card with your phone camera, then send the amount (e.g. "
+    "<code>4.50</code>). If the camera can't read it, type <code>/scan CODE AMOUNT</code> or send "
+    "me a photo of the QR. Made a mistake? Tap <b>Undo</b> or send /undo within {minutes} minute.",
     "<b>For staff</b>\n"
-    "Scan the customer's card with your phone camera, then send the amount (e.g. <code>4.50</code>). If the camera can't read it, type <code>/scan CODE AMOUNT</code> or send me a photo of the QR. Made a mistake? Tap <b>Undo</b> or send /undo within {minutes} minutes.",
+    "Scan the customer's card with your phone camera, then send the amount (e.g. "
+    "<code>4.50</code>). If the camera can't read it, type <code>/scan CODE AMOUNT</code> or send "
+    "me a photo of the QR. Made a mistake? Tap <b>Undo</b> or send /undo within {minutes} minutes.",
 )
 # TRANSLATORS: Staff management (owners).
 msg("staff_list_title", "👥 <b>Staff</b>")
@@ -457,9 +508,18 @@ msg("location_name_invalid", "A name is 1 to {max} characters on one line. Send 
 msg("location_added", "📍 <b>{name}</b> added.")
 msg("location_renamed", "✏️ Renamed to <b>{name}</b>.")
 # TRANSLATORS: Balance details: tier and the next reward.
-msg("balance_tier", "🏅 Tier: <b>{tier}</b> (×{multiplier} points).")
-msg("balance_next_tier", "{needed} more points earned to reach {tier}.")
-msg("balance_top_tier", "That's our top tier. Thank you!")
+plural(
+    "balance_tier_next",
+    "needed",
+    "🏅 Tier: <b>{tier}</b> (×{multiplier} points). {needed} more point earned to reach "
+    "{next_tier}.",
+    "🏅 Tier: <b>{tier}</b> (×{multiplier} points). {needed} more points earned to reach "
+    "{next_tier}.",
+)
+msg(
+    "balance_tier_top",
+    "🏅 Tier: <b>{tier}</b> (×{multiplier} points). That's our top tier. Thank you!",
+)
 plural(
     "balance_next_reward",
     "cost",
@@ -530,7 +590,12 @@ msg(
 )
 msg("coupon_closed_expired", "⌛ <b>{title}</b>: expired on {date}. This code no longer works.")
 msg("coupon_kept", "Great — your coupon is still valid.")
-msg("not_enough_points", "You need {missing} more points for that reward. Keep collecting!")
+plural(
+    "not_enough_points",
+    "missing",
+    "You need {missing} more point for that reward. Keep collecting!",
+    "You need {missing} more points for that reward. Keep collecting!",
+)
 msg(
     "reward_unavailable",
     "That reward isn't available any more. Tap <b>Rewards</b> for the current list.",
@@ -543,15 +608,19 @@ msg("coupon_redeemed_notice", "✅ Your <b>{title}</b> coupon was redeemed. Enjo
 plural(
     "coupon_expired_notice",
     "cost",
-    "⌛ Your <b>{title}</b> coupon expired unused, so its {cost} point are back. Balance: <b>{balance}</b> points.",
-    "⌛ Your <b>{title}</b> coupon expired unused, so its {cost} points are back. Balance: <b>{balance}</b> points.",
+    "⌛ Your <b>{title}</b> coupon expired unused, so its {cost} point are back. Balance: "
+    "<b>{balance}</b> points.",
+    "⌛ Your <b>{title}</b> coupon expired unused, so its {cost} points are back. Balance: "
+    "<b>{balance}</b> points.",
 )
 msg("coupon_link_customer", "This is a coupon. Show it at the counter to use it.")
 # TRANSLATORS: Coupons at the counter (staff).
 msg("coupon_staff", "🎁 <b>{title}</b> for {name}\nValid until {date}. Hand it over, then confirm.")
 msg("btn_confirm_coupon", "✅ Confirm — hand over")
 msg("coupon_confirmed", "✅ Redeemed: <b>{title}</b> for {name}.")
+# TRANSLATORS: {time} is a time of day, or a date and time when it was not today.
 msg("coupon_already_redeemed", "⛔ {title}: already redeemed at {time} by {staff}.")
+msg("coupon_already_redeemed_unnamed", "⛔ {title}: already redeemed at {time}.")
 msg(
     "coupon_was_cancelled",
     "⛔ {title}: the customer cancelled this coupon and got the points back.",
@@ -567,21 +636,56 @@ msg(
     "There's no such coupon. Ask the customer to open it from their chat (<b>My coupons</b>).",
 )
 msg("redeem_usage", "Type the coupon's code, e.g. <code>/redeem ABCD-EFGH</code>.")
-# TRANSLATORS: Catalog (owners).
+# TRANSLATORS: Catalog (owners). The list, then a button per reward that opens it.
 msg("catalog_title", "🗂 <b>Rewards catalog</b>")
 plural(
     "catalog_line",
     "cost",
-    "#{id} {title} — {cost} point{inactive}",
-    "#{id} {title} — {cost} points{inactive}",
+    "#{id} {title} — {cost} point",
+    "#{id} {title} — {cost} points",
 )
-msg("catalog_inactive", " (off)")
+# TRANSLATORS: A reward switched off: customers do not see it.
+plural(
+    "catalog_line_off",
+    "cost",
+    "#{id} {title} — {cost} point (off)",
+    "#{id} {title} — {cost} points (off)",
+)
 msg("catalog_empty", "The catalog is empty.")
 msg(
     "catalog_help",
-    "Add: <code>/catalog add 150 Croissant</code>\n"
-    "Change cost: <code>/catalog cost 3 120</code>\n"
-    "Switch off / on: <code>/catalog off 3</code>, <code>/catalog on 3</code>",
+    "Tap a reward to change its cost or switch it off, or <b>➕ Add a reward</b>.",
+)
+msg("btn_catalog_add", "➕ Add a reward")
+# TRANSLATORS: The button that opens one reward of the catalog ({id} is its number).
+msg("btn_catalog_reward", "✏️ #{id} {title}")
+msg("btn_catalog_reward_off", "💤 #{id} {title}")
+# TRANSLATORS: Buttons that page through a long catalog.
+msg("btn_page_earlier", "◀ Earlier")
+msg("btn_page_later", "Later ▶")
+# TRANSLATORS: One reward, opened from the catalog, with its buttons under it.
+plural(
+    "catalog_reward_on",
+    "cost",
+    "🎁 <b>#{id} {title}</b>: {cost} point. Customers can redeem it.",
+    "🎁 <b>#{id} {title}</b>: {cost} points. Customers can redeem it.",
+)
+plural(
+    "catalog_reward_off",
+    "cost",
+    "💤 <b>#{id} {title}</b>: {cost} point. Switched off: customers don't see it.",
+    "💤 <b>#{id} {title}</b>: {cost} points. Switched off: customers don't see it.",
+)
+msg("btn_catalog_cost", "✏️ Change the cost")
+msg("btn_catalog_off", "⏸ Switch off")
+msg("btn_catalog_on", "▶️ Switch on")
+msg("catalog_ask_title", "A new reward. What is it called? (1 to 48 characters)")
+msg("catalog_ask_cost", "How many points does <b>{title}</b> cost? e.g. <code>150</code>")
+plural(
+    "catalog_ask_new_cost",
+    "cost",
+    "The new cost of <b>#{id} {title}</b> (now {cost} point)? e.g. <code>120</code>",
+    "The new cost of <b>#{id} {title}</b> (now {cost} points)? e.g. <code>120</code>",
 )
 plural(
     "catalog_added",
@@ -589,47 +693,65 @@ plural(
     "Added #{id} {title} for {cost} point.",
     "Added #{id} {title} for {cost} points.",
 )
-plural(
-    "catalog_changed",
-    "cost",
-    "#{id} {title}: {cost} point, {state}.",
-    "#{id} {title}: {cost} points, {state}.",
-)
-msg("catalog_state_on", "on")
-msg("catalog_state_off", "off")
 msg("catalog_bad_title", "The title must be 1 to 48 characters.")
 msg("catalog_bad_cost", "The cost must be a whole number of points, from 1 to 1000000.")
 msg("catalog_bad_duplicate", "There is already a reward with that title.")
 msg("catalog_not_found", "There is no reward with that number. Send /catalog to see the list.")
-# TRANSLATORS: Offers (customers).
+# TRANSLATORS: Words an owner may type in "/catalog add 150 Croissant", "/catalog cost 3 120",
+# "/catalog off 3" and "/catalog on 3" (the buttons do the same). Each: a word a person may
+# type; lowercase; comma-separated alternatives allowed. The English word is understood too.
+msg("word_add", "add")
+msg("word_cost", "cost, price")
+msg("word_on", "on")
+msg("word_off", "off")
+# TRANSLATORS: Offers (customers). {end} is a date and time; {value} a multiplier ("1.5").
 msg("offers_title", "🎉 <b>Offers for you</b>")
-msg("offers_line", "• <b>{title}</b>: {effect}{window} — until {end}")
+msg("offers_line_multiplier", "• <b>{title}</b>: ×{value} points, until {end}")
+plural(
+    "offers_line_bonus",
+    "value",
+    "• <b>{title}</b>: +{value} bonus point per purchase, until {end}",
+    "• <b>{title}</b>: +{value} bonus points per purchase, until {end}",
+)
+# TRANSLATORS: {value} is the title of a reward from the café's catalog.
+msg("offers_line_coupon", "• <b>{title}</b>: a free {value}, until {end}")
 msg("offers_line_description", "  {description}")
 msg("offers_line_where", "  📍 Only at {places}")
 msg("offers_none", "No offers running right now. We'll let you know!")
-msg("offer_effect_multiplier", "×{value} points")
-msg("offer_effect_bonus", "+{value} bonus points per purchase")
-msg("offer_effect_coupon", "a free {value}")
-msg("offer_window", " ({window})")
-msg("receipt_offers", "\n🎉 {titles}")
-# TRANSLATORS: Offers (owners).
-msg("offers_owner_title", "🎉 <b>Offers</b>")
-msg(
-    "offers_owner_line",
-    "#{id} <b>{title}</b>: {effect}{window} · {audience} · {start} → {end} · {state}",
+# TRANSLATORS: The hours an offer is valid, on a line of its own: {days} is a list of days
+# ("Mon–Fri and Sun", "Sat and Sun"), {hours} a time range ("15:00–17:00").
+msg("offer_hours", "🕒 {days}, {hours}")
+msg("offer_hours_daily", "🕒 Every day, {hours}")
+# TRANSLATORS: Consecutive days in offer_hours: the first and the last ("Mon–Fri").
+msg("offer_days_span", "{first}–{last}")
+# TRANSLATORS: Offers (owners). What an offer gives, on a line of its own.
+msg("offer_effect_multiplier", "Gives: ×{value} points")
+plural(
+    "offer_effect_bonus",
+    "value",
+    "Gives: +{value} bonus point per purchase",
+    "Gives: +{value} bonus points per purchase",
 )
+# TRANSLATORS: {value} is the title of a reward from the café's catalog.
+msg("offer_effect_coupon", "Gives: a free {value}")
+msg("offers_owner_title", "🎉 <b>Offers</b>")
+# TRANSLATORS: The first line of an offer in the owner's /offers; {start} and {end} are a
+# date and time each. The lines after it say what it gives, when and for whom.
+msg("offers_owner_upcoming", "#{id} <b>{title}</b>: upcoming, from {start} to {end}")
+msg("offers_owner_running", "#{id} <b>{title}</b>: running until {end} (since {start})")
+msg("offers_owner_ended", "#{id} <b>{title}</b>: ended {end} (ran from {start})")
+# TRANSLATORS: {audience} is one of the audience_* texts.
+msg("offer_for", "For: {audience}")
 msg("offers_owner_none", "No offers yet. Create one with /offer.")
-msg("offer_state_upcoming", "upcoming")
-msg("offer_state_running", "running")
-msg("offer_state_ended", "ended")
 msg("btn_end_offer", "End #{id} now")
 msg("offer_ended", "Offer #{id} {title} has ended.")
 msg("offer_not_found", "That offer has already ended.")
 msg("offer_ask_title", "New offer. What's its title? (Send /cancel at any time.)")
 msg(
     "offer_ask_description",
-    "A short description customers will see? Send it, or <code>-</code> to skip.",
+    "A short description customers will see? Send it, or tap <b>Skip</b>.",
 )
+msg("btn_skip", "Skip")
 msg("offer_ask_kind", "What does the offer give?")
 msg("btn_kind_multiplier", "× Points multiplier")
 msg("btn_kind_bonus", "+ Bonus points")
@@ -641,24 +763,45 @@ msg("offer_no_rewards", "Add a reward with /catalog first. Offer cancelled.")
 msg("offer_bad_multiplier", "Send a number above 1 and at most 10, e.g. <code>2</code>.")
 msg("offer_bad_coupon", "Pick the reward with one of the buttons above, or press Cancel.")
 msg("offer_bad_bonus", "Send a whole number of points from 1 to 10000, e.g. <code>20</code>.")
+# TRANSLATORS: {tomorrow} is the first of your word_tomorrow words, as the owner may type it.
 msg(
     "offer_ask_start",
-    "When does it start? Send <code>now</code> or a date and time in café time, e.g. "
-    "<code>2026-11-28 15:00</code>, <code>28.11 15:00</code> or <code>tomorrow 9:00</code>.",
+    "When does it start? Tap <b>Now</b>, or send a date and time in café time, e.g. "
+    "<code>2026-11-28 15:00</code>, <code>28.11 15:00</code> or <code>{tomorrow} 9:00</code>.",
 )
+msg("btn_now", "▶️ Now")
 msg("offer_ask_end", "When does it end? e.g. <code>2026-11-30 18:00</code>")
 msg("offer_bad_date", "I couldn't read that date. Try <code>2026-11-28 15:00</code>.")
 msg("offer_end_before_start", "The end must be after the start ({start}). Send another end time.")
+# TRANSLATORS: Words an owner may type for a start or an end: "now", and the day before a time
+# ("today 15:00", "tomorrow 9:00"). Each: a word a person may type; lowercase;
+# comma-separated alternatives allowed. The English word is understood too.
+msg("word_now", "now")
+msg("word_today", "today")
+msg("word_tomorrow", "tomorrow")
+# TRANSLATORS: {example} is how to type Monday to Friday afternoons with your day names
+# ("Mo-Fr 15:00-17:00"); the owner may type any day name of your language, or English.
 msg(
     "offer_ask_window",
-    "Only at certain hours? Send e.g. <code>Mon-Fri 15:00-17:00</code>, or tap <b>Any time</b>.",
+    "Only at certain hours? Send the days and hours, e.g. <code>{example}</code>, "
+    "or tap <b>Any time</b>.",
 )
 msg("btn_any_time", "Any time")
 msg(
     "offer_bad_window",
-    "Send hours like <code>Mon-Fri 15:00-17:00</code> or <code>15:00-17:00</code>.",
+    "Send days and hours like <code>{example}</code>, or only hours like "
+    "<code>15:00-17:00</code>.",
 )
+# TRANSLATORS: Words an owner may type for several days in an offer's hours
+# ("weekend 10:00-12:00"), and the word between two days of a range ("Mon to Fri"). Each: a
+# word a person may type; lowercase; comma-separated alternatives allowed. Day names need no
+# words here: every name your language has for a day is understood, and English.
+msg("word_weekdays", "weekdays")
+msg("word_weekend", "weekend, weekends")
+msg("word_every_day", "daily, every day")
+msg("word_through", "to, through")
 msg("offer_ask_audience", "Who is it for?")
+# TRANSLATORS: Audiences: each stands alone, on a button or after "For:".
 msg("audience_all", "Everyone")
 msg("audience_tier", "{tier} members")
 plural(
@@ -671,7 +814,8 @@ msg("audience_lapsed_button", "Lapsed customers…")
 msg("audience_birthday", "Birthday this month")
 msg("ask_lapsed_days", "No visit for how many days? e.g. <code>30</code>")
 msg("bad_lapsed_days", "Send a whole number of days from 1 to 3650.")
-# TRANSLATORS: A chain's audiences and offers limited to some locations.
+# TRANSLATORS: A chain's audiences and offers limited to some locations. {places} is a list of
+# location names ("Main and Harbour").
 plural(
     "audience_visited",
     "days",
@@ -694,21 +838,16 @@ msg("btn_places_everywhere", "🌍 Everywhere")
 msg("offer_ask_announce", "Announce it to them when it starts?")
 msg("btn_announce_yes", "📣 Yes, announce")
 msg("btn_announce_no", "No")
+# TRANSLATORS: The offer's preview, line by line: a heading, the title, (the owner's
+# description,) what it gives, (its hours,) its dates, its audience, (where,) the announcement.
+msg("offer_preview_title", "<b>Preview</b>")
+msg("offer_preview_name", "🎉 <b>{title}</b>")
+msg("offer_preview_dates", "From {start} to {end}")
 plural(
-    "offer_preview",
+    "offer_preview_audience",
     "count",
-    "<b>Preview</b>\n"
-    "🎉 <b>{title}</b>\n"
-    "{description}Gives: {effect}{window}\n"
-    "From {start} to {end}\n"
-    "For: {audience} ({count} member now)\n"
-    "{announce}",
-    "<b>Preview</b>\n"
-    "🎉 <b>{title}</b>\n"
-    "{description}Gives: {effect}{window}\n"
-    "From {start} to {end}\n"
-    "For: {audience} ({count} members now)\n"
-    "{announce}",
+    "For: {audience} ({count} member now)",
+    "For: {audience} ({count} members now)",
 )
 msg("offer_preview_announce", "📣 Announced when it starts.")
 msg("offer_preview_silent", "Not announced.")
@@ -876,16 +1015,25 @@ plural(
     "expiry_reminder",
     "points",
     "⏳ Your <b>{points}</b> point expire at the end of <b>{date}</b>.\n"
-    "{offer}Visit us before then and they stay yours.",
+    "Visit us before then and they stay yours.",
     "⏳ Your <b>{points}</b> points expire at the end of <b>{date}</b>.\n"
-    "{offer}Visit us before then and they stay yours.",
+    "Visit us before then and they stay yours.",
 )
-msg("expiry_reminder_reward", "They buy a <b>{reward}</b> right now. ")
+plural(
+    "expiry_reminder_reward",
+    "points",
+    "⏳ Your <b>{points}</b> point expire at the end of <b>{date}</b>.\n"
+    "They buy a <b>{reward}</b> right now. Visit us before then and they stay yours.",
+    "⏳ Your <b>{points}</b> points expire at the end of <b>{date}</b>.\n"
+    "They buy a <b>{reward}</b> right now. Visit us before then and they stay yours.",
+)
 plural(
     "expired_notice",
     "points",
-    "⌛ Your {points} point expired after a long time without a visit. Come back soon: every purchase starts a new balance.",
-    "⌛ Your {points} points expired after a long time without a visit. Come back soon: every purchase starts a new balance.",
+    "⌛ Your {points} point expired after a long time without a visit. Come back soon: every "
+    "purchase starts a new balance.",
+    "⌛ Your {points} points expired after a long time without a visit. Come back soon: every "
+    "purchase starts a new balance.",
 )
 # TRANSLATORS: Win-back.
 msg("winback_default", "☕ We miss you at {cafe}! Come by soon.")
@@ -903,48 +1051,97 @@ plural(
     "💌 <b>Win-back message</b> (after {days} days without a visit)",
 )
 msg("winback_off", "💌 Win-back is off. Set WINBACK_AFTER_DAYS to turn it on.")
+# TRANSLATORS: The owner's /winback: what members who stay away get, line by line.
+msg("winback_text_line", "Text: {text}")
 plural(
-    "winback_current",
+    "winback_bonus_line",
     "bonus",
-    "Text: {text}\nBonus: {bonus} point\nCoupon: {reward}",
-    "Text: {text}\nBonus: {bonus} points\nCoupon: {reward}",
+    "Bonus: {bonus} point",
+    "Bonus: {bonus} points",
 )
-msg("winback_none", "none")
+# TRANSLATORS: {reward} is a reward of the café's catalog, {id} its number.
+plural(
+    "winback_coupon_line",
+    "days",
+    "Coupon: a free {reward} (#{id}), valid {days} day",
+    "Coupon: a free {reward} (#{id}), valid {days} days",
+)
+msg("winback_no_coupon", "Coupon: none")
+msg("winback_help", "Change it with the buttons below.")
+msg("btn_winback_text", "✏️ Text")
+msg("btn_winback_bonus", "⭐ Bonus")
+msg("btn_winback_coupon", "🎟 Coupon")
+msg("winback_ask_text", "Send the text members who stay away get (up to 1000 characters).")
 msg(
-    "winback_help",
-    "Change it with:\n<code>/winback text We miss you! Come by this week.</code>\n"
-    "<code>/winback bonus 50</code> (points, 0 for none)\n"
-    "<code>/winback reward 3 14</code> (reward #3, valid 14 days; "
-    "<code>/winback reward off</code> for none)",
+    "winback_ask_bonus",
+    "How many bonus points do they get? e.g. <code>50</code>, or <code>0</code> for none.",
 )
+msg("winback_bad_bonus", "Send a whole number of points from 0 to 100000, e.g. <code>50</code>.")
+msg("winback_ask_coupon", "Which reward do they get as a free coupon?")
+msg("btn_winback_no_coupon", "No coupon")
+msg("winback_ask_days", "How long is the free {reward} valid?")
+plural("btn_days", "days", "{days} day", "{days} days")
 msg("winback_saved", "Saved. Dormant members get this from now on.")
 msg("winback_bad", "I couldn't read that. See /winback for how to change it.")
+# TRANSLATORS: Words an owner may type in "/winback text …", "/winback bonus 50",
+# "/winback reward 3 14" and "/winback reward none" (the buttons do the same). Each: a word a
+# person may type; lowercase; comma-separated alternatives allowed. English is understood too.
+msg("word_text", "text")
+msg("word_bonus", "bonus")
+msg("word_reward", "reward, coupon")
+msg("word_none", "none, off")
 # TRANSLATORS: Birthday treat.
-msg("birthday_treat", "🎂 Happy birthday, <b>{name}</b>! {gift}")
+msg("birthday_treat", "🎂 Happy birthday, <b>{name}</b>!")
 plural(
     "birthday_treat_bonus",
     "points",
-    "We added <b>{points}</b> point to your balance. ",
-    "We added <b>{points}</b> points to your balance. ",
+    "🎂 Happy birthday, <b>{name}</b>! We added <b>{points}</b> point to your balance.",
+    "🎂 Happy birthday, <b>{name}</b>! We added <b>{points}</b> points to your balance.",
 )
-msg("birthday_treat_reward", "A free <b>{reward}</b> is waiting in <b>My coupons</b> until {date}.")
+msg(
+    "birthday_treat_reward",
+    "🎂 Happy birthday, <b>{name}</b>! A free <b>{reward}</b> is waiting in <b>My coupons</b> "
+    "until {date}.",
+)
+plural(
+    "birthday_treat_bonus_and_reward",
+    "points",
+    "🎂 Happy birthday, <b>{name}</b>! We added <b>{points}</b> point to your balance. "
+    "A free <b>{reward}</b> is waiting in <b>My coupons</b> until {date}.",
+    "🎂 Happy birthday, <b>{name}</b>! We added <b>{points}</b> points to your balance. "
+    "A free <b>{reward}</b> is waiting in <b>My coupons</b> until {date}.",
+)
 # TRANSLATORS: Referrals.
-msg("invite", "🤝 <b>Bring a friend</b>\nSend them your personal link:\n{link}\n\n{terms}")
+msg("invite", "🤝 <b>Bring a friend</b>\nSend them your personal link:\n{link}")
+# TRANSLATORS: The paragraph under the invite link: what each side gets.
 plural(
     "invite_terms",
     "mine",
-    "When they join with it and make a first purchase{minimum}, you get <b>{mine}</b> point and they get <b>{theirs}</b>.",
-    "When they join with it and make a first purchase{minimum}, you get <b>{mine}</b> points and they get <b>{theirs}</b>.",
+    "When they join with it and make a first purchase, you get <b>{mine}</b> point and they get "
+    "<b>{theirs}</b>.",
+    "When they join with it and make a first purchase, you get <b>{mine}</b> points and they get "
+    "<b>{theirs}</b>.",
 )
-msg("invite_terms_minimum", " of at least {amount}")
+plural(
+    "invite_terms_with_minimum",
+    "mine",
+    "When they join with it and make a first purchase of at least {amount}, you get <b>{mine}</b> "
+    "point and they get <b>{theirs}</b>.",
+    "When they join with it and make a first purchase of at least {amount}, you get <b>{mine}</b> "
+    "points and they get <b>{theirs}</b>.",
+)
 msg("invite_no_bonus", "Every friend you bring is welcome!")
 msg("invite_staff", "Invite links are for customers; staff accounts can't refer friends.")
 msg(
     "referral_welcome",
-    "Welcome to {cafe}, <b>{name}</b>! 🎉 {friend} invited you. {terms}"
+    "Welcome to {cafe}, <b>{name}</b>! 🎉 {friend} invited you. "
     "Tap <b>My card</b> and show the QR code at the counter.",
 )
-msg("referral_welcome_terms", "You both get a bonus after your first purchase. ")
+msg(
+    "referral_welcome_bonus",
+    "Welcome to {cafe}, <b>{name}</b>! 🎉 {friend} invited you. You both get a bonus after "
+    "your first purchase. Tap <b>My card</b> and show the QR code at the counter.",
+)
 msg(
     "referral_refused_already_member",
     "You're already a member, so this invite doesn't apply — but welcome back! "
@@ -960,12 +1157,14 @@ msg(
     "Invites don't apply to staff accounts, so no bonus comes with this one. Welcome!",
 )
 msg("referral_refused_unknown", "This invite link isn't valid (anymore). You've joined anyway!")
-msg("referral_joined", "🤝 {friend} joined with your invite. {terms}")
+msg("referral_joined", "🤝 {friend} joined with your invite.")
 plural(
-    "referral_joined_terms",
+    "referral_joined_bonus",
     "points",
-    "You get <b>{points}</b> point after their first purchase.",
-    "You get <b>{points}</b> points after their first purchase.",
+    "🤝 {friend} joined with your invite. You get <b>{points}</b> point after their first "
+    "purchase.",
+    "🤝 {friend} joined with your invite. You get <b>{points}</b> points after their first "
+    "purchase.",
 )
 plural(
     "referral_rewarded",
@@ -973,15 +1172,21 @@ plural(
     "🎉 {friend} made their first purchase: <b>+{points}</b> point for you!",
     "🎉 {friend} made their first purchase: <b>+{points}</b> points for you!",
 )
-msg(
+plural(
     "referral_taken_back",
-    "↩️ {friend}'s first purchase was corrected at the counter, so the <b>{points}</b>"
-    " referral points are taken back. You get them again with their next purchase.",
+    "points",
+    "↩️ {friend}'s first purchase was corrected at the counter, so the <b>{points}</b> referral "
+    "point is taken back. You get it again with their next purchase.",
+    "↩️ {friend}'s first purchase was corrected at the counter, so the <b>{points}</b> referral "
+    "points are taken back. You get them again with their next purchase.",
 )
-msg(
+plural(
     "referral_capped",
-    "🤝 {friend} made their first purchase, but you've already had {limit} referral "
-    "bonuses this month, so no bonus this time. Thank you for spreading the word!",
+    "limit",
+    "🤝 {friend} made their first purchase, but you've already had {limit} referral bonus this "
+    "month, so no bonus this time. Thank you for spreading the word!",
+    "🤝 {friend} made their first purchase, but you've already had {limit} referral bonuses this "
+    "month, so no bonus this time. Thank you for spreading the word!",
 )
 msg("referral_receipt", "🤝 Referral bonus included — welcome!")
 msg("referrals_title", "🤝 <b>Top referrers</b>")
@@ -998,18 +1203,40 @@ msg(
     "Just reply here (or tap another number to change your answer).",
 )
 msg("nps_comment_thanks", "Thank you for telling us. 🙏")
+# TRANSLATORS: To the owners, about a low score; {date} is the day of the visit.
 msg(
     "nps_low_alert",
-    "⚠️ {name} (member #{id}) rated us <b>{score}/10</b> after their visit on {date}.{comment}",
+    "⚠️ {name} (member #{id}) rated us <b>{score}/10</b> after their visit on {date}.",
 )
-msg("nps_low_alert_comment", "\nThey wrote: “{comment}”")
+msg(
+    "nps_low_alert_with_comment",
+    "⚠️ {name} (member #{id}) rated us <b>{score}/10</b> after their visit on {date}.\n"
+    "They wrote: “{comment}”",
+)
 # TRANSLATORS: Privacy.
 msg("mydata_caption", "🔒 Everything we hold about you, as a file any text editor opens.")
+# TRANSLATORS: The question /forget asks, line by line (the lines about coupons and points
+# only when there are some).
+msg(
+    "forget_intro",
+    "Forget you? Your name, username, birthday, chat and feedback comments are removed.",
+)
 plural(
-    "forget_question",
+    "forget_lose_coupons",
+    "coupons",
+    "Your {coupons} open coupon is cancelled.",
+    "Your {coupons} open coupons are cancelled.",
+)
+plural(
+    "forget_lose_points",
     "points",
-    "Forget you? Your name, username, birthday, chat and feedback comments are removed, your {coupons} open coupon(s) cancelled and your <b>{points}</b> point lost. The café keeps its bookkeeping (entries without your name). You can join again later as a new member. This cannot be undone.",
-    "Forget you? Your name, username, birthday, chat and feedback comments are removed, your {coupons} open coupon(s) cancelled and your <b>{points}</b> points lost. The café keeps its bookkeeping (entries without your name). You can join again later as a new member. This cannot be undone.",
+    "Your <b>{points}</b> point is lost.",
+    "Your <b>{points}</b> points are lost.",
+)
+msg(
+    "forget_outro",
+    "The café keeps its bookkeeping (entries without your name). You can join again later as "
+    "a new member. This cannot be undone.",
 )
 msg("btn_forget_yes", "Yes, forget me")
 msg("btn_forget_no", "No, keep my membership")
@@ -1024,6 +1251,8 @@ msg(
 # TRANSLATORS: The word an owner types after /report, /stats or /export for last month's
 # figures ("/report last"): one lowercase word. The English word is understood too.
 msg("word_last", "last")
+# TRANSLATORS: {period} is a period as a calendar names it ("November 2026", "1–15 Nov
+# 2026"): phrase the titles so that it fits as it is, without a case ending.
 msg("report_title", "📒 <b>Points and revenue — {period}</b>")
 msg("report_roll_title", "<b>Points roll-forward</b>")
 # TRANSLATORS: The lines of the points roll-forward; {value} is a number of points with its
@@ -1122,6 +1351,8 @@ msg("rate_saved", "Saved: expected redemption rate {rate} from {date}.")
 # TRANSLATORS: The /stats figures. {trend} is an arrow against the period before (" ↑",
 # " ↓", " =", with its space) or nothing: keep it right after the figure it belongs to.
 # The figures are written as "label: number" so that no noun has to agree with a number.
+# {period} and {previous} are periods as a calendar names them ("December 2026",
+# "1–15 Dec 2026"): phrase the title so that they fit as they are, without a case ending.
 msg("stats_title", "📊 <b>{period}</b> (arrows: against {previous})")
 msg(
     "stats_members",

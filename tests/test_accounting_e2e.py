@@ -50,7 +50,7 @@ async def test_ifrs_15_illustrative_example_52(bot_factory: BotFactory) -> None:
     bot.clock.current = datetime(2027, 1, 10, 10, 0, tzinfo=UTC)  # year 1
     await bot.scan(owner, customer)
     (sold,) = await owner.send("100000")
-    assert sold.body.startswith("✅ +10000 points for Pat")
+    assert sold.body.startswith("✅ +10,000 points for Pat")
     bot.clock.current = datetime(2027, 6, 1, 10, 0, tzinfo=UTC)
     (listing,) = await customer.send("/rewards")
     await customer.press(listing, "Redeem Year one")
@@ -71,7 +71,7 @@ async def test_ifrs_15_illustrative_example_52(bot_factory: BotFactory) -> None:
     # The owner revises the estimate for year 2 (9,700 of 10,000), from its first day.
     bot.clock.current = datetime(2027, 12, 31, 12, 0, tzinfo=UTC)
     (saved,) = await owner.send("/redemptionrate 97% from 2028-01-01")
-    assert saved.body == "Saved: expected redemption rate 97% from 01 Jan 2028."
+    assert saved.body == "Saved: expected redemption rate 97% from Jan 1, 2028."
     bot.clock.current = datetime(2028, 3, 1, 10, 0, tzinfo=UTC)
     (listing,) = await customer.send("/rewards")
     await customer.press(listing, "Redeem Year two")
@@ -185,7 +185,7 @@ async def test_rate_changes_refuse_the_past_and_nonsense(bot: BotHarness) -> Non
     (bad,) = await owner.send("/redemptionrate 140%")
     assert "Change it with" in bad.body
     (ok,) = await owner.send("/redemptionrate 0.9")
-    assert ok.body == "Saved: expected redemption rate 90% from 23 Nov 2026."
+    assert ok.body == "Saved: expected redemption rate 90% from Nov 23, 2026."
     assert await bot.services.reports.rate_at(bot.clock.now()) == 900_000
     period = month(2026, 11, bot.services.settings.tz)
     assert (await bot.services.reports.report(period)).rate_at_end == 900_000

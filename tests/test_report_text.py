@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from fractions import Fraction
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.accounting import MICRO, Deferral, RollForward, apportion, to_minor
 from bot.periods import Period
+from bot.periods import month as month_period
 from bot.services.reports import CHAIN_WIDE, AccountingReport
 from bot.settings import Settings
 from handlers.report_text import localized, plain, render
@@ -80,15 +82,13 @@ def test_the_command_line_prints_aligned_plain_columns() -> None:
     ]
 
 
-def test_the_chat_reads_the_same_report_in_the_cafes_texts_and_locale() -> None:
-    def say(key: str, /, **values: object) -> str:
-        return t("en", key, **values)
-
-    assert render(report(), localized(settings("de_DE"), say)).split("\n") == [
-        "📒 <b>Points and revenue — 01 Nov 2026 – 29 Nov 2026</b>",
+def test_the_chat_reads_the_same_report_in_the_readers_texts_and_locale() -> None:
+    english = partial(t, "en")
+    assert render(report(), localized(settings("de_DE"), "en", english)).split("\n") == [
+        "📒 <b>Points and revenue — Nov 1\u2009–\u200929, 2026</b>",
         "",
         "<b>Points roll-forward</b>",
-        "Opening balance: <b>1.234.567</b>",
+        "Opening balance: <b>1,234,567</b>",
         "Issued for purchases: <b>+12</b>",
         "Issued by offers: <b>0</b>",
         "Birthday treats: <b>+50</b>",
@@ -99,24 +99,38 @@ def test_the_chat_reads_the_same_report_in_the_cafes_texts_and_locale() -> None:
         "Redeemed for coupons: <b>-40</b>",
         "Refunded (coupons cancelled or expired): <b>+2</b>",
         "Expired: <b>0</b>",
-        "= Closing balance: <b>1.234.695</b>",
-        "⚠️ The members' balances add up to 1.234.736: please report this.",
+        "= Closing balance: <b>1,234,695</b>",
+        "⚠️ The members' balances add up to 1,234,736: please report this.",
         "",
-        "<b>Liability</b>: 1.234.695 points = 45,00\xa0€ at face value, <b>-0,07\xa0€</b> at the"
-        " expected redemption rate of 95,5%.",
-        "Expected redemption rate: 95,5%; observed so far: 66,7%.",
+        "<b>Liability</b>: 1,234,695 points = €45.00 at face value, <b>-€0.07</b> at the"
+        " expected redemption rate of 95.5%.",
+        "Expected redemption rate: 95.5%; observed so far: 66.7%.",
         "",
         "<b>Revenue (IFRS 15 / ASC 606)</b>",
-        "Deferred in the period: <b>12,34\xa0€</b>",
-        "Recognised in the period: <b>-0,05\xa0€</b>",
-        "Contract liability at the end: <b>1.234.567,89\xa0€</b>",
-        "Bonus points given without a sale: 157, a marketing cost of 0,03\xa0€ at expected"
+        "Deferred in the period: <b>€12.34</b>",
+        "Recognised in the period: <b>-€0.05</b>",
+        "Contract liability at the end: <b>€1,234,567.89</b>",
+        "Bonus points given without a sale: 157, a marketing cost of €0.03 at expected"
         " redemption value.",
         "",
         "The roll-forward and the ledger follow as CSV files.",
     ]
-    reconciled = render(report(balances_now=1_234_695), localized(settings("en_US"), say))
+    reconciled = render(report(balances_now=1_234_695), localized(settings("en_US"), "en", english))
     assert "✅ Equals the members' balances now (1,234,695)." in reconciled.split("\n")
+
+
+def test_a_german_reader_gets_german_numbers_money_and_months_in_an_english_cafe() -> None:
+    german = render(report(), localized(settings("en_US"), "de_DE", partial(t, "de_DE")))
+    lines = german.split("\n")
+    assert lines[0].endswith("1.–29. Nov. 2026</b>")
+    for figure in ("<b>1.234.567</b>", "<b>1.234.695</b>", "45,00\xa0€", "<b>-0,07\xa0€</b>",
+                   "<b>1.234.567,89\xa0€</b>", "95,5%", "66,7%", "<b>+100</b>"):  # fmt: skip
+        assert figure in german, figure
+    assert "€" not in german.replace("\xa0€", "")  # the euro sign after the amount only
+    month = replace(report(), period=month_period(2026, 11, ZoneInfo("Europe/Berlin")))
+    russian = render(month, localized(settings("en_US"), "ru", partial(t, "ru")))
+    assert "ноябрь 2026\u202fг." in russian.split("\n")[0]
+    assert "1\xa0234\xa0567" in russian
 
 
 def test_a_chains_report_has_a_line_per_location_and_a_part_its_own_title() -> None:
@@ -138,10 +152,19 @@ def test_a_chains_report_has_a_line_per_location_and_a_part_its_own_title() -> N
         "  Only this location's purchases and their undos: redemptions, refunds, expiry and"
         " bonuses are chain-wide.",
     ]
-    chat = render(chain_wide, localized(settings("en_US"), lambda key, **v: t("en", key, **v)))
+    chat = render(chain_wide, localized(settings("en_US"), "en", partial(t, "en")))
     assert chat.startswith(
-        "📒 <b>Points and revenue — chain-wide — 01 Nov 2026 – 29 Nov 2026</b>\n"
+        "📒 <b>Points and revenue — chain-wide — Nov 1\u2009–\u200929, 2026</b>\n"
     )
+    parts = render(replace(whole, parts=(main, chain_wide)), localized(settings("en_US"), "en",
+                   partial(t, "en"))).split("\n")  # fmt: skip
+    assert parts[-5:-2] == [
+        "<b>By location</b> (these add up to the figures above)",
+        "Main: closing <b>1,234,695</b> (+128); deferred €12.34, recognised -€0.05, contract"
+        " liability €1,234,567.89",
+        "🌐 Chain-wide: closing <b>1,234,695</b> (+128); deferred €12.34, recognised -€0.05,"
+        " contract liability €1,234,567.89",
+    ]
     assert "members' balances" not in chat
 
 
