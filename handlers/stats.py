@@ -4,27 +4,31 @@ café or one location, a manager's of their location."""
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from telegram import (
     Update,
 )
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.charts import render_stats_chart
+from bot import i18n
+from bot.charts import ChartLabels, render_stats_chart
 from bot.inputs import parse_int
 from bot.periods import Period
 from bot.services.errors import LocationUnknown
 from bot.services.reports import CHAIN_WIDE
 from bot.services.roles import Role
-from bot.services.stats import Stats, issued, share
+from bot.services.stats import AuditLine, Stats, issued, share
 from handlers.common import (
     Context,
     button_args,
+    lang,
     money,
     on_button,
     reply,
@@ -37,9 +41,12 @@ from handlers.reports import (
     figures_keyboard,
     number,
     percent,
+    period_text,
     pressed_scope,
     scope_of,
+    typed_word,
 )
+from handlers.texts import EN, Html
 
 STATS_AT = "stl"  # stl:<scope>:<period slug>: /stats for one location (or all)
 AUDIT_AT = "aul"  # aul:<scope>: /audit for one location (or all)
@@ -48,7 +55,9 @@ logger = logging.getLogger(__name__)
 
 
 def trend(current: Fraction | int | None, previous: Fraction | int | None) -> str:
-    """↑, ↓ or = against the period before (nothing to compare: empty)."""
+    """↑, ↓ or = against the period before (nothing to compare: empty). An arrow reads the
+    same in every language, so it is no text of the catalogs; each text that shows one
+    has its place for it (``{trend}``)."""
     if current is None or previous is None:
         return ""
     return " ↑" if current > previous else " ↓" if current < previous else " ="
@@ -58,11 +67,28 @@ def decimal_text(context: Context, value: Fraction | None, digits: int = 1) -> s
     if value is None:
         return "—"
     rounded = round(Decimal(value.numerator) / Decimal(value.denominator), digits)
-    return format_decimal(rounded, locale=context.services.settings.locale)
+    return format_decimal(rounded, locale=lang(context))
 
 
 def money_of(context: Context, value: Fraction | None) -> str:
     return "—" if value is None else money(context, round(value))
+
+
+def nps_text(context: Context, score: Fraction | None) -> str:
+    """The Net Promoter Score with its sign ("+25", "-10", "0"), or "—" without answers."""
+    if score is None:
+        return "—"
+    rounded = round(score)
+    return i18n.signed(lang(context), rounded) if rounded else number(context, 0)
+
+
+def staff_listing(context: Context, stats: Stats) -> str:
+    """Who recorded the purchases, and how many each ("Anna (4), Ben (2)"), or "—"."""
+    people = [
+        say(context, "stats_staff_member", name=name or str(user_id), count=count)
+        for user_id, name, count in stats.top_staff
+    ]
+    return i18n.listing(lang(context), people) if people else "—"
 
 
 def stats_text(context: Context, stats: Stats) -> str:
@@ -75,15 +101,16 @@ def stats_text(context: Context, stats: Stats) -> str:
 
     nps_value = now.nps_score
     lines: list[str] = [
-        line("stats_title", period=str(now.period), previous=str(before.period)),
+        line("stats_title", period=period_text(context, now.period),
+             previous=period_text(context, before.period)),
         line(
             "stats_members",
-            total=number(context, now.members.total),
-            new=number(context, now.members.new),
+            total=now.members.total,
+            new=now.members.new,
             trend=trend(now.members.new, before.members.new),
-            reachable=number(context, now.members.reachable),
+            reachable=now.members.reachable,
         ),
-        line("stats_active", active=number(context, now.active_30_days)),
+        line("stats_active", active=now.active_30_days),
         line(
             "stats_retention",
             rate=percent(context, now.retention),
@@ -97,8 +124,8 @@ def stats_text(context: Context, stats: Stats) -> str:
         ),
         line(
             "stats_visits",
-            customers=number(context, now.visits.customers),
-            visits=number(context, now.visits.visits),
+            customers=now.visits.customers,
+            visits=now.visits.visits,
             trend=trend(now.visits.visits, before.visits.visits),
             per=decimal_text(context, now.visits_per_customer),
             spend=money_of(context, now.spend_per_customer),
@@ -106,60 +133,68 @@ def stats_text(context: Context, stats: Stats) -> str:
         ),
         line(
             "stats_points",
-            issued=number(context, now.issued),
-            redeemed=number(context, now.redeemed),
+            issued=now.issued,
+            redeemed=now.redeemed,
             rate=percent(context, now.redemption_rate),
             trend=trend(now.issued, before.issued),
         ),
         line(
             "stats_coupons",
-            issued=number(context, now.coupons.issued),
-            used=number(context, now.coupons.used),
-            expired=number(context, now.coupons.expired),
+            issued=now.coupons.issued,
+            used=now.coupons.used,
+            expired=now.coupons.expired,
         ),
         line(
             "stats_nps",
-            score="—" if nps_value is None else f"{round(nps_value):+d}",
-            answers=number(context, now.nps.answers),
+            score=nps_text(context, nps_value),
+            answers=now.nps.answers,
             trend=trend(nps_value, before.nps_score),
         ),
+    ]  # fmt: skip
+    lines += offer_lines(context, stats)
+    lines.append(
+        line(
+            "stats_broadcasts",
+            count=now.reach.broadcasts,
+            sent=now.reach.sent,
+            total=now.reach.recipients,
+        )
+    )
+    top = [
+        say(context, "stats_top_referrer", name=row.first_name, count=row.rewarded)
+        for row in stats.top_referrers
     ]
+    lines.append(
+        line(
+            "stats_referrals",
+            joined=now.referrals_joined,
+            rewarded=now.referrals_rewarded,
+            top=Html(i18n.listing(lang(context), top)) if top else "—",
+        )
+    )
+    lines.append(line("stats_staff", staff=Html(staff_listing(context, stats))))
+    tiers = [say(context, "stats_tier", name=name, count=count) for name, count in stats.tiers]
+    lines.append(line("stats_tiers", tiers=Html(i18n.listing(lang(context), tiers))))
+    return "\n".join(lines + parts_lines(context, stats))
+
+
+def offer_lines(context: Context, stats: Stats) -> list[str]:
+    """Each offer's uptake: purchases, members who used it, and what they spent."""
+    lines = []
     for offer in stats.offers:
-        others = now.visits.customers - offer.members
+        others = stats.current.visits.customers - offer.members
         lines.append(
-            line(
+            say(
+                context,
                 "stats_offer",
                 title=offer.title,
-                purchases=number(context, offer.purchases),
-                members=number(context, offer.members),
+                purchases=offer.purchases,
+                members=offer.members,
                 users=money_of(context, share(offer.spend_users_minor, offer.members)),
                 others=money_of(context, share(offer.spend_others_minor, others)),
             )
         )
-    lines.append(
-        line(
-            "stats_broadcasts",
-            count=number(context, now.reach.broadcasts),
-            sent=number(context, now.reach.sent),
-            total=number(context, now.reach.recipients),
-        )
-    )
-    top = ", ".join(f"{row.first_name} ({row.rewarded})" for row in stats.top_referrers)
-    lines.append(
-        line(
-            "stats_referrals",
-            joined=number(context, now.referrals_joined),
-            rewarded=number(context, now.referrals_rewarded),
-            top=top or "—",
-        )
-    )
-    staff = ", ".join(
-        f"{name or user_id} {number(context, n)}" for user_id, name, n in stats.top_staff
-    )
-    lines.append(line("stats_staff", staff=staff or "—"))
-    tiers = " · ".join(f"{name} {number(context, count)}" for name, count in stats.tiers)
-    lines.append(line("stats_tiers", tiers=tiers))
-    return "\n".join(lines + parts_lines(context, stats))
+    return lines
 
 
 def parts_lines(context: Context, stats: Stats) -> list[str]:
@@ -168,7 +203,7 @@ def parts_lines(context: Context, stats: Stats) -> list[str]:
         return []
     lines = ["", say(context, "stats_parts_title")]
     for name, part in stats.parts:
-        points = number(context, issued(part.points))
+        points = issued(part.points)
         if name is None:
             lines.append(say(context, "stats_part_chain_wide", issued=points))
             continue
@@ -177,8 +212,8 @@ def parts_lines(context: Context, stats: Stats) -> list[str]:
                 context,
                 "stats_part",
                 name=name,
-                customers=number(context, part.customers),
-                visits=number(context, part.visits),
+                customers=part.customers,
+                visits=part.visits,
                 spend=money(context, part.spend_minor),
                 issued=points,
             )
@@ -191,36 +226,61 @@ def location_stats_text(context: Context, stats: Stats) -> str:
     there; nothing of the chain's (members, NPS, broadcasts, referrals, tiers)."""
     now, before = stats.current, stats.previous
     lines = [
-        say(context, "stats_title_at", location=stats.location, period=str(now.period),
-            previous=str(before.period)),
-        say(context, "stats_active_at", active=number(context, now.active_30_days)),
+        say(context, "stats_title_at", location=stats.location,
+            period=period_text(context, now.period),
+            previous=period_text(context, before.period)),
+        say(context, "stats_active_at", active=now.active_30_days),
         say(context, "stats_retention", rate=percent(context, now.retention),
             trend=trend(now.retention, before.retention),
             previous=percent(context, before.retention)),
         say(context, "stats_repeat", rate=percent(context, now.repeat_rate),
             trend=trend(now.repeat_rate, before.repeat_rate)),
-        say(context, "stats_visits", customers=number(context, now.visits.customers),
-            visits=number(context, now.visits.visits),
+        say(context, "stats_visits", customers=now.visits.customers,
+            visits=now.visits.visits,
             trend=trend(now.visits.visits, before.visits.visits),
             per=decimal_text(context, now.visits_per_customer),
             spend=money_of(context, now.spend_per_customer),
             basket=money_of(context, now.basket)),
-        say(context, "stats_points_at", issued=number(context, now.issued),
-            trend=trend(now.issued, before.issued), used=number(context, now.coupons.used)),
+        say(context, "stats_points_at", issued=now.issued,
+            trend=trend(now.issued, before.issued), used=now.coupons.used),
     ]  # fmt: skip
-    for offer in stats.offers:
-        others = now.visits.customers - offer.members
-        lines.append(
-            say(context, "stats_offer", title=offer.title,
-                purchases=number(context, offer.purchases), members=number(context, offer.members),
-                users=money_of(context, share(offer.spend_users_minor, offer.members)),
-                others=money_of(context, share(offer.spend_others_minor, others)))
-        )  # fmt: skip
-    staff = ", ".join(
-        f"{name or user_id} {number(context, n)}" for user_id, name, n in stats.top_staff
-    )
-    lines.append(say(context, "stats_staff", staff=staff or "—"))
+    lines += offer_lines(context, stats)
+    lines.append(say(context, "stats_staff", staff=Html(staff_listing(context, stats))))
     return "\n".join(lines)
+
+
+def picture_text(context: Context, key: str, /, **values: object) -> str:
+    """A text for a picture, not a message: no HTML, so the escaping of ``say`` is undone."""
+    return html.unescape(say(context, key, **values))
+
+
+def chart_labels(context: Context, period: Period, location: str | None) -> ChartLabels:
+    """The chart's words and figures in the sender's language and locale."""
+    reader = lang(context)
+    cafe = context.services.settings.cafe_name
+    when = period_text(context, period)
+    if location is None:
+        title = picture_text(context, "chart_title", cafe=cafe, period=when)
+    else:
+        title = picture_text(context, "chart_title_at", cafe=cafe, location=location, period=when)
+
+    def cohort(month: date, members: int) -> str:
+        return picture_text(context, "chart_cohort", month=i18n.month_year(reader, month),
+                         members=members)  # fmt: skip
+
+    return ChartLabels(
+        title=title,
+        visits=picture_text(context, "chart_visits"),
+        points=picture_text(context, "chart_points"),
+        issued=picture_text(context, "chart_issued"),
+        redeemed=picture_text(context, "chart_redeemed"),
+        cohorts=picture_text(context, "chart_cohorts"),
+        months_after=picture_text(context, "chart_months_after"),
+        week=lambda monday: i18n.day_month(reader, monday),
+        cohort=cohort,
+        share=lambda value: format_percent(value, locale=reader),
+        offset=lambda months: i18n.signed(reader, months),
+    )
 
 
 @requires(Role.MANAGER)
@@ -252,12 +312,9 @@ async def send_stats(
     markup = await figures_keyboard(update, context, STATS_AT, location, period.slug)
     await reply(update, stats_text(context, stats), reply_markup=markup)
     data = await services.stats.chart_data(period, location)
-    title = f"{services.settings.cafe_name} · {period}"
-    caption = "stats_chart_caption"
-    if stats.location is not None:
-        title = f"{services.settings.cafe_name}, {stats.location} · {period}"
-        caption = "stats_chart_caption_at"
-    image = await asyncio.to_thread(render_stats_chart, data, title)
+    labels = chart_labels(context, period, stats.location)
+    caption = "stats_chart_caption" if stats.location is None else "stats_chart_caption_at"
+    image = await asyncio.to_thread(render_stats_chart, data, labels)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_photo(image, caption=say(context, caption))
@@ -271,9 +328,11 @@ async def audit_command(update: Update, context: Context) -> None:
     args = [arg.lower() for arg in words]
     member_id = actor_id = None
     rest = args
-    if args and args[0] in ("member", "staff") and len(args) >= 2:
+    first = typed_word(context, args[0], "word_member") if args else ""
+    first = typed_word(context, first, "word_staff")
+    if first in ("member", "staff") and len(args) >= 2:
         number_given = parse_int(args[1])
-        member_id, actor_id = (number_given, None) if args[0] == "member" else (None, number_given)
+        member_id, actor_id = (number_given, None) if first == "member" else (None, number_given)
         rest = args[2:] if number_given is not None else args
     elif args and parse_int(args[0]) is not None:
         member_id, rest = parse_int(args[0]), args[1:]
@@ -282,7 +341,8 @@ async def audit_command(update: Update, context: Context) -> None:
         names = {loc.name.lower(): loc.id for loc in await context.services.locations.all()}
         asked = names.get(" ".join(rest)) if len(names) > 1 else None
         if asked is None:
-            await reply(update, say(context, "audit_usage"))
+            await reply(update, say(context, "audit_usage", member=say(context, "word_member"),
+                                    staff=say(context, "word_staff")))  # fmt: skip
             return
     location = await allowed_location(update, context, asked)
     if location != -1:
@@ -322,22 +382,36 @@ async def send_audit(
     else:
         text = [say(context, "audit_title_at", location=names.get(location, ""))]
     for entry in lines:
-        when = entry.created_at.astimezone(services.settings.tz).strftime("%d %b %H:%M")
-        who = f"{entry.actor_name} ({entry.actor_id})" if entry.actor_name else str(entry.actor_id)
-        member = f" · #{entry.member_id}" if entry.member_id is not None else ""
-        detail = f" · {entry.detail}" if entry.detail else ""
         place = names.get(entry.location_id) if entry.location_id is not None else None
-        if chain and location is None and place is not None:
-            text.append(
-                say(context, "audit_line_at", when=when, location=place, who=who,
-                    action=entry.action, member=member, detail=detail)
-            )  # fmt: skip
-            continue
-        text.append(
-            say(context, "audit_line", when=when, who=who, action=entry.action, member=member,
-                detail=detail)
-        )  # fmt: skip
+        text.append(audit_line(context, entry, place if chain and location is None else None))
     await reply(update, "\n".join(text), reply_markup=markup)
+
+
+def audit_line(context: Context, entry: AuditLine, place: str | None) -> str:
+    """One line of the audit log: when, [where,] who, what, [which member,] [the details
+    as the log recorded them]. What was done reads in the sender's language where the
+    catalogs know the action, else as the log's own name for it."""
+    action_key = "audit_action_" + entry.action.replace(".", "_")
+    action = Html(say(context, action_key)) if action_key in EN else entry.action
+    if entry.actor_name:
+        who = say(context, "audit_who", name=entry.actor_name, id=str(entry.actor_id))
+    else:
+        who = str(entry.actor_id)
+    values: dict[str, object] = {
+        "when": i18n.day_time(lang(context), entry.created_at, context.services.settings.tz),
+        "who": Html(who),
+        "action": action,
+    }
+    key = "audit_line_at" if place is not None else "audit_line"
+    if place is not None:
+        values["location"] = place
+    if entry.member_id is not None:
+        key += "_member"
+        values["member"] = str(entry.member_id)
+    if entry.detail:
+        key += "_detail"
+        values["detail"] = entry.detail
+    return say(context, key, **values)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

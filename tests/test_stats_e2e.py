@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import io
 import itertools
+import warnings
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 from PIL import Image
 
-from bot.charts import render_stats_chart
+from bot.charts import ChartLabels, render_stats_chart
 from bot.periods import month
 from bot.services.stats import ChartData, nps
 from handlers import stats as stats_handlers
+from handlers.texts import t
 from sandbox.botapi import FakeUser
 from storage.stats import NpsCounts
-from tests.conftest import BotFactory, BotHarness
+from tests.conftest import OWNER_ID, BotFactory, BotHarness
 
 BARISTA_ID = 3001
+
+
+def english_labels(title: str) -> ChartLabels:
+    return ChartLabels(
+        title=title, visits="Visits per week", points="Points per week", issued="issued",
+        redeemed="redeemed", cohorts="Members still buying", months_after="months after",
+        week=lambda monday: f"{monday:%d %b}", cohort=lambda month, n: f"{month:%b %Y} ({n})",
+        share=lambda value: f"{value:.0%}", offset=lambda months: f"+{months}",
+    )  # fmt: skip
 
 
 async def buy(bot: BotHarness, barista: FakeUser, customer: FakeUser, amount: str) -> None:
@@ -56,14 +68,16 @@ async def test_stats_of_a_small_cafe_computed_by_hand(bot_factory: BotFactory) -
     body = text.body
     for expected in (
         "December 2026 (arrows: against November 2026)",
-        "Members: 5, 1 new ↓; 5 reachable",  # the owner, Alice, Bob, Carol, Dave (4 joined in Nov)
+        # the owner, Alice, Bob, Carol, Dave (4 joined in November)
+        "Members: 5 · new: 1 ↓ · reachable: 5",
         "Customer retention: 50% (before: —)",
         "Repeat purchase rate: 33.3%",
-        "3 customers, 4 visits ↑: 1.3 visits and €12.00 each; average basket €9.00",
-        "Points: 36 issued ↑, 0 redeemed (0%)",
+        "Customers: 3 · visits: 4 ↑ · visits per customer: 1.3 · spent per customer: €12.00 ·"
+        " average basket: €9.00",
+        "Points issued: 36 ↑ · redeemed: 0 (0%)",
         "NPS: — (0 answers)",
-        "Purchases recorded by: Anna 4",
-        "Tiers: Bronze 4 · Silver 1",  # Alice earned 21 points in the last 12 months
+        "Purchases recorded by: Anna (4)",
+        "Tiers: Bronze: 4 and Silver: 1",  # Alice earned 21 points in the last 12 months
     ):
         assert expected in body, (expected, body)
     assert chart.method == "sendPhoto" and chart.photo is not None
@@ -83,7 +97,7 @@ async def test_the_chart_renders_for_an_empty_and_a_busy_cafe(bot_factory: BotFa
     november = month(2026, 11, UTC)
     empty = await bot.services.stats.chart_data(november)
     assert sum(empty.visits) == 0
-    png = render_stats_chart(empty, "Empty café")
+    png = render_stats_chart(empty, english_labels("Empty café"))
     assert Image.open(io.BytesIO(png)).format == "PNG"
 
     anna = await bot.hire(BARISTA_ID, "Anna")
@@ -96,10 +110,10 @@ async def test_the_chart_renders_for_an_empty_and_a_busy_cafe(bot_factory: BotFa
     busy = await bot.services.stats.chart_data(november)
     assert sum(busy.visits) == sum(1 + week % 4 for week in range(6))
     assert len(busy.weeks) == 12 and len(busy.cohorts) == 6
-    png = render_stats_chart(busy, "Busy café")
+    png = render_stats_chart(busy, english_labels("Busy café"))
     assert (
         Image.open(io.BytesIO(png)).size
-        == Image.open(io.BytesIO(render_stats_chart(empty, "x"))).size
+        == Image.open(io.BytesIO(render_stats_chart(empty, english_labels("x")))).size
     )
 
 
@@ -111,9 +125,9 @@ async def test_stats_for_a_past_month_charts_that_month_and_the_one_before(
     its comparison month; its cohort months end with March."""
     drawn: list[ChartData] = []
 
-    def render(data: ChartData, title: str) -> bytes:
+    def render(data: ChartData, labels: ChartLabels) -> bytes:
         drawn.append(data)
-        return render_stats_chart(data, title)
+        return render_stats_chart(data, labels)
 
     monkeypatch.setattr(stats_handlers, "render_stats_chart", render)
     bot = await bot_factory(quiet_hours="off")
@@ -175,13 +189,61 @@ async def test_audit_shows_who_did_what(bot: BotHarness) -> None:
     alice = await bot.customer(2001, "Alice")
     await buy(bot, anna, alice, "5")
     (everything,) = await owner.send("/audit")
-    assert "Audit log" in everything.body and "points.issue" in everything.body
+    assert "Audit log" in everything.body and "points issued" in everything.body
     (of_member,) = await owner.send("/audit member 2")
-    assert "Anna (3001) · points.issue · #2 · entry 1: 5 points for 500" in of_member.body
+    assert (
+        "Nov 23, 9:00\u202fAM · Anna (3001) · points issued · member #2 · entry 1: 5 points for 500"
+        in of_member.body
+    )
     (of_staff,) = await owner.send("/audit staff 3001")
-    assert "card.scan" in of_staff.body and "points.issue" in of_staff.body
-    assert "staff.invite" not in of_staff.body  # that was the owner
+    assert "card scanned" in of_staff.body and "points issued" in of_staff.body
+    assert "staff invited" not in of_staff.body  # that was the owner
     (nothing,) = await owner.send("/audit member 99")
     assert nothing.body == "Nothing in the audit log for that."
     (usage,) = await owner.send("/audit everyone please")
     assert "Use /audit" in usage.body
+
+
+async def test_a_russian_owner_reads_stats_chart_and_audit_in_russian(
+    bot_factory: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figures, the chart's words, weeks, months and shares, and the audit log's times
+    are in the language of the owner who asks (their choice: Russian), in an English café."""
+    drawn: list[ChartLabels] = []
+
+    def render(data: ChartData, labels: ChartLabels) -> bytes:
+        drawn.append(labels)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            png = render_stats_chart(data, labels)
+        assert [str(w.message) for w in caught] == []  # no glyph missing from the font
+        return png
+
+    monkeypatch.setattr(stats_handlers, "render_stats_chart", render)
+    bot = await bot_factory(
+        quiet_hours="off", max_purchase_amount=Decimal(2000), max_points_per_purchase=2000
+    )
+    owner = bot.owner()
+    await owner.send("/start")
+    anna = await bot.hire(BARISTA_ID, "Anna")
+    await bot.services.languages.choose(OWNER_ID, "ru")
+    alice = await bot.customer(2001, "Alice")
+    bot.clock.current = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    await buy(bot, anna, alice, "1500")
+
+    text, chart = await owner.send("/stats 2026-12")
+    assert text.body.startswith("📊 декабрь 2026\u202fг. (")
+    assert "1\xa0500" in text.body  # points as Russian writes numbers
+    assert chart.caption == t("ru", "stats_chart_caption")
+    (labels,) = drawn
+    assert labels.title == t("ru", "chart_title", cafe=bot.services.settings.cafe_name,
+                             period="декабрь 2026\u202fг.")  # fmt: skip
+    assert (labels.visits, labels.issued) == (t("ru", "chart_visits"), t("ru", "chart_issued"))
+    assert labels.week(date(2026, 11, 30)) == "30 нояб."
+    assert labels.cohort(date(2026, 12, 1), 12) == t(
+        "ru", "chart_cohort", month="дек. 2026\u202fг.", members=12
+    )
+    assert labels.share(0.5) == "50\xa0%"
+
+    (audit,) = await owner.send("/audit member 2")  # the English word is understood too
+    assert f"2 дек., 10:00 · Anna (3001) · {t('ru', 'audit_action_points_issue')}" in audit.body

@@ -21,8 +21,8 @@ from storage import locations as location_store
 from storage import referrals as referral_store
 from storage import stats as stats_store
 from storage.referrals import ReferrerRow
+from storage.stats import AuditLine as AuditLine  # what /audit shows, line by line
 from storage.stats import (
-    AuditLine,
     CouponCounts,
     LocationFigures,
     MemberCounts,
