@@ -24,6 +24,11 @@ from storage import locations as location_store
 from storage import reports as report_store
 from storage.reports import ExportRow
 
+# The column headers, the ledger's kinds and the roll-forward's line names are stable English
+# machine names in every café, whatever language the owner reads: spreadsheets, import
+# templates and accountants' tools key on them, and a file must read the same after the
+# owner changes language (docs/accounting.md). Only the files' captions in the chat are
+# translated.
 LEDGER_HEADER = [
     "entry", "time", "member", "kind", "points", "amount", "currency", "category", "actor",
     "reason", "offer", "reverses", "location", "location_name",
