@@ -14,19 +14,25 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain import AudienceFacts, Offer
+from bot.inputs import alternatives, folded
 from bot.offers import (
+    ENGLISH_DAYS,
     NO_OFFER,
     Audience,
+    DateWords,
     combine,
     combine_at,
+    day_words,
     in_audience,
     is_open,
+    month_words,
     parse_audience,
     parse_birthday,
     parse_local_datetime,
     parse_window,
     valid_at,
     visited_audience,
+    window_example,
 )
 from bot.tiers import parse_tiers
 
@@ -341,3 +347,93 @@ def test_impossible_typed_dates_are_refused(text: str) -> None:
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     with pytest.raises(ValueError):
         parse_local_datetime(text, ZONES[1], now)
+
+
+# -- typed words in other languages ----------------------------------------------------------
+
+# The day names a German owner may type (Babel's wide, abbreviated and short), and their
+# words for the weekend and "to": what handlers/offer_windows.py builds from the catalogs.
+GERMAN = ENGLISH_DAYS | day_words(
+    [
+        ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+        ["Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."],
+    ],
+    weekends=["Wochenende"],
+    through=["bis"],
+)
+PORTUGUESE = ENGLISH_DAYS | day_words(
+    [
+        ["segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
+         "sábado", "domingo"],
+        ["seg.", "ter.", "qua.", "qui.", "sex.", "sáb.", "dom."],
+    ]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "days"),
+    [
+        ("Mo-Fr 15:00-17:00", GERMAN, set(range(5))),
+        ("Mo.–Fr. 15:00-17:00", GERMAN, set(range(5))),
+        ("montag bis FREITAG 15:00-17:00", GERMAN, set(range(5))),
+        ("Sa, So 15:00-17:00", GERMAN, {5, 6}),
+        ("Wochenende 15:00-17:00", GERMAN, {5, 6}),
+        ("Mon-Fri 15:00-17:00", GERMAN, set(range(5))),  # English is understood too
+        ("Fr-Mo 15:00-17:00", GERMAN, {4, 5, 6, 0}),
+        ("seg.-sex. 15:00-17:00", PORTUGUESE, set(range(5))),
+        ("segunda-feira-sexta-feira 15:00-17:00", PORTUGUESE, set(range(5))),
+        ("Sabado 15:00-17:00", PORTUGUESE, {5}),  # accents do not matter
+    ],
+)
+def test_windows_typed_in_other_languages(text: str, words: object, days: set[int]) -> None:
+    window = parse_window(text, words)  # type: ignore[arg-type]
+    assert set(window.days) == days
+    assert parse_window(str(window)) == window  # stored in the one form, read back in English
+
+
+@pytest.mark.parametrize("text", ["Mo-Fr 15:00-17:00", "Montag 15:00-17:00", "bis 15:00-17:00"])
+def test_english_alone_does_not_know_german_days(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_window(text)
+    with pytest.raises(ValueError):
+        parse_window("Mo-Di-Mi 15:00-17:00", GERMAN)
+
+
+def test_window_spans_join_consecutive_days_and_wrap_the_week() -> None:
+    assert parse_window("Mon-Fri 10:00-11:00").spans() == [(0, 4)]
+    assert parse_window("Fri-Mon 10:00-11:00").spans() == [(4, 0)]
+    assert parse_window("Mon,Wed,Thu,Sun 10:00-11:00").spans() == [(2, 3), (6, 0)]
+    assert parse_window("10:00-11:00").spans() == [(0, 6)]
+    assert parse_window("daily 1:00-2:00").every_day
+
+
+def test_the_window_example_uses_the_readers_day_names() -> None:
+    assert window_example(["Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."]) == "Mo-Fr 15:00-17:00"
+
+
+def test_typed_dates_read_the_readers_words_and_english() -> None:
+    tz, now = ZONES[0], datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    german = DateWords(frozenset({"jetzt"}), frozenset({"heute"}), frozenset({"morgen"}))
+    words = DateWords() | german
+    assert parse_local_datetime("Jetzt", tz, now, words) == now
+    assert parse_local_datetime("morgen 9:00", tz, now, words) == local(tz, 2026, 11, 24, 9, 0)
+    assert parse_local_datetime("heute 23:15", tz, now, words) == local(tz, 2026, 11, 23, 23, 15)
+    assert parse_local_datetime("tomorrow 9:00", tz, now, words) == local(tz, 2026, 11, 24, 9, 0)
+    with pytest.raises(ValueError):
+        parse_local_datetime("morgen 9:00", tz, now)  # English alone
+
+
+def test_birthdays_with_month_names_of_another_language() -> None:
+    spanish = month_words(
+        [["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+          "septiembre", "octubre", "noviembre", "diciembre"]]
+    )  # fmt: skip
+    assert parse_birthday("24 diciembre", spanish) == "12-24"
+    assert parse_birthday("3 SEPTIEMBRE", spanish) == "09-03"
+    with pytest.raises(ValueError):
+        parse_birthday("24 diciembre")
+
+
+def test_typed_words_ignore_case_accents_and_spacing() -> None:
+    assert folded("  Mié  ") == "mie" and folded("ÇARŞAMBA") == "carsamba"
+    assert alternatives("yes, Y", "sí,  si ,") == frozenset({"yes", "y", "si"})
