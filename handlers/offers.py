@@ -1,13 +1,15 @@
-"""Offers: the owner's /offer wizard, /offers with early ending, and what customers see
-in /offers."""
+"""Offers: the owner's /offer wizard and ending an offer early (how offers read, in
+/offers and the preview: handlers/offer_views.py)."""
 
 from __future__ import annotations
 
+import html
 import logging
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import (
     BaseHandler,
     CommandHandler,
@@ -15,7 +17,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.domain import Member, NewOffer, Offer
+from bot.domain import NewOffer
 from bot.inputs import parse_int
 from bot.offers import parse_local_datetime, parse_window
 from bot.services.offers import OfferNotFound
@@ -23,8 +25,6 @@ from bot.services.roles import Role
 from handlers.common import (
     Context,
     button_args,
-    local_time,
-    member_only,
     on_button,
     on_keyboard,
     remove_buttons,
@@ -33,8 +33,16 @@ from handlers.common import (
     say,
 )
 from handlers.context import OfferDraft
+from handlers.offer_views import (
+    END_OFFER,
+    describe_effect,
+    hours_lines,
+    offers_command,
+    reward_titles,
+    value_of,
+)
+from handlers.offer_windows import date_words_of, day_words_of, example
 from handlers.wizard import (
-    DATETIME,
     END,
     TYPED,
     ask,
@@ -43,12 +51,13 @@ from handlers.wizard import (
     audience_steps,
     conversation,
     describe_audience,
+    first_word,
     location_picker,
     message_text,
     on_step_button,
-    place_names,
     pressed,
     valid_at,
+    when,
     with_cancel,
 )
 
@@ -56,7 +65,6 @@ logger = logging.getLogger(__name__)
 
 
 OFFER = "of"
-END_OFFER = "ofend"
 
 
 (
@@ -77,27 +85,6 @@ END_OFFER = "ofend"
 ) = range(14)
 
 
-def describe_effect(context: Context, kind: str, value: object) -> str:
-    if isinstance(value, Decimal):
-        value = value.normalize()
-    return say(context, f"offer_effect_{kind}", value=value)
-
-
-async def reward_titles(context: Context) -> dict[int, str]:
-    return {reward.id: reward.title for reward in await context.services.catalog.list()}
-
-
-def effect_of(context: Context, offer: Offer, rewards: dict[int, str]) -> str:
-    if offer.kind == "coupon":
-        return describe_effect(context, "coupon", rewards.get(offer.reward_id or 0, "?"))
-    value: object = offer.multiplier if offer.kind == "multiplier" else offer.bonus_points
-    return describe_effect(context, offer.kind, value)
-
-
-def window_text(context: Context, window: str | None) -> str:
-    return say(context, "offer_window", window=window) if window else ""
-
-
 @requires(Role.OWNER)
 async def offer_begin(update: Update, context: Context) -> int:
     """/offer: start the guided conversation for a new offer."""
@@ -112,12 +99,21 @@ async def offer_title(update: Update, context: Context) -> int:
         await ask(update, context, OFFER, "offer_ask_title")
         return O_TITLE
     draft(context).title = title
-    await ask(update, context, OFFER, "offer_ask_description")
+    skip = [[InlineKeyboardButton(say(context, "btn_skip"), callback_data=f"{OFFER}:skip")]]
+    await reply(
+        update,
+        say(context, "offer_ask_description"),
+        reply_markup=with_cancel(context, OFFER, skip),
+    )
     return O_DESCRIPTION
 
 
 async def offer_description(update: Update, context: Context) -> int:
+    """The description typed, or none (Skip, or a typed "-")."""
     text = message_text(update)
+    if update.callback_query is not None:
+        await pressed(update)
+        text = ""
     draft(context).description = "" if text == "-" else text[:300]
     rows = [
         [
@@ -167,8 +163,7 @@ async def offer_value(update: Update, context: Context) -> int:
     except InvalidOperation:
         await ask(update, context, OFFER, f"offer_bad_{offer.kind or 'bonus'}")
         return O_VALUE
-    await ask(update, context, OFFER, "offer_ask_start")
-    return O_START
+    return await ask_start(update, context)
 
 
 async def offer_reward(update: Update, context: Context) -> int:
@@ -177,19 +172,39 @@ async def offer_reward(update: Update, context: Context) -> int:
     if reward_id is None:
         return O_VALUE
     draft(context).reward_id = reward_id
-    await ask(update, context, OFFER, "offer_ask_start")
+    return await ask_start(update, context)
+
+
+async def ask_start(update: Update, context: Context) -> int:
+    """When does it start: Now, or a date and time typed (their words for "tomorrow" too)."""
+    now = [[InlineKeyboardButton(say(context, "btn_now"), callback_data=f"{OFFER}:now")]]
+    await reply(
+        update,
+        say(context, "offer_ask_start", tomorrow=first_word(context, "word_tomorrow")),
+        reply_markup=with_cancel(context, OFFER, now),
+    )
     return O_START
 
 
-async def offer_starts(update: Update, context: Context) -> int:
+def typed_moment(update: Update, context: Context) -> datetime:
+    """The start or end the owner typed, in café time ("28.11 15:00", "morgen 9:00")."""
     services = context.services
-    try:
-        starts = parse_local_datetime(
-            message_text(update), services.settings.tz, services.clock.now()
-        )
-    except ValueError:
-        await ask(update, context, OFFER, "offer_bad_date")
-        return O_START
+    return parse_local_datetime(
+        message_text(update), services.settings.tz, services.clock.now(), date_words_of(context)
+    )
+
+
+async def offer_starts(update: Update, context: Context) -> int:
+    """The start: the Now button, or typed."""
+    if update.callback_query is not None:
+        await pressed(update)
+        starts = context.services.clock.now()
+    else:
+        try:
+            starts = typed_moment(update, context)
+        except ValueError:
+            await ask(update, context, OFFER, "offer_bad_date")
+            return O_START
     draft(context).starts_at = starts
     await ask(update, context, OFFER, "offer_ask_end")
     return O_END
@@ -199,35 +214,37 @@ async def offer_ends(update: Update, context: Context) -> int:
     services = context.services
     offer = draft(context)
     try:
-        ends = parse_local_datetime(
-            message_text(update), services.settings.tz, services.clock.now()
-        )
+        ends = typed_moment(update, context)
     except ValueError:
         await ask(update, context, OFFER, "offer_bad_date")
         return O_END
     starts = offer.starts_at or services.clock.now()
     if ends <= starts or ends <= services.clock.now():
-        start = local_time(context, starts, DATETIME)
+        start = when(context, starts)
         await ask(update, context, OFFER, "offer_end_before_start", start=start)
         return O_END
     offer.ends_at = ends
     rows = [[InlineKeyboardButton(say(context, "btn_any_time"), callback_data=f"{OFFER}:any")]]
     await reply(
-        update, say(context, "offer_ask_window"), reply_markup=with_cancel(context, OFFER, rows)
+        update,
+        say(context, "offer_ask_window", example=example(context)),
+        reply_markup=with_cancel(context, OFFER, rows),
     )
     return O_WINDOW
 
 
 async def offer_window(update: Update, context: Context) -> int:
+    """The hours: Any time, or days and hours typed with the owner's day names or English."""
     if update.callback_query is not None:
         await pressed(update)
         draft(context).window = None
     else:
         try:
-            draft(context).window = str(parse_window(message_text(update)))
+            window = parse_window(message_text(update), day_words_of(context))
         except ValueError:
-            await ask(update, context, OFFER, "offer_bad_window")
+            await ask(update, context, OFFER, "offer_bad_window", example=example(context))
             return O_WINDOW
+        draft(context).window = str(window)
     await reply(
         update,
         say(context, "offer_ask_audience"),
@@ -312,31 +329,30 @@ async def offer_preview(update: Update, context: Context) -> int:
     if offer is None:
         return await draft_lost(update, context)
     services = context.services
-    if offer.kind == "coupon":
-        reward = next((r for r in await services.catalog.list() if r.id == offer.reward_id), None)
-        effect = describe_effect(context, "coupon", reward.title if reward else "?")
-    else:
-        value = offer.multiplier if offer.kind == "multiplier" else offer.bonus_points
-        effect = describe_effect(context, offer.kind, value)
-    description = f"{offer.description}\n" if offer.description else ""
-    text = say(
-        context,
-        "offer_preview",
-        title=offer.title,
-        description=description,
-        effect=effect,
-        window=window_text(context, offer.window),
-        start=local_time(context, offer.starts_at, DATETIME),
-        end=local_time(context, offer.ends_at, DATETIME),
-        audience=await describe_audience(context, offer.audience),
-        count=await services.offers.audience_size(offer.audience),
-        announce=say(
-            context, "offer_preview_announce" if offer.announce else "offer_preview_silent"
+    value = value_of(offer, await reward_titles(context))
+    lines = [
+        say(context, "offer_preview_title"),
+        say(context, "offer_preview_name", title=offer.title),
+        *([html.escape(offer.description, quote=False)] if offer.description else []),
+        describe_effect(context, offer.kind, value),
+        *hours_lines(context, offer.window),
+        say(
+            context,
+            "offer_preview_dates",
+            start=when(context, offer.starts_at),
+            end=when(context, offer.ends_at),
         ),
-    )
-    text += await valid_at(context, offer.location_ids)
+        say(
+            context,
+            "offer_preview_audience",
+            audience=await describe_audience(context, offer.audience),
+            count=await services.offers.audience_size(offer.audience),
+        ),
+        *await valid_at(context, offer.location_ids),
+        say(context, "offer_preview_announce" if offer.announce else "offer_preview_silent"),
+    ]
     rows = [[InlineKeyboardButton(say(context, "btn_save"), callback_data=f"{OFFER}:save")]]
-    await reply(update, text, reply_markup=with_cancel(context, OFFER, rows))
+    await reply(update, "\n".join(lines), reply_markup=with_cancel(context, OFFER, rows))
     return O_CONFIRM
 
 
@@ -357,77 +373,12 @@ async def offer_save(update: Update, context: Context) -> int:
         say(
             context,
             "offer_saved",
-            id=saved.id,
-            start=local_time(context, saved.starts_at, DATETIME),
-            end=local_time(context, saved.ends_at, DATETIME),
+            id=str(saved.id),
+            start=when(context, saved.starts_at),
+            end=when(context, saved.ends_at),
         ),
     )
     return END
-
-
-@member_only
-async def customer_offers(update: Update, context: Context, member: Member) -> None:
-    """Offers running now for this customer, and when each ends."""
-    offers = await context.services.offers.current_for(member)
-    if not offers:
-        await reply(update, say(context, "offers_none"))
-        return
-    lines = [say(context, "offers_title")]
-    for offer in offers:
-        lines.append(
-            say(
-                context,
-                "offers_line",
-                title=offer.title,
-                effect=effect_of(context, offer, {}),
-                window=window_text(context, offer.window),
-                end=local_time(context, offer.ends_at, DATETIME),
-            )
-        )
-        if offer.description:
-            lines.append(say(context, "offers_line_description", description=offer.description))
-        if offer.location_ids:  # limited to some shops: say which
-            places = await place_names(context, offer.location_ids)
-            lines.append(say(context, "offers_line_where", places=places))
-    await reply(update, "\n".join(lines))
-
-
-async def owner_offers(update: Update, context: Context) -> None:
-    """All recent offers with their state, and a button to end each running one early."""
-    services = context.services
-    offers = await services.offers.recent()
-    if not offers:
-        await reply(update, say(context, "offers_owner_none"))
-        return
-    now = services.clock.now()
-    rewards = await reward_titles(context)
-    lines, rows = [say(context, "offers_owner_title")], []
-    for offer in offers:
-        state = (
-            "ended" if offer.is_over(now) else "running" if offer.starts_at <= now else "upcoming"
-        )
-        lines.append(
-            say(
-                context,
-                "offers_owner_line",
-                id=offer.id,
-                title=offer.title,
-                effect=effect_of(context, offer, rewards),
-                window=window_text(context, offer.window),
-                audience=await describe_audience(context, offer.audience),
-                start=local_time(context, offer.starts_at, DATETIME),
-                end=local_time(context, offer.ends_at, DATETIME),
-                state=say(context, f"offer_state_{state}"),
-            )
-            + await valid_at(context, offer.location_ids)
-        )
-        if state != "ended":
-            label = say(context, "btn_end_offer", id=offer.id)
-            rows.append([InlineKeyboardButton(label, callback_data=f"{END_OFFER}:{offer.id}")])
-    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows) if rows else None)
-
-
-offers_command = requires(Role.OWNER, otherwise=customer_offers)(owner_offers)
 
 
 @requires(Role.OWNER)
@@ -442,7 +393,7 @@ async def end_offer_pressed(update: Update, context: Context) -> None:
     except OfferNotFound:
         await reply(update, say(context, "offer_not_found"))
         return
-    await reply(update, say(context, "offer_ended", id=offer.id, title=offer.title))
+    await reply(update, say(context, "offer_ended", id=str(offer.id), title=offer.title))
 
 
 def offer_conversation() -> ConversationHandler[Any]:
@@ -454,13 +405,19 @@ def offer_conversation() -> ConversationHandler[Any]:
         offer_begin,
         {
             O_TITLE: [MessageHandler(TYPED, offer_title)],
-            O_DESCRIPTION: [MessageHandler(TYPED, offer_description)],
+            O_DESCRIPTION: [
+                MessageHandler(TYPED, offer_description),
+                on_step_button(offer_description, OFFER, "skip$"),
+            ],
             O_KIND: [on_step_button(offer_kind, OFFER, "(multiplier|bonus|coupon)$")],
             O_VALUE: [
                 MessageHandler(TYPED, offer_value),
                 on_step_button(offer_reward, OFFER, r"rw:"),
             ],
-            O_START: [MessageHandler(TYPED, offer_starts)],
+            O_START: [
+                MessageHandler(TYPED, offer_starts),
+                on_step_button(offer_starts, OFFER, "now$"),
+            ],
             O_END: [MessageHandler(TYPED, offer_ends)],
             O_WINDOW: [
                 MessageHandler(TYPED, offer_window),

@@ -1,5 +1,6 @@
 """The kit the owner's step-by-step conversations share: asking with a Cancel button,
-reading a pressed button, the audience picker with its "days without a visit" step and
+reading a pressed button, the words an owner may type (theirs and English), dates in
+their language, the audience picker with its "days without a visit" step and
 (in a chain) "who bought at these locations lately", the location picker, cancelling,
 and the persistent ConversationHandler they are built into."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -19,10 +21,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.inputs import parse_int
+from bot import i18n
+from bot.inputs import alternatives, parse_int
 from bot.offers import parse_audience, visited_audience
-from handlers.common import Context, remove_buttons, reply, say
+from handlers.common import Context, lang, remove_buttons, reply, say
+from handlers.texts import t
 
+# The strftime pattern of a date and time; handlers/broadcasts.py still shows dates with
+# it (``when`` writes them in the reader's language).
 DATETIME = "%d %b %H:%M"
 CONVERSATION_TIMEOUT_SECONDS = 15 * 60
 END = ConversationHandler.END
@@ -57,6 +63,22 @@ async def ask(update: Update, context: Context, prefix: str, key: str, **values:
     await reply(update, say(context, key, **values), reply_markup=with_cancel(context, prefix))
 
 
+def when(context: Context, moment: datetime) -> str:
+    """A date and time in café time, as the reader writes it ("30 Nov, 18:00")."""
+    return i18n.day_time(lang(context), moment, context.services.settings.tz)
+
+
+def accepted(context: Context, key: str) -> frozenset[str]:
+    """The words the catalog text ``key`` lists, in the reader's language and in English,
+    folded (compare them with ``bot.inputs.folded``)."""
+    return alternatives(t(lang(context), key), t(i18n.ENGLISH, key))
+
+
+def first_word(context: Context, key: str) -> str:
+    """The first of the words ``key`` lists in the reader's language, to show as an example."""
+    return t(lang(context), key).split(",")[0].strip()
+
+
 def message_text(update: Update) -> str:
     message = update.effective_message
     return (message.text or "").strip() if message else ""
@@ -85,16 +107,16 @@ def on_step_button(
 
 
 async def place_names(context: Context, location_ids: tuple[int, ...] | list[int]) -> str:
-    """The locations' names, in the order given: "Main, Harbour"."""
+    """The locations' names, in the order given, as the reader lists: "Main and Harbour"."""
     names = await context.services.locations.names()
-    return ", ".join(names.get(place, "?") for place in location_ids)
+    return i18n.listing(lang(context), [names.get(place, "?") for place in location_ids])
 
 
-async def valid_at(context: Context, location_ids: tuple[int, ...]) -> str:
-    """A line saying where an offer is valid, when it is limited to some locations."""
+async def valid_at(context: Context, location_ids: tuple[int, ...]) -> list[str]:
+    """The line saying where an offer is valid, when it is limited to some locations."""
     if not location_ids:
-        return ""
-    return "\n" + say(context, "offer_valid_at", places=await place_names(context, location_ids))
+        return []
+    return [say(context, "offer_valid_at", places=await place_names(context, location_ids))]
 
 
 async def describe_audience(context: Context, audience: str) -> str:
@@ -102,7 +124,7 @@ async def describe_audience(context: Context, audience: str) -> str:
     if parsed.kind == "tier":
         return say(context, "audience_tier", tier=parsed.value)
     if parsed.kind == "lapsed":
-        return say(context, "audience_lapsed", days=parsed.value)
+        return say(context, "audience_lapsed", days=int(parsed.value))
     if parsed.kind == "visited":
         places, days = parsed.visited
         return say(
@@ -292,22 +314,28 @@ def audience_steps(
 def conversation(
     name: str,
     prefix: str,
-    begin: Step,
+    begin: Step | None,
     states: dict[object, StepHandlers],
+    *,
+    entries: StepHandlers | None = None,
+    drafted: bool = True,
 ) -> ConversationHandler[Any]:
-    """A wizard entered by the command ``/<name>``, with its draft in ``UserData.<name>``:
-    cancelled by /cancel or its Cancel button, ended after a quiet quarter of an hour, and
-    kept in the database so a restart continues it.
+    """A wizard entered by the command ``/<name>`` (when ``begin`` is given) or by one of
+    the ``entries`` (buttons, which enter it again from any step), with its draft in
+    ``UserData.<name>`` (unless not ``drafted``): cancelled by /cancel or its Cancel
+    button, ended after a quiet quarter of an hour, and kept in the database so a restart
+    continues it.
 
-    Only the entry command passes the permission gate (``begin`` is gated): the later
-    steps are reachable only from a chat that entered the conversation."""
+    Only the entry passes the permission gate (``begin`` and ``entries`` are gated): the
+    later steps are reachable only from a chat that entered the conversation."""
 
     async def cancel_conversation(update: Update, context: Context) -> int:
         """/cancel or the Cancel button, at any step: drop the draft, save nothing."""
         if update.callback_query is not None:
             await update.callback_query.answer()
             await remove_buttons(update)
-        setattr(context.drafts, name, None)
+        if drafted:
+            setattr(context.drafts, name, None)
         await reply(update, say(context, "conversation_cancelled"))
         return END
 
@@ -315,15 +343,18 @@ def conversation(
         CommandHandler("cancel", cancel_conversation),
         CallbackQueryHandler(cancel_conversation, pattern=rf"^{prefix}:cancel$"),
     ]
+    entry_points: StepHandlers = [CommandHandler(name, begin)] if begin is not None else []
+    entry_points += entries or []
     # PTB warns that CallbackQueryHandlers are tracked per chat, not per message; that is
     # what these conversations want (one draft per owner chat).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*per_message.*")
         return ConversationHandler(
-            entry_points=[CommandHandler(name, begin)],
+            entry_points=entry_points,
             states=dict(states),
             fallbacks=cancel,
             conversation_timeout=CONVERSATION_TIMEOUT_SECONDS,
             name=name,
             persistent=True,
+            allow_reentry=bool(entries),
         )

@@ -104,13 +104,14 @@ async def test_an_offer_conversation_continues_after_restarts(bot_factory: BotFa
     assert ask_announce.body == "Announce it to them when it starts?"
     preview = only(await owner.press(ask_announce, "No"))
     assert "🎉 Pumpkin week\nDouble points on everything pumpkin\nGives: ×2 points" in preview.body
-    assert "From 23 Nov 09:00 to 30 Nov 18:00" in preview.body
+    assert "From Nov 23, 9:00\u202fAM to Nov 30, 6:00\u202fPM" in preview.body
     saved = only(await owner.press(preview, "Save"))
     assert saved.body.startswith("Offer #1 saved.")
 
     assert UNKNOWN not in "\n".join(m.body for m in owner.messages)
     listing = only(await owner.send("/offers"))
-    assert "#1 Pumpkin week: ×2 points" in listing.body and "running" in listing.body
+    assert "#1 Pumpkin week: running until Nov 30" in listing.body
+    assert "Gives: ×2 points" in listing.body
     (offer,) = await bot.services.offers.recent()
     assert (offer.title, offer.description) == (
         "Pumpkin week",

@@ -369,20 +369,35 @@ async def test_offer_conversation_with_bad_input_and_save(bot: BotHarness) -> No
     assert "couldn't read that date" in bad_date.body
     await owner.send("now")
     (too_early,) = await owner.send("2026-11-20 10:00")
-    assert "The end must be after the start (23 Nov 09:00)" in too_early.body
-    await owner.send("2026-11-30 18:00")
+    assert "The end must be after the start (Nov 23, 9:00\u202fAM)" in too_early.body
+    (ask_window,) = await owner.send("2026-11-30 18:00")
+    assert "Send the days and hours, e.g. Mon-Fri 15:00-17:00" in ask_window.body
     (bad_window,) = await owner.send("afternoons")
-    assert "Send hours like" in bad_window.body
+    assert "Send days and hours like Mon-Fri 15:00-17:00" in bad_window.body
     (audience,) = await owner.send("Mon-Fri 15:00-17:00")
     (announce,) = await owner.press(audience, "Everyone")
     (preview,) = await owner.press(announce, "No")
-    assert "🎉 Happy hour\nDouble points every afternoon\nGives: ×2 points" in preview.body
-    assert "(Mon,Tue,Wed,Thu,Fri 15:00-17:00)" in preview.body
-    assert "From 23 Nov 09:00 to 30 Nov 18:00" in preview.body
+    assert preview.body == (
+        "Preview\n"
+        "🎉 Happy hour\n"
+        "Double points every afternoon\n"
+        "Gives: ×2 points\n"
+        "🕒 Mon–Fri, 3:00\u2009–\u20095:00\u202fPM\n"
+        "From Nov 23, 9:00\u202fAM to Nov 30, 6:00\u202fPM\n"
+        "For: Everyone (1 member now)\n"
+        "Not announced."
+    )
     (saved,) = await owner.press(preview, "Save")
     assert saved.body.startswith("Offer #1 saved.")
     (listing,) = await owner.send("/offers")
-    assert "#1 Happy hour: ×2 points" in listing.body and "running" in listing.body
+    assert listing.body == (
+        "🎉 Offers\n"
+        "\n"
+        "#1 Happy hour: running until Nov 30, 6:00\u202fPM (since Nov 23, 9:00\u202fAM)\n"
+        "Gives: ×2 points\n"
+        "🕒 Mon–Fri, 3:00\u2009–\u20095:00\u202fPM\n"
+        "For: Everyone"
+    )
     (ended,) = await owner.press(listing, "End #1 now")
     assert ended.body == "Offer #1 Happy hour has ended."
 
@@ -439,8 +454,10 @@ async def test_the_multiplier_applies_only_in_its_window_and_audience(
     assert (await purchase(bot, barista, bob, "5")).startswith("🧾 +5 points")  # Bronze
 
     (offers,) = await alice.send("🎉 Offers")
-    assert "Happy hour: ×2 points (Mon,Tue,Wed,Thu,Fri 15:00-17:00) — until 30 Nov 09:00" in (
-        offers.body
+    assert offers.body == (
+        "🎉 Offers for you\n"
+        "• Happy hour: ×2 points, until Nov 30, 9:00\u202fAM\n"
+        "🕒 Mon–Fri, 3:00\u2009–\u20095:00\u202fPM"
     )
     (none,) = await bob.send("/offers")
     assert "No offers running right now" in none.body

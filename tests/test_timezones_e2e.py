@@ -37,7 +37,8 @@ async def test_typed_offer_dates_are_auckland_time(bot_factory: BotFactory) -> N
     (audience,) = await owner.send("Mon-Fri 07:00-10:00")
     (announce,) = await owner.press(audience, "Everyone")
     (preview,) = await owner.press(announce, "No")
-    assert "From 24 Nov 09:00 to 28 Nov 15:30" in preview.body
+    assert "From Nov 24, 9:00\u202fAM to Nov 28, 3:30\u202fPM" in preview.body
+    assert "🕒 Mon–Fri, 7:00\u2009–\u200910:00\u202fAM" in preview.body
     await owner.press(preview, "Save")
     (saved,) = await bot.services.offers.recent()
     assert saved.starts_at == auckland(2026, 11, 24, 9, 0)
