@@ -55,11 +55,19 @@ class LocationDraft(BaseModel):
     location_id: int | None = None
 
 
+class CatalogDraft(BaseModel):
+    """A reward being added (its title, once typed) or one whose new cost is being typed."""
+
+    title: str = ""
+    reward_id: int | None = None
+
+
 class UserData(BaseModel):
     """What the bot keeps for one person between their updates: only the drafts of the
     owner's conversations. Kept in the database, so a restart loses no draft."""
 
     offer: OfferDraft | None = None
+    catalog: CatalogDraft | None = None
     broadcast: BroadcastDraft | None = None
     location: LocationDraft | None = None
 

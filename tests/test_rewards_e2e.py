@@ -8,9 +8,10 @@ from pathlib import Path
 
 from bot.qr import decode
 from bot.tokens import LinkKind, random_token
+from handlers.texts import t
 from sandbox.botapi import FakeUser, SentMessage
 from storage.engine import sql
-from tests.conftest import BotFactory, BotHarness
+from tests.conftest import OWNER_ID, BotFactory, BotHarness
 from tests.helpers import qr_payload
 
 BARISTA_ID = 3001
@@ -300,10 +301,12 @@ async def test_tier_promotion_multiplier_and_no_demotion(bot_factory: BotFactory
 
 
 async def test_owner_manages_the_catalog(bot: BotHarness) -> None:
+    """The typed form still works (English words, or the owner's own)."""
     owner = bot.owner()
     await owner.send("/start")
     (empty,) = await owner.send("/catalog")
-    assert "The catalog is empty." in empty.body and "/catalog add 150 Croissant" in empty.body
+    assert "The catalog is empty." in empty.body and "Add a reward" in empty.body
+    assert [b.text for b in empty.buttons] == ["➕ Add a reward"]
     (added,) = await owner.send("/catalog add 150 Almond   croissant")
     assert added.body == "Added #1 Almond croissant for 150 points."
     for command, expected in [
@@ -316,9 +319,9 @@ async def test_owner_manages_the_catalog(bot: BotHarness) -> None:
         (answer,) = await owner.send(command)
         assert expected in answer.body, command
     (changed,) = await owner.send("/catalog cost 1 120")
-    assert changed.body == "#1 Almond croissant: 120 points, on."
-    (off,) = await owner.send("/catalog off 1")
-    assert off.body == "#1 Almond croissant: 120 points, off."
+    assert changed.body == "🎁 #1 Almond croissant: 120 points. Customers can redeem it."
+    (off,) = await owner.send("/catalog OFF 1")
+    assert off.body == "💤 #1 Almond croissant: 120 points. Switched off: customers don't see it."
     (listing,) = await owner.send("/catalog")
     assert "#1 Almond croissant — 120 points (off)" in listing.body
     alice = await bot.customer(CUSTOMER_ID, "Alice")
@@ -331,6 +334,76 @@ async def test_owner_manages_the_catalog(bot: BotHarness) -> None:
     assert refused.body == "Sorry, that's not available for your account."
     actions = await bot.audit_actions()
     assert actions.count("catalog.add") == 1 and actions.count("catalog.change") == 2
+
+
+async def test_owner_runs_the_catalog_with_buttons(bot: BotHarness) -> None:
+    owner = bot.owner()
+    await owner.send("/start")
+    (empty,) = await owner.send("/catalog")
+    (ask_title,) = await owner.press(empty, "Add a reward")
+    assert "What is it called?" in ask_title.body
+    (ask_cost,) = await owner.send("x" * 60)
+    assert "1 to 48 characters" in ask_cost.body  # asked again
+    (ask_cost,) = await owner.send("Almond   croissant")
+    assert "How many points does Almond croissant cost?" in ask_cost.body
+    (bad,) = await owner.send("lots")
+    assert "whole number of points" in bad.body
+    (added,) = await owner.send("150")
+    assert added.body == "Added #1 Almond croissant for 150 points."
+    assert [b.text for b in added.buttons] == ["✏️ Change the cost", "⏸ Switch off"]
+    assert [(r.title, r.cost, r.active) for r in await bot.services.catalog.list()] == [
+        ("Almond croissant", 150, True)
+    ]
+    # A second one, then the list: a button per reward.
+    (again,) = await owner.send("/catalog")
+    await owner.press(again, "Add a reward")
+    await owner.send("Espresso")
+    await owner.send("50")
+    (listing,) = await owner.send("/catalog")
+    assert "#2 Espresso — 50 points\n#1 Almond croissant — 150 points" in listing.body
+    assert [b.text for b in listing.buttons] == [
+        "✏️ #2 Espresso", "✏️ #1 Almond croissant", "➕ Add a reward"
+    ]  # fmt: skip
+    (card,) = await owner.press(listing, "Almond croissant")
+    assert card.body == "🎁 #1 Almond croissant: 150 points. Customers can redeem it."
+    (ask_cost,) = await owner.press(card, "Change the cost")
+    assert "The new cost of #1 Almond croissant (now 150 points)?" in ask_cost.body
+    (cancelled,) = await owner.press(ask_cost, "Cancel")
+    assert cancelled.body == "Cancelled. Nothing was saved."
+    (ask_cost,) = await owner.press(card, "Change the cost")
+    (changed,) = await owner.send("120")
+    assert changed.body == "🎁 #1 Almond croissant: 120 points. Customers can redeem it."
+    # Switching off edits the card in place; customers no longer see the reward.
+    assert await owner.press(changed, "Switch off") == []
+    assert changed.body.startswith("💤 #1 Almond croissant: 120 points. Switched off")
+    assert [b.text for b in changed.buttons] == ["✏️ Change the cost", "▶️ Switch on"]
+    alice = await bot.customer(CUSTOMER_ID, "Alice")
+    (rewards,) = await alice.send("/rewards")
+    assert "Almond" not in rewards.body and "Espresso" in rewards.body
+    await owner.press(changed, "Switch on")
+    assert changed.body.startswith("🎁 #1 Almond croissant: 120 points.")
+    (rewards,) = await alice.send("/rewards")
+    assert "Almond croissant" in rewards.body
+    actions = await bot.audit_actions()
+    assert actions.count("catalog.add") == 2 and actions.count("catalog.change") == 3
+
+
+async def test_a_german_owner_types_catalog_words_in_german_or_english(
+    bot: BotHarness,
+) -> None:
+    owner = bot.user(OWNER_ID, "Olga", language_code="de")
+    await owner.send("/start")
+    (added,) = await owner.send("/catalog add 150 Croissant")  # English is always understood
+    assert "#1" in added.body and "Croissant" in added.body and "150" in added.body
+    german_add = t("de", "word_add").split(",")[0].strip()  # "add" until translated
+    (added,) = await owner.send(f"/catalog {german_add} 2000 Torte")
+    assert "#2" in added.body and "2.000" in added.body  # German numbers
+    german_off = t("de", "word_off").split(",")[0].strip()
+    (off,) = await owner.send(f"/catalog {german_off} 2")
+    assert off.body.startswith("💤 #2")
+    assert [(r.title, r.active) for r in await bot.services.catalog.list()] == [
+        ("Croissant", True), ("Torte", False)
+    ]  # fmt: skip
 
 
 async def test_catalog_is_seeded_from_a_file_once(bot_factory: BotFactory, tmp_path: Path) -> None:
@@ -358,7 +431,14 @@ async def test_a_long_catalog_is_split_into_messages_telegram_accepts(bot: BotHa
     assert all(len(part.body) <= 4096 for part in parts)
     listed = "\n".join(part.body for part in parts)
     assert listed.count("Seasonal special") == 120
-    assert "/catalog add 150 Croissant" in parts[-1].body
+    assert "Add a reward" in parts[-1].body
+    # The buttons go 20 rewards a page, under the last part.
+    assert not parts[0].buttons
+    first_page = [b.text for b in parts[-1].buttons]
+    assert len(first_page) == 22 and first_page[-2:] == ["Later ▶", "➕ Add a reward"]
+    await owner.press(parts[-1], "Later ▶")
+    second_page = [b.text for b in parts[-1].buttons]
+    assert second_page[0].startswith("✏️ #21 ") and "◀ Earlier" in second_page
 
 
 async def test_a_redeem_button_gives_one_open_coupon_then_a_new_one_once_it_closes(
