@@ -50,10 +50,16 @@ async def mydata_command(update: Update, context: Context, member: Member) -> No
 @member_only
 async def forget_command(update: Update, context: Context, member: Member) -> None:
     """/forget: say what will happen, then ask."""
-    coupons = await context.services.coupons.open_coupons(member)
+    coupons = len(await context.services.coupons.open_coupons(member))
+    lines = [
+        say(context, "forget_intro"),
+        *([say(context, "forget_lose_coupons", coupons=coupons)] if coupons else []),
+        *([say(context, "forget_lose_points", points=member.balance)] if member.balance else []),
+        say(context, "forget_outro"),
+    ]
     await reply(
         update,
-        say(context, "forget_question", coupons=len(coupons), points=member.balance),
+        "\n".join(lines),
         reply_markup=InlineKeyboardMarkup(
             [
                 [

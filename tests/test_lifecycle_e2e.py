@@ -560,7 +560,7 @@ async def test_forget_keeps_the_books_and_removes_the_person(bot_factory: BotFac
     totals_before = await rows(bot, "SELECT kind, SUM(points), COUNT(*) FROM ledger GROUP BY kind")
 
     (question_forget,) = await alice.send("/forget")
-    assert "1 open coupon(s) cancelled and your 7 points lost" in question_forget.body
+    assert "Your 1 open coupon is cancelled.\nYour 7 points are lost." in question_forget.body
     await alice.press(question_forget, "No, keep")
     assert (await bot.services.members.find(2001)) is not None
     (question_forget,) = await alice.send("/forget")
