@@ -194,7 +194,7 @@ async def remove(update: Update, context: Context, staff_id: int, location_id: i
         return
     person = removed.staff
     role = await services.roles.role_of(person.tg_user_id)
-    await menus.install_menu(context.bot, person.chat_id, role, services.settings.language)
+    await menus.install_menu(context.bot, person.chat_id, role, services.languages)
     text, markup = await staff_overview(context, user.id)
     await edit_text(update, text, reply_markup=markup)
     cafe = services.settings.cafe_name
@@ -227,7 +227,7 @@ async def invite_link(update: Update, context: Context) -> None:
         await reply(update, say(context, key))
         return
     role = await services.roles.role_of(profile.tg_user_id)
-    await menus.install_menu(context.bot, profile.chat_id, role, services.settings.language)
+    await menus.install_menu(context.bot, profile.chat_id, role, services.languages)
     cafe, name, place = services.settings.cafe_name, profile.first_name, joined.location.name
     if joined.role == BARISTA and not await services.locations.is_chain():
         await reply(update, say(context, "invite_welcome", cafe=cafe, name=name))
@@ -253,7 +253,7 @@ async def owner_claim_link(update: Update, context: Context) -> None:
         return
     logger.warning("User %s claimed the bot as its owner", profile.tg_user_id)
     await services.members.join(profile)
-    await menus.install_menu(context.bot, profile.chat_id, Role.OWNER, services.settings.language)
+    await menus.install_menu(context.bot, profile.chat_id, Role.OWNER, services.languages)
     await reply(
         update,
         say(context, "owner_claimed", cafe=services.settings.cafe_name, name=profile.first_name),
