@@ -128,10 +128,11 @@ async def private_chats_only(update: Update, context: Context) -> None:
 
 async def find_reader(update: Update, context: Context) -> None:
     """Whose language this update's replies are in: the sender's choice, else their
-    Telegram app's (one read by primary key, before any handler)."""
+    Telegram app's (one read, before any handler)."""
     user = update.effective_user
     if user is not None:
-        context.reader = await context.services.languages.reader_of(user.id, user.language_code)
+        languages = context.services.languages
+        context.reader = await languages.reader_of_sender(user.id, user.language_code)
 
 
 async def free_text(update: Update, context: Context) -> None:

@@ -19,7 +19,7 @@ from typing import Final, Literal
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_day_names
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR: Final = Path(__file__).resolve().parent / "locales"
@@ -123,8 +123,24 @@ def percent(reader_id: str, fraction: Decimal | float) -> str:
 
 
 def money(reader_id: str, minor: int, currency: str, exponent: int = 2) -> str:
-    """Minor units as the reader writes the café's currency: "€4.50", "4,50 €"."""
-    return format_currency(Decimal(minor).scaleb(-exponent), currency, locale=reader_id)
+    """Minor units as the reader writes the café's currency: "€4.50", "4,50 €". A regional
+    reader whose country has no symbol for it (es_US and the euro: "EUR4.50") writes it as
+    its language does ("4,50 €")."""
+    return format_currency(
+        Decimal(minor).scaleb(-exponent), currency, locale=_money_locale(reader_id, currency)
+    )
+
+
+@functools.cache
+def _money_locale(reader_id: str, currency: str) -> str:
+    language = reader_id.split("_")[0]
+    if (
+        get_currency_symbol(currency, reader_id)
+        == currency
+        != get_currency_symbol(currency, language)
+    ):
+        return language
+    return reader_id
 
 
 def day(reader_id: str, moment: date | datetime, tz: tzinfo | None = None) -> str:

@@ -31,9 +31,20 @@ class LanguageService:
         return await language_store.chosen(self._db.reader, tg_user_id)
 
     async def reader_of(self, tg_user_id: int, telegram_language: str | None) -> str:
-        """Someone's reader: their choice (one read by primary key), else their Telegram's."""
+        """Someone's reader: their choice, else their Telegram's (one read)."""
         chosen = await language_store.chosen(self._db.reader, tg_user_id)
         return self.reader(chosen or telegram_language)
+
+    async def reader_of_sender(self, tg_user_id: int, telegram_language: str | None) -> str:
+        """The reader of someone who just sent an update, whose Telegram app says
+        ``telegram_language``: as ``reader_of``, in the same one read, and a member whose
+        app language changed since it was stored has it stored anew (a write only then),
+        so what is sent to them later (receipts, reminders) follows it too."""
+        languages = await language_store.of(self._db.reader, tg_user_id)
+        if telegram_language and languages.stored not in (None, telegram_language):
+            async with self._db.transaction() as tx:
+                await language_store.store_telegram(tx, tg_user_id, telegram_language)
+        return self.reader(languages.chosen or telegram_language)
 
     async def choose(self, tg_user_id: int, language: str) -> str:
         """Keep someone's choice of a shipped language; returns their new reader."""
