@@ -11,13 +11,17 @@ from telegram import (
 )
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot import i18n
 from bot.domain import EntryKind, LedgerEntry, Member
 from bot.qr import render_png
 from bot.services.membership import Card
 from handlers.common import (
     Context,
     deep_link,
-    local_time,
+    lang,
+    local_clock,
+    local_date,
+    local_day_time,
     main_keyboard,
     member_only,
     money,
@@ -25,8 +29,6 @@ from handlers.common import (
     reply,
     say,
 )
-from handlers.outbox import DATE
-from handlers.texts import Html
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +41,18 @@ async def card(update: Update, context: Context, member: Member) -> None:
     if issued.expires_at is None:
         validity = say(context, "card_static")
     else:
-        local = issued.expires_at.astimezone(services.settings.tz)
-        validity = say(context, "card_valid_until", time=local.strftime("%H:%M"))
-    caption = say(
-        context,
-        "card_caption",
-        name=issued.member.first_name,
-        points=issued.member.balance,
-        code=issued.code,
-        validity=Html(validity),
-    )
+        validity = say(context, "card_valid_until", time=local_clock(context, issued.expires_at))
+    card_lines = [
+        say(
+            context,
+            "card_caption",
+            name=issued.member.first_name,
+            points=issued.member.balance,
+            code=issued.code,
+        ),
+        validity,
+    ]
+    caption = "\n".join(card_lines)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_photo(
@@ -65,12 +69,19 @@ async def balance(update: Update, context: Context, member: Member) -> None:
     view = services.members.balance(member)
     lines = [say(context, "balance", points=view.points, worth=money(context, view.worth_minor))]
     tier, upcoming, needed = await services.issuing.tier_progress(view.member)
-    tier_line = say(context, "balance_tier", tier=tier.name, multiplier=tier.multiplier.normalize())
+    multiplier = i18n.number(lang(context), tier.multiplier.normalize())
     if upcoming is None:
-        lines.append(f"{tier_line} {say(context, 'balance_top_tier')}")
+        lines.append(say(context, "balance_tier_top", tier=tier.name, multiplier=multiplier))
     else:
         lines.append(
-            f"{tier_line} {say(context, 'balance_next_tier', needed=needed, tier=upcoming.name)}"
+            say(
+                context,
+                "balance_tier_next",
+                tier=tier.name,
+                multiplier=multiplier,
+                needed=needed,
+                next_tier=upcoming.name,
+            )
         )
     cheapest = await services.catalog.cheapest()
     if cheapest is not None and cheapest.cost <= view.points:
@@ -114,7 +125,6 @@ async def history(update: Update, context: Context, member: Member) -> None:
     if not entries:
         await reply(update, say(context, "history_empty"))
         return
-    tz = services.settings.tz
     # A chain's history names the location of each purchase and undo.
     names = await services.locations.names() if await services.locations.is_chain() else {}
     lines = [say(context, "history_title", count=len(entries))]
@@ -124,8 +134,8 @@ async def history(update: Update, context: Context, member: Member) -> None:
             say(
                 context,
                 "history_line_at" if location else "history_line",
-                date=entry.created_at.astimezone(tz).strftime("%d %b %H:%M"),
-                points=f"{entry.points:+d}",
+                date=local_day_time(context, entry.created_at),
+                points=i18n.signed(lang(context), entry.points),
                 reason=describe_entry(context, entry),
                 location=location or "",
             )
@@ -136,7 +146,7 @@ async def history(update: Update, context: Context, member: Member) -> None:
 def expiry_line(context: Context, expires_at: datetime | None) -> str | None:
     if expires_at is None:
         return None
-    last_day = local_time(context, expires_at - timedelta(seconds=1), DATE)
+    last_day = local_date(context, expires_at - timedelta(seconds=1))
     return say(context, "balance_expires", date=last_day)
 
 

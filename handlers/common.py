@@ -1,11 +1,11 @@
-"""Helpers every handler uses: texts in the café's language, replies within Telegram's
+"""Helpers every handler uses: texts in the reader's language, replies within Telegram's
 limits, the one permission gate, button data, the main keyboard and notifying people."""
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from bot.observability import Metrics
 from bot.services.issuing import Actor
 from bot.services.roles import Role
 from handlers.context import BotContext
+from handlers.outbox import receipt_text
 from handlers.texts import button_texts, t
 
 logger = logging.getLogger(__name__)
@@ -163,28 +164,50 @@ async def notify(context: Context, chat_id: int, text: str, **kwargs: Any) -> bo
     return True
 
 
-async def send_receipt(context: Context, member_id: int, chat_id: int, key: str, text: str) -> None:
-    """A receipt reaches the customer even when Telegram fails just now (5xx, a timeout, a
-    dropped connection): it then goes to the outbox and is retried with back-off."""
+async def member_reader(context: Context, member: Member) -> str:
+    """The reader of a text for ``member``, who may not be this update's sender (a
+    receipt from a barista's scan): their choice in /settings, else their Telegram's."""
+    return await context.services.languages.reader_of(member.tg_user_id, member.language)
+
+
+async def person_reader(context: Context, tg_user_id: int) -> str:
+    """The reader of someone known by their Telegram id only (an owner): their choice,
+    else the Telegram language they joined with, else the café's."""
+    known = await context.services.members.find(tg_user_id)
+    language = known.language if known is not None else None
+    return await context.services.languages.reader_of(tg_user_id, language)
+
+
+async def send_receipt(
+    context: Context, member: Member, key: str, facts: Mapping[str, Any]
+) -> None:
+    """A receipt reaches the customer, in their language, even when Telegram fails just
+    now (5xx, a timeout, a dropped connection): its facts then go to the outbox, and it is
+    written again in their language when it is retried with back-off."""
+    services = context.services
+    reader = await member_reader(context, member)
     try:
-        await context.bot.send_message(chat_id, text)
+        await context.bot.send_message(
+            member.chat_id, receipt_text(facts, services.settings, reader)
+        )
     except (Forbidden, BadRequest) as exc:
         logger.info("Could not send receipt %s: %s", key, exc)
     except TelegramError as exc:
         logger.warning("Receipt %s queued for later: %s", key, type(exc).__name__)
-        services = context.services
-        if await services.outbox.queue_receipt(member_id, key, text):
+        if await services.outbox.queue_receipt(member.id, key, facts):
             context.broadcaster.wake()
 
 
-async def notify_owners(context: Context, text: str) -> None:
-    """Tell every owner. During quiet hours the message arrives silently: it is there in
-    the morning without waking anyone."""
+async def notify_owners(context: Context, text: str | Callable[[str], str]) -> None:
+    """Tell every owner, each in their own language when ``text`` is a function of the
+    reader. During quiet hours the message arrives silently: it is there in the morning
+    without waking anyone."""
     services = context.services
     settings = services.settings
     silent = settings.quiet_hours.contains(services.clock.now(), settings.tz)
     for owner_id in await services.roles.owner_ids():
-        await notify(context, owner_id, text, disable_notification=silent)
+        shown = text if isinstance(text, str) else text(await person_reader(context, owner_id))
+        await notify(context, owner_id, shown, disable_notification=silent)
 
 
 def money(context: Context, minor: int) -> str:
@@ -193,7 +216,24 @@ def money(context: Context, minor: int) -> str:
     return i18n.money(lang(context), minor, settings.currency, settings.currency_exponent)
 
 
+def local_date(context: Context, moment: datetime) -> str:
+    """A day in café time, as the reader writes dates ("3 Dec 2026", "3 дек. 2026 г.")."""
+    return i18n.day(lang(context), moment, context.services.settings.tz)
+
+
+def local_day_time(context: Context, moment: datetime) -> str:
+    """Day, month and time in café time, as the reader writes them ("3 Dec, 14:05")."""
+    return i18n.day_time(lang(context), moment, context.services.settings.tz)
+
+
+def local_clock(context: Context, moment: datetime) -> str:
+    """A time of day in café time, as the reader writes it ("14:05", "2:05 PM")."""
+    return i18n.clock_time(lang(context), moment, context.services.settings.tz)
+
+
 def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> str:
+    """Deprecated (strftime writes English month names): use local_date, local_day_time
+    or local_clock. Kept only until the handlers that still call it move off it."""
     return moment.astimezone(context.services.settings.tz).strftime(pattern)
 
 

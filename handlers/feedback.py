@@ -11,21 +11,21 @@ from telegram import (
 )
 from telegram.ext import BaseHandler
 
+from bot import i18n
 from bot.domain import Member
 from bot.services.feedback import Answered, FeedbackUnknown
 from handlers.common import (
     Context,
     button_args,
     edit_text,
-    local_time,
     member_only,
     notify_owners,
     on_button,
     reply,
     say,
 )
-from handlers.outbox import DATE, NPS, nps_buttons
-from handlers.texts import Html
+from handlers.outbox import NPS, nps_buttons
+from handlers.texts import t
 
 logger = logging.getLogger(__name__)
 
@@ -54,22 +54,21 @@ async def nps_pressed(update: Update, context: Context, member: Member) -> None:
 
 
 async def alert_low_score(context: Context, member: Member, answered: Answered) -> None:
-    feedback = answered.feedback
-    comment = (
-        say(context, "nps_low_alert_comment", comment=feedback.comment) if feedback.comment else ""
-    )
-    await notify_owners(
-        context,
-        say(
-            context,
-            "nps_low_alert",
+    """Tell the owners, each in their own language, about a low score."""
+    feedback, tz = answered.feedback, context.services.settings.tz
+
+    def alert(reader: str) -> str:
+        return t(
+            reader,
+            "nps_low_alert_with_comment" if feedback.comment else "nps_low_alert",
             name=member.first_name,
-            id=member.id,
+            id=str(member.id),
             score=feedback.score,
-            date=local_time(context, feedback.asked_at, DATE),
-            comment=Html(comment),
-        ),
-    )
+            date=i18n.day(reader, feedback.asked_at, tz),
+            comment=feedback.comment or "",
+        )
+
+    await notify_owners(context, alert)
 
 
 async def take_comment(update: Update, context: Context) -> bool:

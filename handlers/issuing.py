@@ -13,7 +13,8 @@ from telegram import (
 )
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.domain import LedgerEntry
+from bot import i18n
+from bot.domain import LedgerEntry, Member
 from bot.money import example_amount, format_reading
 from bot.services import errors
 from bot.services.issuing import (
@@ -33,7 +34,9 @@ from handlers.common import (
     at_least,
     button_args,
     count,
-    local_time,
+    lang,
+    local_clock,
+    member_reader,
     money,
     notify,
     notify_owners,
@@ -45,7 +48,8 @@ from handlers.common import (
     send_receipt,
 )
 from handlers.help import card_link_refused
-from handlers.texts import Html
+from handlers.outbox import purchase_details as details_of
+from handlers.texts import t
 from handlers.whereabouts import ask_where
 
 logger = logging.getLogger(__name__)
@@ -58,9 +62,10 @@ CANCEL = "cx"
 UNDO = "undo"
 
 
-def purchase_details(context: Context, entry: LedgerEntry) -> str:
-    details = money(context, entry.amount_minor or 0)
-    return f"{details} ({entry.category})" if entry.category else details
+def purchase_details(context: Context, entry: LedgerEntry, reader: str | None = None) -> str:
+    """A purchase's amount (and category) as ``reader`` writes it (the sender by default)."""
+    settings = context.services.settings
+    return details_of(settings, reader or lang(context), entry.amount_minor or 0, entry.category)
 
 
 def undo_button(context: Context, entry: LedgerEntry) -> InlineKeyboardMarkup:
@@ -106,82 +111,80 @@ async def show_issued(update: Update, context: Context, actor: Actor, issued: Is
                 "already_issued",
                 points=entry.points,
                 name=member.first_name,
-                entry=entry.id,
+                entry=str(entry.id),
             ),
         )
         return
     count(context, lambda m: m.ledger_entries.labels("earn").inc())
-    details = purchase_details(context, entry)
-    text = say(
-        context,
-        "issued",
-        points=entry.points,
-        name=member.first_name,
-        balance=member.balance,
-        details=details,
-        entry=entry.id,
-    )
+    lines = [
+        say(
+            context,
+            "issued",
+            points=entry.points,
+            name=member.first_name,
+            balance=member.balance,
+            details=purchase_details(context, entry),
+            entry=str(entry.id),
+        )
+    ]
     if issued.offers_not_here:  # the customer's offers valid in other locations only
         names = await context.services.locations.names()
         for offer in issued.offers_not_here:
-            places = ", ".join(names.get(place, "?") for place in offer.location_ids)
-            text += "\n" + say(context, "offer_not_here", title=offer.title, places=places)
+            places = i18n.listing(lang(context), [names.get(p, "?") for p in offer.location_ids])
+            lines.append(say(context, "offer_not_here", title=offer.title, places=places))
     try:
-        await reply(update, text, reply_markup=undo_button(context, entry))
+        await reply(update, "\n".join(lines), reply_markup=undo_button(context, entry))
     finally:
         # The entry is written: the customer gets their receipt even if the barista's
         # confirmation could not be delivered (the barista's retry is caught as a duplicate).
-        await send_customer_side(context, actor, issued, details)
+        await send_customer_side(context, actor, issued)
 
 
-async def send_customer_side(context: Context, actor: Actor, issued: Issued, details: str) -> None:
-    """The receipt (queued when Telegram fails now), the feedback question, a new tier."""
+async def send_customer_side(context: Context, actor: Actor, issued: Issued) -> None:
+    """The receipt (queued when Telegram fails now), the feedback question, a new tier:
+    each in the customer's language, whoever scanned."""
     entry, member = issued.entry, issued.member
-    settings = context.services.settings
-    # Where the café has more than one location, the receipt names this one.
-    location = await context.services.locations.name_if_chain(entry.location_id)
-    await send_receipt(
-        context,
-        member.id,
-        member.chat_id,
-        f"entry:{entry.id}",
-        say(
-            context,
-            "receipt_at" if location else "receipt",
-            location=location or "",
-            points=entry.points,
-            details=details,
-            cafe=settings.cafe_name,
-            staff=actor.first_name,
-            balance=member.balance,
-            offers=Html(
-                (
-                    say(context, "receipt_offers", titles=", ".join(o.title for o in issued.offers))
-                    if issued.offers
-                    else ""
-                )
-                + ("\n" + say(context, "referral_receipt") if issued.referral_paid else "")
-            ),
-        ),
-    )
     services = context.services
+    # Where the café has more than one location, the receipt names this one.
+    location = await services.locations.name_if_chain(entry.location_id)
+    facts = {
+        "points": entry.points,
+        "balance": member.balance,
+        "amount_minor": entry.amount_minor or 0,
+        "category": entry.category,
+        "cafe": services.settings.cafe_name,
+        "staff": actor.first_name,
+        "location": location,
+        "offers": [offer.title for offer in issued.offers],
+        "referral": issued.referral_paid,
+    }
+    await send_receipt(context, member, f"entry:{entry.id}", facts)
     visits = await services.issuing.visits_of(member)
     asked = await services.feedback.after_purchase(member, entry, visits)
     if asked or issued.referral_paid:
         context.broadcaster.wake()  # the feedback question, the referral notice
     if issued.promoted_to is not None:
-        tier = issued.promoted_to
-        await notify(
-            context,
-            member.chat_id,
-            say(context, "tier_up", tier=tier.name, multiplier=tier.multiplier.normalize()),
-        )
+        await notify(context, member.chat_id, await tier_up_text(context, member, issued))
+
+
+async def tier_up_text(context: Context, member: Member, issued: Issued) -> str:
+    """The news of a new tier, in the customer's language."""
+    tier = issued.promoted_to
+    assert tier is not None
+    reader = await member_reader(context, member)
+    multiplier = i18n.number(reader, tier.multiplier.normalize())
+    return t(reader, "tier_up", tier=tier.name, multiplier=multiplier)
 
 
 async def show_needs_category(update: Update, context: Context, needed: NeedsCategory) -> None:
     buttons = [
         InlineKeyboardButton(
-            f"{category.name} ×{category.multiplier.normalize()}"
+            say(
+                context,
+                "btn_category_multiplier",
+                name=category.name,
+                multiplier=i18n.number(lang(context), category.multiplier.normalize()),
+            )
             if category.multiplier != 1
             else category.name,
             callback_data=f"{CATEGORY}:{needed.scan.id}:{index}:{needed.amount_minor}",
@@ -222,7 +225,7 @@ async def show_duplicate(
             name=suspected.member.first_name,
             points=previous.points,
             amount=money(context, previous.amount_minor or 0),
-            time=local_time(context, previous.created_at),
+            time=local_clock(context, previous.created_at),
         ),
         reply_markup=InlineKeyboardMarkup(
             [
@@ -246,13 +249,12 @@ async def report_limit(
     )
     await notify_owners(
         context,
-        say(
-            context,
-            "owner_limit_alert",
+        lambda reader: t(
+            reader,
+            f"owner_limit_alert_{refused.limit_kind}",
             staff=actor.first_name,
             points=refused.points,
             name=refused.member.first_name,
-            limit_name=say(context, f"limit_name_{refused.limit_kind}"),
             limit=refused.limit,
         ),
     )
@@ -268,9 +270,13 @@ async def explain(update: Update, context: Context, error: errors.ServiceError) 
             text=error.text[:40],
             max=money(context, settings.max_purchase_minor),
             example=example_amount(settings.currency_exponent, settings.locale),
-            readings=" or ".join(
-                format_reading(value, settings.currency, settings.locale)
-                for value in error.readings
+            readings=i18n.listing(
+                lang(context),
+                [
+                    format_reading(value, settings.currency, lang(context))
+                    for value in error.readings
+                ],
+                style="or",
             ),
         )
     elif isinstance(error, errors.LocationNeeded):
@@ -338,7 +344,7 @@ async def explain_zero(update: Update, context: Context, amount_minor: int) -> N
             context,
             "zero_points",
             amount=money(context, amount_minor),
-            rate=f"{settings.points_per_unit.normalize()}",
+            rate=i18n.number(lang(context), settings.points_per_unit.normalize()),
             unit=money(context, 10**settings.currency_exponent),
         ),
     )

@@ -23,6 +23,7 @@ from handlers.common import (
     actor_of,
     button_args,
     count,
+    member_reader,
     notify,
     on_button,
     remove_buttons,
@@ -31,41 +32,39 @@ from handlers.common import (
     say,
 )
 from handlers.issuing import UNDO, explain, purchase_details
+from handlers.texts import t
 
 logger = logging.getLogger(__name__)
 
 
 async def show_reversed(update: Update, context: Context, result: Reversed) -> None:
+    """Tell the barista what was undone, and the customer, in the customer's language."""
+    original, member = result.original, result.member
     if not result.created:
-        await reply(update, say(context, "undo_already", entry=result.original.id))
+        await reply(update, say(context, "undo_already", entry=str(original.id)))
         return
     count(context, lambda m: m.ledger_entries.labels("reversal").inc())
     await reply(
         update,
         say(
             context,
-            "undo_done",
-            points=result.original.points,
-            name=result.member.first_name,
-            entry=result.original.id,
-            balance=result.member.balance,
-        )
-        + ("\n" + say(context, "undo_referral") if result.referral_taken_back else ""),
+            "undo_done_referral" if result.referral_taken_back else "undo_done",
+            points=original.points,
+            name=member.first_name,
+            entry=str(original.id),
+            balance=member.balance,
+        ),
     )
+    reader = await member_reader(context, member)
     await notify(
         context,
-        result.member.chat_id,
-        say(
-            context,
-            "undo_notice",
-            details=purchase_details(context, result.original),
-            points=result.original.points,
-            balance=result.member.balance,
-        )
-        + (
-            "\n" + say(context, "undo_referral_notice")
-            if result.referral_taken_back.get("friend")
-            else ""
+        member.chat_id,
+        t(
+            reader,
+            "undo_notice_referral" if result.referral_taken_back.get("friend") else "undo_notice",
+            details=purchase_details(context, original, reader),
+            points=original.points,
+            balance=member.balance,
         ),
     )
 

@@ -242,7 +242,10 @@ async def test_the_outbox_is_sent_once_by_whichever_replica_claims_it(
     for person in people:  # receipts Telegram could not take at the counter
         member = await first.services.members.find(person.id)
         assert member is not None
-        await first.services.outbox.queue_receipt(member.id, f"r{person.id}", "🧾 +3 points")
+        # (as queued before receipts were kept as facts: their text, sent as written)
+        await first.services.outbox.queue_receipt(
+            member.id, f"r{person.id}", {"text": "🧾 +3 points"}
+        )
     # A replica that died a moment ago had claimed the ten oldest.
     dead = await first.services.outbox.claim("web-9:dead", 10, clock.now() + CLAIM, quiet=False)
     assert len(dead) == 10

@@ -73,7 +73,7 @@ def test_text_keys_built_from_values_exist() -> None:
         for name in commands_for(role, "en"):
             assert f"cmd_{name.command}" in EN
     for limit_kind in ("purchase", "daily"):
-        assert f"limit_{limit_kind}" in EN and f"limit_name_{limit_kind}" in EN
+        assert f"limit_{limit_kind}" in EN and f"owner_limit_alert_{limit_kind}" in EN
 
 
 def test_split_text_keeps_lines_whole_and_respects_the_limit() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.clock import Clock
 from bot.domain import Outgoing
@@ -52,15 +54,17 @@ class OutboxService:
             async with self._db.transaction() as tx:
                 await outbox_store.release(tx, me, messages)
 
-    async def queue_receipt(self, member_id: int, key: str, text: str) -> bool:
-        """A receipt Telegram could not take just now: sent later, once."""
+    async def queue_receipt(self, member_id: int, key: str, facts: Mapping[str, Any]) -> bool:
+        """A receipt Telegram could not take just now: sent later, once. It keeps the
+        purchase's facts (points, balance, amount, who served, where, the offers), not a
+        text, so it is written in the customer's language when it is sent."""
         async with self._db.transaction() as tx:
             return await outbox_store.enqueue(
                 tx,
                 member_id=member_id,
                 kind="receipt",
                 dedup_key=f"receipt:{key}",
-                params={"text": text},
+                params=dict(facts),
                 service=True,
                 now=self._clock.now(),
             )
