@@ -17,6 +17,7 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot import i18n
 from bot.domain import Coupon, CouponState, Member
 from bot.qr import render_png, render_void_png
 from bot.services import errors
@@ -28,8 +29,11 @@ from handlers.common import (
     button_args,
     count,
     deep_link,
-    local_time,
+    local_clock,
+    local_date,
+    local_day_time,
     member_only,
+    member_reader,
     notify,
     on_button,
     on_keyboard,
@@ -38,6 +42,7 @@ from handlers.common import (
     requires,
     say,
 )
+from handlers.texts import t
 from handlers.whereabouts import ask_where
 
 logger = logging.getLogger(__name__)
@@ -51,19 +56,18 @@ CANCEL_KEEP = "ckp"
 CONFIRM = "cok"
 
 
-DATE = "%d %b %Y"
-
-
 async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
+    """The coupon's QR with its code and date, in its owner's language."""
     coupon = view.coupon
-    caption = say(
-        context,
+    reader = await member_reader(context, view.member)
+    caption = t(
+        reader,
         "coupon_caption",
         title=coupon.title,
         name=view.member.first_name,
         cost=coupon.cost,
         code=display_code(coupon.code),
-        date=local_time(context, coupon.expires_at, DATE),
+        date=i18n.day(reader, coupon.expires_at, context.services.settings.tz),
     )
     message = await context.bot.send_photo(
         chat_id,
@@ -73,7 +77,7 @@ async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
             [
                 [
                     InlineKeyboardButton(
-                        say(context, "btn_cancel_coupon"), callback_data=f"{CANCEL_ASK}:{coupon.id}"
+                        t(reader, "btn_cancel_coupon"), callback_data=f"{CANCEL_ASK}:{coupon.id}"
                     )
                 ]
             ]
@@ -82,14 +86,17 @@ async def send_coupon(context: Context, chat_id: int, view: CouponView) -> None:
     await context.services.coupons.remember_message(coupon, chat_id, message.message_id)
 
 
-async def retire_coupon_messages(context: Context, coupon: Coupon) -> None:
-    """Every message that showed this coupon's QR now says it is closed, with a struck-out
-    code and no buttons, so nobody shows a dead coupon at the counter."""
-    caption = say(
-        context,
+async def retire_coupon_messages(context: Context, view: CouponView) -> None:
+    """Every message that showed this coupon's QR now says it is closed (in its owner's
+    language), with a struck-out code and no buttons, so nobody shows a dead coupon at
+    the counter."""
+    coupon = view.coupon
+    reader = await member_reader(context, view.member)
+    caption = t(
+        reader,
         f"coupon_closed_{coupon.state.value}",
         title=coupon.title,
-        date=local_time(context, coupon.closed_at or coupon.expires_at, DATE),
+        date=i18n.day(reader, coupon.closed_at or coupon.expires_at, context.services.settings.tz),
     )
     image = await asyncio.to_thread(render_void_png, deep_link(context, coupon.token))
     file_id: str | None = None
@@ -149,7 +156,7 @@ async def coupons_command(update: Update, context: Context, member: Member) -> N
     lines = [say(context, "coupons_title")]
     buttons = []
     for coupon in coupons[:50]:
-        date = local_time(context, coupon.expires_at, DATE)
+        date = local_date(context, coupon.expires_at)
         lines.append(say(context, "coupons_line", title=coupon.title, date=date))
         label = say(context, "btn_show_coupon", title=coupon.title)
         buttons.append([InlineKeyboardButton(label, callback_data=f"{SHOW}:{coupon.id}")])
@@ -230,7 +237,7 @@ async def cancel_confirmed(update: Update, context: Context) -> None:
         update,
         say(context, "coupon_cancelled", cost=view.coupon.cost, balance=view.member.balance),
     )
-    await retire_coupon_messages(context, view.coupon)
+    await retire_coupon_messages(context, view)
 
 
 async def cancel_kept(update: Update, context: Context) -> None:
@@ -246,15 +253,18 @@ async def cancel_kept(update: Update, context: Context) -> None:
 def closed_text(context: Context, coupon: Coupon) -> str:
     """Why a coupon cannot be used any more, in the barista's words."""
     if coupon.state is CouponState.REDEEMED and coupon.closed_at is not None:
-        today = local_time(context, context.services.clock.now(), DATE)
-        when = local_time(context, coupon.closed_at, DATE)
-        pattern = "%H:%M" if when == today else "%d %b %H:%M"
+        tz = context.services.settings.tz
+        today = context.services.clock.now().astimezone(tz).date()
+        same_day = coupon.closed_at.astimezone(tz).date() == today
+        when = (local_clock if same_day else local_day_time)(context, coupon.closed_at)
+        if not coupon.closed_by_name:
+            return say(context, "coupon_already_redeemed_unnamed", title=coupon.title, time=when)
         return say(
             context,
             "coupon_already_redeemed",
             title=coupon.title,
-            time=local_time(context, coupon.closed_at, pattern),
-            staff=coupon.closed_by_name or "staff",
+            time=when,
+            staff=coupon.closed_by_name,
         )
     if coupon.state is CouponState.CANCELLED:
         return say(context, "coupon_was_cancelled", title=coupon.title)
@@ -263,7 +273,7 @@ def closed_text(context: Context, coupon: Coupon) -> str:
         context,
         "coupon_was_expired" if coupon.state is CouponState.EXPIRED else "coupon_past_date",
         title=coupon.title,
-        date=local_time(context, coupon.expires_at, DATE),
+        date=local_date(context, coupon.expires_at),
     )
 
 
@@ -288,7 +298,7 @@ async def show_coupon_to_staff(update: Update, context: Context, text: str) -> N
             "coupon_staff",
             title=coupon.title,
             name=view.member.first_name,
-            date=local_time(context, coupon.expires_at, DATE),
+            date=local_date(context, coupon.expires_at),
         ),
         reply_markup=InlineKeyboardMarkup(
             [
@@ -362,8 +372,9 @@ async def confirm_pressed(update: Update, context: Context) -> None:
     count(context, lambda m: m.redemptions.inc())
     title, name = view.coupon.title, view.member.first_name
     await reply(update, say(context, "coupon_confirmed", title=title, name=name))
-    await notify(context, view.member.chat_id, say(context, "coupon_redeemed_notice", title=title))
-    await retire_coupon_messages(context, view.coupon)
+    reader = await member_reader(context, view.member)
+    await notify(context, view.member.chat_id, t(reader, "coupon_redeemed_notice", title=title))
+    await retire_coupon_messages(context, view)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -15,8 +15,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.domain import Offer
-from handlers.common import Context, notify, say
+from handlers.common import Context, member_reader, notify, say
 from handlers.coupons import retire_coupon_messages
+from handlers.texts import t
 
 logger = logging.getLogger(__name__)
 
@@ -106,18 +107,19 @@ async def expire_coupons(context: Context) -> None:
     """Expire unused coupons past their date, refund them, and tell each customer."""
     expired = await context.services.coupons.expire_due()
     for view in expired:
+        reader = await member_reader(context, view.member)
         await notify(
             context,
             view.member.chat_id,
-            say(
-                context,
+            t(
+                reader,
                 "coupon_expired_notice",
                 title=view.coupon.title,
                 cost=view.coupon.cost,
                 balance=view.member.balance,
             ),
         )
-        await retire_coupon_messages(context, view.coupon)
+        await retire_coupon_messages(context, view)
     if expired:
         logger.info("Expired and refunded %s coupons", len(expired))
 
