@@ -11,9 +11,11 @@ from telegram import (
 )
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot import i18n
 from bot.services.roles import Role
 from handlers.common import (
     Context,
+    lang,
     money,
     on_keyboard,
     reply,
@@ -26,18 +28,19 @@ logger = logging.getLogger(__name__)
 async def help_command(update: Update, context: Context) -> None:
     """Explain how to earn and redeem."""
     settings = context.services.settings
-    per_unit = settings.points_per_unit
-    rate = (
-        say(context, "points_rate_one")
-        if per_unit == 1
-        else say(context, "points_rate_many", count=per_unit.normalize())
+    per_unit = settings.points_per_unit.normalize()
+    # A whole rate is a count (its plural form follows it); a fractional one a number.
+    rate: int | str = (
+        int(per_unit)
+        if per_unit == per_unit.to_integral_value()
+        else i18n.number(lang(context), per_unit)
     )
     unit = money(context, 10**settings.currency_exponent)
-    text = say(context, "help", rate=rate, unit=unit)
+    paragraphs = [say(context, "help", rate=rate, unit=unit)]
     user = update.effective_user
     if user and await context.role_of(user.id) >= Role.STAFF:
-        text += say(context, "staff_help", minutes=settings.undo_window_minutes)
-    await reply(update, text)
+        paragraphs.append(say(context, "staff_help", minutes=settings.undo_window_minutes))
+    await reply(update, "\n\n".join(paragraphs))
 
 
 async def card_link_refused(update: Update, context: Context) -> None:

@@ -23,23 +23,21 @@ from handlers.common import (
     say,
 )
 from handlers.profile import profile_of
-from handlers.texts import Html
 
 logger = logging.getLogger(__name__)
 
 
 def invite_terms(context: Context) -> str:
+    """What each side gets for a friend who joins: one whole paragraph."""
     services = context.services
     mine, theirs = services.referrals.rewards
     if not mine and not theirs:
         return say(context, "invite_no_bonus")
     minimum_minor = services.settings.referral_min_minor
-    minimum = (
-        say(context, "invite_terms_minimum", amount=money(context, minimum_minor))
-        if minimum_minor
-        else ""
-    )
-    return say(context, "invite_terms", mine=mine, theirs=theirs, minimum=Html(minimum))
+    if minimum_minor:
+        amount = money(context, minimum_minor)
+        return say(context, "invite_terms_with_minimum", mine=mine, theirs=theirs, amount=amount)
+    return say(context, "invite_terms", mine=mine, theirs=theirs)
 
 
 @member_only
@@ -50,8 +48,8 @@ async def invite_command(update: Update, context: Context, member: Member) -> No
         await reply(update, say(context, "invite_staff"))
         return
     payload = await services.referrals.link_payload(member)
-    link = deep_link(context, payload)
-    await reply(update, say(context, "invite", link=link, terms=Html(invite_terms(context))))
+    paragraphs = [say(context, "invite", link=deep_link(context, payload)), invite_terms(context)]
+    await reply(update, "\n\n".join(paragraphs))
 
 
 async def referral_link(update: Update, context: Context) -> None:
@@ -68,16 +66,14 @@ async def referral_link(update: Update, context: Context) -> None:
         return
     assert joined.referrer is not None
     mine, theirs = services.referrals.rewards
-    terms = say(context, "referral_welcome_terms") if mine or theirs else ""
     await reply(
         update,
         say(
             context,
-            "referral_welcome",
+            "referral_welcome_bonus" if mine or theirs else "referral_welcome",
             cafe=services.settings.cafe_name,
             name=joined.member.first_name,
             friend=joined.referrer.first_name,
-            terms=Html(terms),
         ),
         reply_markup=main_keyboard(context),
     )
@@ -98,7 +94,7 @@ async def referrals_command(update: Update, context: Context) -> None:
                 context,
                 "referrals_line",
                 name=row.first_name,
-                id=row.member_id,
+                id=str(row.member_id),
                 rewarded=row.rewarded,
                 pending=row.pending,
                 refused=row.refused,
