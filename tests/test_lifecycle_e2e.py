@@ -89,7 +89,7 @@ async def test_points_expire_after_a_reminder_once_across_restarts(
     alice = await bot.customer(2001, "Alice")
     await buy(bot, barista, alice, "12")
     (balance,) = await alice.send("/balance")
-    assert "Your points expire at the end of 23 May 2027 unless you visit before." in balance.body
+    assert "Your points expire at the end of May 23, 2027 unless you visit before." in balance.body
 
     bot.clock.current = datetime(2027, 5, 9, 9, 0, tzinfo=UTC)  # 14 days and a bit before
     await run_job(bot)
@@ -100,7 +100,7 @@ async def test_points_expire_after_a_reminder_once_across_restarts(
     await run_job(bot)  # twice: still one reminder
     await delivered(bot)
     assert starting(alice, "⏳ Your 12 points") == [
-        "⏳ Your 12 points expire at the end of 23 May 2027.\n"
+        "⏳ Your 12 points expire at the end of May 23, 2027.\n"
         "They buy a Espresso right now. Visit us before then and they stay yours."
     ]
 
@@ -149,7 +149,7 @@ async def test_a_visit_cancels_a_queued_reminder_and_the_expiry(bot_factory: Bot
     await run_job(bot)
     assert await rows(bot, "SELECT COUNT(*) FROM ledger WHERE kind = 'expire'") == [(0,)]
     (balance,) = await alice.send("/balance")
-    assert "expire at the end of 13 Nov 2027" in balance.body
+    assert "expire at the end of Nov 13, 2027" in balance.body
 
 
 # -- win-back --------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ async def test_a_birthday_week_coupon(bot_factory: BotFactory) -> None:
     await run_job(bot)
     await delivered(bot)
     assert bodies(bob, "Happy birthday") == [
-        "🎂 Happy birthday, Bob! A free Cake is waiting in My coupons until 04 Jan 2027."
+        "🎂 Happy birthday, Bob! A free Cake is waiting in My coupons until Jan 4, 2027."
     ]
     (coupons,) = await bob.send("/coupons")
     assert "Cake" in coupons.body
@@ -327,7 +327,7 @@ async def test_referral_bonus_once_and_every_refusal(bot_factory: BotFactory) ->
     await dave.send(f"/start {payload}")
     await buy(bot, barista, dave, "6")
     await delivered(bot)
-    assert "already had 1 referral bonuses this month" in alice.last.body
+    assert "already had 1 referral bonus this month" in alice.last.body
     assert await rows(bot, "SELECT COUNT(*) FROM ledger WHERE kind = 'referral'") == [(2,)]
 
     owner = bot.owner()
@@ -446,7 +446,7 @@ async def test_nps_after_every_second_visit_answer_changed_and_low_score_alert(
     await alice.press(question, "3")
     assert question.body.startswith("Thank you! You gave us 3/10.")
     alerts = bodies(owner, "rated us")
-    assert alerts == ["⚠️ Alice (member #2) rated us 3/10 after their visit on 23 Nov 2026."]
+    assert alerts == ["⚠️ Alice (member #2) rated us 3/10 after their visit on Nov 23, 2026."]
     (thanks,) = await alice.send("The milk was burnt")
     assert thanks.body == "Thank you for telling us. 🙏"
     assert bodies(owner, "They wrote")[-1].endswith("They wrote: “The milk was burnt”")

@@ -450,7 +450,7 @@ async def test_the_multiplier_applies_only_in_its_window_and_audience(
 
     bot.clock.advance(hours=6, minutes=30)  # Monday 15:30
     receipt = await purchase(bot, barista, alice, "5")
-    assert receipt.startswith("🧾 +10 points") and receipt.endswith("🎉 Happy hour")
+    assert receipt.startswith("🧾 +10 points") and receipt.endswith("\n🎉 Offer applied: Happy hour")
     assert (await purchase(bot, barista, bob, "5")).startswith("🧾 +5 points")  # Bronze
 
     (offers,) = await alice.send("🎉 Offers")
@@ -517,7 +517,7 @@ async def test_announced_and_gift_offers_start_with_the_job(bot: BotHarness) -> 
     assert bot.fake.delivered(bob.chat_id, "Free espresso Friday") == 0
     assert sorted(await coupons_of(bot)) == [("Alice", 0), ("Olga", 0)]
     (listing,) = await alice.send("/coupons")
-    assert "• Espresso — valid until 30 Nov 2026" in listing.body
+    assert "• Espresso — valid until Nov 30, 2026" in listing.body
     # A gift refunds nothing when it expires.
     bot.clock.advance(days=8)
     await run_job(bot, "expire-coupons")

@@ -64,7 +64,7 @@ async def test_earn_redeem_scan_and_confirm(bot: BotHarness) -> None:
     payload = qr_payload(coupon.photo)
     assert payload.startswith(LinkKind.COUPON.value) and len(payload) <= 64
     assert "Espresso" in coupon.body and "Coupon for Alice · 5 points" in coupon.body
-    assert "Valid until 23 Dec 2026." in coupon.body
+    assert "Valid until Dec 23, 2026." in coupon.body
     code = re.search(r"<code>([A-Z0-9]{4}-[A-Z0-9]{4})</code>", coupon.raw)
     assert code
     assert (await bot.services.members.find(CUSTOMER_ID)).balance == 7  # type: ignore[union-attr]
@@ -83,7 +83,7 @@ async def test_earn_redeem_scan_and_confirm(bot: BotHarness) -> None:
 
     # Used: the typed code now says by whom and when.
     (again,) = await barista.send(f"/redeem {code.group(1).lower()}")
-    assert again.body == "⛔ Espresso: already redeemed at 09:00 by Anna."
+    assert again.body == "⛔ Espresso: already redeemed at 9:00\u202fAM by Anna."
 
 
 async def test_a_typed_code_starting_with_c_is_not_mistaken_for_a_link(bot: BotHarness) -> None:
@@ -154,7 +154,7 @@ async def test_two_baristas_confirming_at_once_give_one_redemption(bot: BotHarne
     assert sum(body.startswith("✅ Redeemed: Espresso for Alice.") for body in bodies) == 1
     refused = [body for body in bodies if body.startswith("⛔")]
     assert len(refused) == 1
-    assert re.fullmatch(r"⛔ Espresso: already redeemed at 09:00 by (Anna|Ben)\.", refused[0])
+    assert re.fullmatch(r"⛔ Espresso: already redeemed at 9:00\u202fAM by (Anna|Ben)\.", refused[0])
     redeemed_notices = [m for m in alice.messages if "was redeemed" in m.body]
     assert len(redeemed_notices) == 1
 
@@ -176,7 +176,7 @@ async def test_cancel_refunds_and_the_coupon_is_dead(bot: BotHarness) -> None:
     assert [e["kind"] for e in await bot.ledger()] == ["earn", "redeem", "refund"]
     # The coupon message itself now says so, with a struck-out code and no buttons.
     assert coupon.body == (
-        "↩️ Espresso: cancelled on 23 Nov 2026; its points were refunded. This code no longer works."
+        "↩️ Espresso: cancelled on Nov 23, 2026; its points were refunded. This code no longer works."
     )
     assert coupon.buttons == [] and decode(coupon.photo or b"") == []
     (scanned,) = await barista.send(f"/start {qr_payload(printed)}")
@@ -203,11 +203,11 @@ async def test_expired_coupons_are_refunded_by_the_job(bot: BotHarness) -> None:
     assert row["state"] == "expired"
     await run_expiry_job(bot)  # nothing left to do, nothing sent twice
     assert sum("expired unused" in m.body for m in alice.messages) == 1
-    assert coupon.body == "⌛ Espresso: expired on 23 Dec 2026. This code no longer works."
+    assert coupon.body == "⌛ Espresso: expired on Dec 23, 2026. This code no longer works."
     assert coupon.buttons == [] and coupon.edits == 1
     (scanned,) = await barista.send(f"/start {qr_payload(printed)}")
     assert (
-        scanned.body == "⛔ Espresso: this coupon expired on 23 Dec 2026; its points were refunded."
+        scanned.body == "⛔ Espresso: this coupon expired on Dec 23, 2026; its points were refunded."
     )
 
 
@@ -219,7 +219,7 @@ async def test_a_coupon_past_its_date_is_refused_then_refunded_by_the_job(
     (shown,) = await barista.send(f"/start {payload}")
     bot.clock.advance(days=31)
     (refused,) = await barista.press(shown, "Confirm")
-    assert refused.body.endswith("expired on 23 Dec 2026; its points go back to the customer.")
+    assert refused.body.endswith("expired on Dec 23, 2026; its points go back to the customer.")
     (rescanned,) = await barista.send(f"/start {payload}")
     assert rescanned.body == refused.body
     assert (await coupon_rows(bot))[0]["state"] == "issued"  # the job has not run yet
@@ -270,7 +270,7 @@ async def test_coupons_list_and_show_again(bot: BotHarness) -> None:
     assert "no open coupons" in empty.body
     await get_coupon(alice)
     (listing,) = await alice.send("🎟 My coupons")
-    assert "• Espresso — valid until 23 Dec 2026" in listing.body
+    assert "• Espresso — valid until Dec 23, 2026" in listing.body
     (again,) = await alice.press(listing, "Show Espresso")
     assert again.method == "sendPhoto" and "Coupon for Alice" in again.body
 
@@ -463,11 +463,11 @@ async def test_a_redeem_button_gives_one_open_coupon_then_a_new_one_once_it_clos
     # Used at the counter: the customer's coupon message says so, with no live code.
     (shown,) = await barista.send(f"/start {qr_payload(first.photo)}")
     await barista.press(shown, "Confirm")
-    assert first.body == "✅ Espresso: used on 23 Nov 2026. This code no longer works."
+    assert first.body == "✅ Espresso: used on Nov 23, 2026. This code no longer works."
     assert first.buttons == [] and decode(first.photo or b"") == []
     # Cancelling a used coupon (an old button) is refused at once, without a question.
     (refused,) = await alice.press_data(first, f"ccx:{(await coupon_rows(bot))[0]['id']}")
-    assert refused.body.startswith("⛔ Espresso: already redeemed at 09:00 by Anna")
+    assert refused.body.startswith("⛔ Espresso: already redeemed at 9:00\u202fAM by Anna")
 
     # The same Redeem button now gives a new coupon: another code, another debit.
     (second,) = await alice.press_data(listing, data)

@@ -95,4 +95,5 @@ async def test_history_and_coupons_show_auckland_dates(bot_factory: BotFactory) 
     (confirmation,) = await barista.send("4.50")
     assert confirmation.body.startswith("✅ +4 points")
     (history,) = await alice.send("/history")
-    assert "23 Nov 22:00" in history.body  # START is Monday 23 Nov 22:00 in Auckland
+    # START is Monday 23 Nov 22:00 in Auckland (as English writes it)
+    assert "Nov 23, 10:00\u202fPM" in history.body
