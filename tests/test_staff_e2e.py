@@ -293,7 +293,7 @@ async def test_same_amount_twice_within_two_minutes_asks_first(bot: BotHarness) 
     bot.clock.advance(minutes=1)
     await bot.scan(anna, alice)
     (question,) = await anna.send("4.50")
-    assert "Looks like a duplicate: Alice got 4 points for €4.50 at 09:00" in question.body
+    assert "Looks like a duplicate: Alice got 4 points for €4.50 at 9:00\u202fAM" in question.body
     assert len(await bot.ledger()) == 1
     (confirmation,) = await anna.press(question, "Issue again")
     assert confirmation.body.startswith("✅ +4 points for Alice — balance 8")
