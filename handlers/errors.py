@@ -10,15 +10,16 @@ import re
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
+from bot import i18n
 from bot.observability import mark_failed
 from bot.services.alerts import ALERT_EVERY
 from bot.services.errors import DatabaseUnavailable
-from handlers.common import Context, local_time, main_keyboard, notify_owners, reply, say
-from handlers.texts import Html
+from handlers.common import Context, main_keyboard, notify_owners, reply, say
+from handlers.texts import t
 
 logger = logging.getLogger(__name__)
 
-ALERT_TIME = "%d %b %H:%M"
+Doing = tuple[str, dict[str, str]]  # what was being done (a kind) and what names it
 COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}")
 # Our buttons' data starts with a short lowercase prefix ("rdm:12"); anything else was
 # forged or garbled and is not repeated to the owners.
@@ -31,6 +32,7 @@ async def on_error(update: object, context: Context) -> None:
         logger.info("A user has blocked the bot: %s", context.error)
         return
     mark_failed(transient=isinstance(context.error, DatabaseUnavailable))
+    await find_reader(update, context)
     if isinstance(context.error, DatabaseUnavailable):
         # The database was away for a moment (a restart, a failover) or gave up on a
         # deadlock: nothing was written, and the same step will work again in a moment.
@@ -40,6 +42,22 @@ async def on_error(update: object, context: Context) -> None:
     logger.error("Unhandled error while processing an update", exc_info=context.error)
     await apologise(update, context, "error")
     await alert_owners(update, context)
+
+
+async def find_reader(update: object, context: Context) -> None:
+    """The error handler has a context of its own, without the sender's reader: find it
+    again, so the apology is in their language and a keyboard button is recognised in it
+    (their choice; when the database is what failed, their Telegram's language)."""
+    if context.reader is not None or not isinstance(update, Update):
+        return
+    user = update.effective_user
+    if user is None:
+        return
+    languages = context.services.languages
+    try:
+        context.reader = await languages.reader_of(user.id, user.language_code)
+    except Exception:  # the database may be away: nothing here may raise
+        context.reader = languages.reader(user.language_code)
 
 
 async def apologise(update: object, context: Context, key: str) -> None:
@@ -71,45 +89,45 @@ async def alert_owners(update: object, context: Context) -> None:
         if not await context.services.alerts.may_alert(kind):
             return
         services = context.services
-        text = say(
-            context,
-            "error_alert",
-            kind=kind,
-            time=local_time(context, services.clock.now(), ALERT_TIME),
-            doing=Html(doing(update, context)),
-            minutes=int(ALERT_EVERY.total_seconds() // 60),
-        )
-        await notify_owners(context, text)
+        now, tz = services.clock.now(), services.settings.tz
+        what, names = doing(update, context)
+        minutes = int(ALERT_EVERY.total_seconds() // 60)
+
+        def alert(reader: str) -> str:
+            """The alert in one owner's language, at their café's time."""
+            time = i18n.day_time(reader, now, tz)
+            return t(reader, f"error_alert_{what}", kind=kind, time=time, minutes=minutes, **names)
+
+        await notify_owners(context, alert)
     except Exception:
         logger.exception("Could not alert the owners about a %s", kind)
 
 
-def doing(update: object, context: Context) -> str:
+def doing(update: object, context: Context) -> Doing:
     """What the person (or the bot itself) was doing when it failed, in words that name
-    no one: the command, the button, or the kind of message; never its text."""
+    no one: the command, the button, or the kind of message; never its text. Each kind
+    has its own alert text (``error_alert_<kind>``)."""
     if update is None:
         job = context.job
         if job is not None:
-            return say(context, "error_doing_job", job=job.name or "?")
-        return say(context, "error_doing_background")
+            return "job", {"job": job.name or "?"}
+        return "background", {}
     if not isinstance(update, Update):
-        return say(context, "error_doing_other")
+        return "other", {}
     if update.callback_query is not None:
         prefix = (update.callback_query.data or "").split(":", 1)[0]
-        return say(
-            context, "error_doing_button", prefix=prefix if BUTTON_PREFIX.fullmatch(prefix) else "?"
-        )
+        return "button", {"prefix": prefix if BUTTON_PREFIX.fullmatch(prefix) else "?"}
     message = update.message
     if message is None:
-        return say(context, "error_doing_other")
+        return "other", {}
     if message.photo:
-        return say(context, "error_doing_photo")
+        return "photo", {}
     text = message.text or ""
     # Only the command itself: what follows it may be a card's token or a person's words.
     command = text.split(maxsplit=1)[0].split("@", 1)[0] if text.startswith("/") else ""
     if COMMAND.fullmatch(command):
-        return say(context, "error_doing_command", command=command)
+        return "command", {"command": command}
     labels = {button.text for row in main_keyboard(context).keyboard for button in row}
     if text in labels:
-        return say(context, "error_doing_keyboard", label=text)
-    return say(context, "error_doing_message")
+        return "keyboard", {"label": text}
+    return "message", {}

@@ -11,6 +11,7 @@ import pytest
 from telegram.error import Forbidden
 
 from bot.services.alerts import ALERT_EVERY, AlertService
+from handlers.texts import t
 from sandbox.botapi import TOKEN, FakeUser, SentMessage
 from storage import Database
 from tests.conftest import OWNER_ID, BotFactory, BotHarness, FakeClock
@@ -63,7 +64,7 @@ async def test_an_error_alerts_the_owner_once_per_kind_per_window(
     assert answer.body == APOLOGY
     (alert,) = owner.messages[before:]
     assert alert.body == (
-        "⚠️ The bot hit an unexpected error (RuntimeError) at 23 Nov 10:00, during the "
+        "⚠️ The bot hit an unexpected error (RuntimeError) at Nov 23, 10:00\u202fAM, during the "
         "command /balance. The details are in the bot's log. Further RuntimeError errors "
         "in the next 10 minutes are only logged."
     )
@@ -80,15 +81,35 @@ async def test_an_error_alerts_the_owner_once_per_kind_per_window(
     # Past the window: a new alert, with the new time.
     clock.advance(seconds=1)
     (again,) = await alerts_after(owner, alice.send("⭐ Balance"))
-    assert "(RuntimeError) at 23 Nov 10:10, during the “⭐ Balance” button." in again.body
+    assert "(RuntimeError) at Nov 23, 10:10\u202fAM, during the “⭐ Balance” button." in again.body
     assert_says_nothing_private(again)
 
     # Another kind alerts at once, though RuntimeError's window is still running.
     monkeypatch.setattr(bot.services.members, "balance", crash_with(KeyError))
     (other,) = await alerts_after(owner, alice.send("/balance"))
-    assert "(KeyError) at 23 Nov 10:10, during the command /balance." in other.body
+    assert "(KeyError) at Nov 23, 10:10\u202fAM, during the command /balance." in other.body
     assert_says_nothing_private(other)
     assert alice.last.body == APOLOGY
+
+
+async def test_each_owner_reads_the_alert_in_their_own_language(
+    bot_factory: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An alert is about a customer's update, but its reader is each owner: an owner who
+    chose German reads it in German, with a German date and time; the customer's button
+    is named as the customer saw it."""
+    bot = await bot_factory(timezone="Europe/Berlin", quiet_hours="off")
+    owner, _ = await started(bot)
+    await bot.services.languages.choose(OWNER_ID, "de")
+    lucia = await bot.customer(CUSTOMER_ID + 1, "Lucía", language_code="es")
+    monkeypatch.setattr(bot.services.members, "balance", crash_with(RuntimeError))
+    label = t("es", "btn_balance")
+    (alert,) = await alerts_after(owner, lucia.send(label))
+    assert alert.raw == t(
+        "de", "error_alert_keyboard", kind="RuntimeError", time="23. Nov., 10:00", label=label,
+        minutes=10,
+    )  # fmt: skip
+    assert lucia.last.body == t("es", "error")
 
 
 async def test_a_button_and_a_scheduled_job_are_named_but_no_one_is(
@@ -97,7 +118,7 @@ async def test_a_button_and_a_scheduled_job_are_named_but_no_one_is(
     owner, alice = await started(bot)
     monkeypatch.setattr(bot.services.coupons, "redeem", crash_with(LookupError))
     (alert,) = await alerts_after(owner, alice.press_data(alice.last, "rdm:1"))
-    assert "(LookupError) at 23 Nov 09:00, during a button press (rdm)." in alert.body
+    assert "(LookupError) at Nov 23, 9:00\u202fAM, during a button press (rdm)." in alert.body
     assert_says_nothing_private(alert)
     assert alice.last.body == APOLOGY
 
@@ -105,7 +126,7 @@ async def test_a_button_and_a_scheduled_job_are_named_but_no_one_is(
     assert bot.app.job_queue is not None
     (job,) = bot.app.job_queue.get_jobs_by_name("lifecycle")
     (alert,) = await alerts_after(owner, job.run(bot.app))
-    assert "(OSError) at 23 Nov 09:00, during a scheduled job (lifecycle)." in alert.body
+    assert "(OSError) at Nov 23, 9:00\u202fAM, during a scheduled job (lifecycle)." in alert.body
     assert_says_nothing_private(alert)
 
 
