@@ -17,9 +17,10 @@ from telegram.ext import (
     MessageHandler,
 )
 
+from bot import i18n
 from bot.inputs import parse_int
 from bot.services import errors
-from bot.services.locations import NAME_MAX
+from bot.services.locations import MANAGER, NAME_MAX
 from bot.services.roles import Role
 from handlers.common import (
     Context,
@@ -27,7 +28,8 @@ from handlers.common import (
     button_args,
     button_expired,
     edit_text,
-    local_time,
+    lang,
+    local_date,
     on_button,
     remove_buttons,
     reply,
@@ -37,6 +39,7 @@ from handlers.common import (
 from handlers.context import LocationDraft
 from handlers.issuing import show_scan
 from handlers.staff import INVITE_AT
+from handlers.texts import Html
 from handlers.whereabouts import HERE, ask_where
 from handlers.wizard import CONVERSATION_TIMEOUT_SECONDS, END, TYPED, message_text
 
@@ -63,7 +66,7 @@ async def overview(context: Context, owner_id: int) -> tuple[str, InlineKeyboard
         if place.is_open:
             line = say(context, "locations_line", name=place.name, staff=teams.get(place.id, 0))
         else:
-            closed = local_time(context, place.closed_at or place.created_at, "%d %b %Y")
+            closed = local_date(context, place.closed_at or place.created_at)
             line = say(context, "locations_line_closed", name=place.name, date=closed)
         lines.append(line)
     if len(locations) == 1:
@@ -91,20 +94,20 @@ async def details(
         (t.members for t in await services.staff.teams(owner_id) if t.location.id == location_id),
         (),
     )
-    names = ", ".join(
-        say(context, "locations_manager", name=m.first_name)
-        if m.role == "manager"
-        else m.first_name
+    people = [
+        say(context, "locations_manager", name=m.first_name) if m.role == MANAGER else m.first_name
         for m in team
-    )
-    since = local_time(context, place.created_at, "%d %b %Y")
+    ]
+    since = local_date(context, place.created_at)
     if place.is_open:
-        text = say(context, "location_open", name=place.name, date=since, count=len(team))
+        lines = [say(context, "location_open", name=place.name, date=since, count=len(team))]
     else:
-        closed = local_time(context, place.closed_at or place.created_at, "%d %b %Y")
-        text = say(context, "location_closed_since", name=place.name, date=closed)
-    if names:
-        text += "\n" + say(context, "location_team", names=names)
+        closed = local_date(context, place.closed_at or place.created_at)
+        lines = [say(context, "location_closed_since", name=place.name, date=closed)]
+    if people:
+        names = Html(i18n.listing(lang(context), people))
+        lines.append(say(context, "location_team", names=names))
+    text = "\n".join(lines)
     rows = [
         [InlineKeyboardButton(say(context, "btn_rename"), callback_data=f"{RENAME}:{place.id}")]
     ]
@@ -275,7 +278,8 @@ async def name_typed(update: Update, context: Context) -> int:
     context.drafts.location = None
     key = "location_added" if draft.location_id is None else "location_renamed"
     text, markup = await details(context, user.id, place.id)
-    await reply(update, say(context, key, name=place.name) + "\n\n" + text, reply_markup=markup)
+    done = say(context, key, name=place.name)
+    await reply(update, "\n\n".join((done, text)), reply_markup=markup)
     return END
 
 

@@ -23,15 +23,18 @@ from handlers.common import (
     button_args,
     deep_link,
     edit_text,
-    local_time,
+    local_date,
+    local_day_time,
     main_keyboard,
     notify,
     on_button,
+    person_reader,
     reply,
     requires,
     say,
 )
 from handlers.profile import profile_of
+from handlers.texts import t
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ async def staff_overview(context: Context, viewer_id: int) -> tuple[str, InlineK
     if not staff:
         lines.append(say(context, "staff_list_empty"))
     for person in staff:
-        date = local_time(context, person.added_at, "%d %b %Y")
+        date = local_date(context, person.added_at)
         lines.append(say(context, "staff_list_line", name=person.first_name, date=date))
     rows = [
         [
@@ -83,7 +86,7 @@ async def teams_overview(context: Context, viewer_id: int) -> tuple[str, InlineK
         if not team.members:
             lines.append(say(context, "staff_location_empty"))
         for person in team.members:
-            date = local_time(context, person.added_at, "%d %b %Y")
+            date = local_date(context, person.added_at)
             key = "staff_list_line_manager" if person.role == MANAGER else "staff_list_line"
             lines.append(say(context, key, name=person.first_name, date=date))
             if owner or person.role == BARISTA:
@@ -145,7 +148,7 @@ async def send_invite(update: Update, context: Context, location_id: int | None,
     except errors.ServiceError as error:
         await reply(update, say(context, refusal_key(error)))
         return
-    time = local_time(context, invite.expires_at, "%d %b %H:%M")
+    time = local_day_time(context, invite.expires_at)
     link = deep_link(context, invite.payload)
     if location_id is None and role == BARISTA and not await services.locations.is_chain():
         await reply(update, say(context, "invite_created", time=time, link=link))
@@ -198,14 +201,16 @@ async def remove(update: Update, context: Context, staff_id: int, location_id: i
     text, markup = await staff_overview(context, user.id)
     await edit_text(update, text, reply_markup=markup)
     cafe = services.settings.cafe_name
+    # The notice is theirs to read: in their language, not the remover's.
+    their = await person_reader(context, person.tg_user_id)
     if removed.left_staff:
         await reply(update, say(context, "staff_removed", name=person.first_name))
-        await notify(context, person.chat_id, say(context, "staff_removed_notice", cafe=cafe))
+        await notify(context, person.chat_id, t(their, "staff_removed_notice", cafe=cafe))
         return
     assert removed.location is not None
     place = removed.location.name
     await reply(update, say(context, "staff_removed_at", name=person.first_name, location=place))
-    notice = say(context, "staff_removed_at_notice", cafe=cafe, location=place)
+    notice = t(their, "staff_removed_at_notice", cafe=cafe, location=place)
     await notify(context, person.chat_id, notice)
 
 
@@ -229,16 +234,18 @@ async def invite_link(update: Update, context: Context) -> None:
     role = await services.roles.role_of(profile.tg_user_id)
     await menus.install_menu(context.bot, profile.chat_id, role, services.languages)
     cafe, name, place = services.settings.cafe_name, profile.first_name, joined.location.name
+    # Who invited them reads the news in their own language.
+    inviter = await person_reader(context, joined.invited_by)
     if joined.role == BARISTA and not await services.locations.is_chain():
         await reply(update, say(context, "invite_welcome", cafe=cafe, name=name))
-        await notify(context, joined.invited_by, say(context, "invite_owner_notice", name=name))
+        await notify(context, joined.invited_by, t(inviter, "invite_owner_notice", name=name))
         return
     if not joined.new_staff and joined.role == BARISTA:
         key = "invite_welcome_another"
     else:
         key = f"invite_welcome_{joined.role}"
     await reply(update, say(context, key, cafe=cafe, name=name, location=place))
-    notice = say(context, f"invite_owner_notice_{joined.role}", name=name, location=place)
+    notice = t(inviter, f"invite_owner_notice_{joined.role}", name=name, location=place)
     await notify(context, joined.invited_by, notice)
 
 

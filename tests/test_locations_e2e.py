@@ -84,7 +84,7 @@ async def test_a_cafe_with_one_location_sees_no_change(bot: BotHarness) -> None:
     (history,) = await alice.send("/history")
     assert "Main" not in history.body
     (overview,) = await bot.owner().send("/staff")
-    assert overview.body == "👥 Staff\n• Anna (since 23 Nov 2026)"
+    assert overview.body == "👥 Staff\n• Anna (since Nov 23, 2026)"
     assert [b.text for b in overview.buttons] == [
         "Remove Anna",
         "➕ Invite a barista",
@@ -106,7 +106,8 @@ async def test_the_owner_adds_renames_and_closes_locations(bot: BotHarness) -> N
     await owner.send("/start")
     assert "locations" in bot.fake.menu_for(OWNER_ID)
     (overview,) = await owner.send("/locations")
-    assert "• Main: 0 staff" in overview.body and "Opening a second shop?" in overview.body
+    assert "• Main: 0 people on the team" in overview.body
+    assert "Opening a second shop?" in overview.body
     await add_location(bot, "Harbour")
     (overview,) = await owner.send("/locations")
     (asked,) = await owner.press(overview, "Add a location")
@@ -129,7 +130,7 @@ async def test_the_owner_adds_renames_and_closes_locations(bot: BotHarness) -> N
     assert "Close Harbour?" in overview.body
     (done,) = await owner.press(overview, "Yes, close it")
     assert done.body == "🔒 Harbour is closed. Its history stays."
-    assert "• Harbour: closed since 23 Nov 2026" in overview.body
+    assert "• Harbour: closed since Nov 23, 2026" in overview.body
 
     # The last open location stays open (the owner is told in an alert).
     await owner.press(overview, "📍 Old Town")

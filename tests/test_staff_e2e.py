@@ -13,6 +13,7 @@ from PIL import Image
 
 from bot.qr import render_png
 from bot.tokens import LinkKind, random_token
+from handlers.texts import t
 from tests.conftest import CUSTOMER_MENU, OWNER_ID, BotFactory, BotHarness
 from tests.helpers import card_code, first_link, link_payload, qr_payload, show_card
 
@@ -37,7 +38,7 @@ async def test_owner_invites_a_barista_who_joins_with_the_link(bot: BotHarness) 
     assert owner.last.body == "✅ Anna joined as staff."
     assert bot.fake.menu_for(BARISTA_ID) == [*CUSTOMER_MENU, "scan", "redeem", "undo"]
     (overview,) = await owner.send("/staff")
-    assert "• Anna (since 23 Nov 2026)" in overview.body
+    assert "• Anna (since Nov 23, 2026)" in overview.body
     assert overview.button("Remove Anna")
 
     # Single use: the link does nothing for a second person.
@@ -516,3 +517,24 @@ async def test_amounts_in_a_comma_decimal_cafe(bot_factory: BotFactory) -> None:
     assert "4,50\xa0€" in confirmation.body
     (entry,) = await bot.ledger()
     assert entry["amount_minor"] == 450
+
+
+async def test_notices_about_staff_are_in_their_readers_languages(bot: BotHarness) -> None:
+    """The owner reads German (their choice); Lucía's Telegram is Spanish (she is a member
+    too, so the bot knows it). The news that she joined reaches the owner in German, her
+    welcome and the notice that she was removed reach her in Spanish, whoever's update
+    sent them."""
+    owner = bot.owner()
+    await owner.send("/start")
+    (overview,) = await owner.send("/staff")
+    (invite,) = await owner.press(overview, "Invite")
+    await bot.services.languages.choose(OWNER_ID, "de")
+    lucia = await bot.customer(BARISTA_ID, "Lucía", language_code="es")
+    (welcome,) = await lucia.send(f"/start {link_payload(first_link(invite))}")
+    assert welcome.raw == t("es", "invite_welcome", cafe="Bean There", name="Lucía")
+    assert owner.last.raw == t("de", "invite_owner_notice", name="Lucía")
+
+    (overview,) = await owner.send("/staff")
+    replies = await owner.press(overview, t("de", "btn_remove", name="Lucía"))
+    assert replies[-1].raw == t("de", "staff_removed", name="Lucía")
+    assert lucia.last.raw == t("es", "staff_removed_notice", cafe="Bean There")
