@@ -207,11 +207,11 @@ async def test_birthday_on_29_february_once_a_year_across_restarts(
     bot = await bot_factory(**settings)
     alice = await bot.customer(2001, "Alice")
     (saved,) = await alice.send("/birthday 29.02")
-    assert saved.body == "🎂 Saved: 29.02. We'll remember!"
+    assert saved.body == "🎂 Saved: Feb 29. We'll remember!"
     (locked,) = await alice.send("/birthday 1.3")
     assert locked.body == (
-        "Your birthday is set to 29.02. It can be changed once a year; "
-        "the next change is possible from 23 Nov 2027."
+        "Your birthday is set to Feb 29. It can be changed once a year; "
+        "the next change is possible from Nov 23, 2027."
     )
 
     bot.clock.current = datetime(2027, 2, 27, 10, 0, tzinfo=UTC)
@@ -221,7 +221,7 @@ async def test_birthday_on_29_february_once_a_year_across_restarts(
     await run_job(bot)
     await delivered(bot)
     assert bodies(alice, "Happy birthday") == [
-        "🎂 Happy birthday, Alice! We added 30 points to your balance. "
+        "🎂 Happy birthday, Alice! We added 30 points to your balance."
     ]
     await stop_bot(bot)
     again = await bot_factory(**settings)

@@ -349,7 +349,7 @@ async def test_birthday_audience(bot: BotHarness) -> None:
     (bad,) = await alice.send("/birthday soon")
     assert "e.g. /birthday 24.12" in bad.body
     (saved,) = await alice.send("/birthday 24.11")
-    assert saved.body == "🎂 Saved: 24.11. We'll remember!"
+    assert saved.body == "🎂 Saved: Nov 24. We'll remember!"
     assert await bot.services.offers.audience_size("birthday") == 1
 
 

@@ -77,7 +77,7 @@ async def test_the_birthday_month_is_aucklands(bot_factory: BotFactory) -> None:
     bot = await bot_factory(timezone="Pacific/Auckland")
     alice = await bot.customer(2001, "Alice")
     (saved,) = await alice.send("/birthday 1 Dec")
-    assert saved.body == "🎂 Saved: 01.12. We'll remember!"
+    assert saved.body == "🎂 Saved: Dec 1. We'll remember!"
     # 30 Nov 10:59 UTC is still November in Auckland…
     bot.clock.current = auckland(2026, 11, 30, 23, 59)
     assert await bot.services.offers.audience_size("birthday") == 0
