@@ -119,7 +119,15 @@ def signed(reader_id: str, value: int) -> str:
 
 
 def percent(reader_id: str, fraction: Decimal | float) -> str:
-    return format_percent(fraction, "#,##0.#%", locale=reader_id)
+    """A share as the reader's locale writes percentages, to a tenth: "95.5%", "95,5 %",
+    "%95,5"."""
+    return format_percent(fraction, _percent_pattern(reader_id), locale=reader_id)
+
+
+@functools.cache
+def _percent_pattern(reader_id: str) -> str:
+    pattern = Locale.parse(reader_id).percent_formats[None].pattern
+    return pattern.replace("#,##0", "#,##0.#", 1)
 
 
 def money(reader_id: str, minor: int, currency: str, exponent: int = 2) -> str:
