@@ -1,5 +1,5 @@
-"""Random input from every role through the real Application: every button press is
-answered, no handler raises, and no points appear or vanish."""
+"""Random input from every role, in a mix of languages, through the real Application:
+every button press is answered, no handler raises, and no points appear or vanish."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
+from bot import i18n
 from bot.qr import render_png
-from sandbox.botapi import FakeUser, SentMessage
+from handlers.texts import t
+from sandbox.botapi import FakeUser, SentMessage, plain_text
 from tests.conftest import BotHarness
 
 COMMANDS = [
@@ -25,14 +27,18 @@ COMMANDS = [
 ]  # fmt: skip
 PREFIXES = [
     "cat", "dup", "cx", "undo", "sinv", "srm", "rdm", "cshow", "ccx", "ccy", "ckp", "cok",
-    "ofend", "promo", "offer", "bc", "zz", "", "nps", "fgt",
+    "ofend", "promo", "offer", "bc", "zz", "", "nps", "fgt", "lang",
 ]  # fmt: skip
 ODD_ARGS = [
     "", "0", "-1", "1", "12", "#3", "①", "²", "٤", "9" * 30, "4.50", "1,000", "x" * 200,
     "<b>", "&", "add", "cost", "off", "on", "add 10 Latte", "cost 1 5", "on 999",
     "31.04", "30.02", "29.02", "tomorrow 9:00", "ABCD-EFGH", "m" + "A" * 30, "c" * 23,
-    "r" + "A" * 12, "text", "bonus", "reward", "yes", "no", "s0", "s1",
+    "r" + "A" * 12, "text", "bonus", "reward", "yes", "no", "s0", "s1", "es", "pt_BR", "xx",
+    "sí", "да", "evet", "ja", "an", "aus", "Пн-Пт 9:00-11:00", "Lu-Vi 14:00-16:00",
 ]  # fmt: skip
+# The Telegram app languages of the people: shipped ones, a regional tag, one we lack.
+LANGUAGES = ["en", "es", "pt-br", "tr", "ru", "de", "ja"]
+KEYBOARD = ["btn_card", "btn_balance", "btn_history", "btn_rewards", "btn_settings"]
 # Numbers int() reads but the one strict parser refuses, or out of SQLite's range: on a
 # button they are forged, and must be refused like any garbled data.
 FORGED_NUMBERS = [
@@ -50,6 +56,8 @@ def random_text(rng: random.Random) -> str:
         return f"{rng.choice(COMMANDS)} {args}".strip()
     if choice < 0.7:
         return rng.choice(ODD_ARGS) or "?"
+    if choice < 0.8:  # a keyboard button's label, in any shipped language
+        return t(rng.choice(i18n.SHIPPED), rng.choice(KEYBOARD))
     alphabet = string.ascii_letters + string.digits + " .,:-#€①²<>&"
     return "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
 
@@ -94,9 +102,13 @@ async def act(rng: random.Random, person: FakeUser, pressed: list[str]) -> None:
         await person.send_photo(image)
     else:
         sent = await person._deliver({"message": person.message(sticker=STICKER)}, timeout=10)
-        assert [m.body for m in sent] == ["I didn't catch that. Use the buttons below or /help."]
+        # Answered in the person's language (a choice in /settings may override the app's).
+        assert [m.body for m in sent] in (
+            [plain_text(t(reader, "unknown_text"), "HTML")] for reader in READERS
+        )
 
 
+READERS = [i18n.reader(language, "en", "en_US") for language in (*LANGUAGES, *i18n.SHIPPED)]
 STICKER = {
     "file_id": "STK1", "file_unique_id": "S1", "type": "regular", "width": 512,
     "height": 512, "is_animated": False, "is_video": False,
@@ -194,6 +206,9 @@ async def test_random_input_from_every_role(
     await barista.send("20")  # Alice can afford a reward
     stranger = bot.user(9001, "Stranger")
     people = [owner, barista, alice, stranger]
+    people += [await bot.customer(2002 + n, f"Guest{n}", lang) for n, lang in enumerate(LANGUAGES)]
+    for person in (owner, barista, alice, stranger):  # everyone in a language of their own
+        person.language_code = rng.choice(LANGUAGES)
     # Random input makes requests Telegram refuses for reasons the bot cannot know in
     # advance only in these ways: a forged button on a message whose buttons are gone.
     bot.fake.expected_errors.update({"message is not modified"})
@@ -211,3 +226,6 @@ async def test_random_input_from_every_role(
     assert not unanswered, f"{len(unanswered)} of {len(pressed)} button presses left spinning"
     assert len(pressed) > 50  # the generator really pressed buttons
     await balances_match_ledger(bot)
+    # The mix is real: the guest whose app is Russian was answered in Russian.
+    russian = people[4 + LANGUAGES.index("ru")]
+    assert any(re.search("[а-яё]", m.body) for m in russian.messages)
