@@ -789,8 +789,7 @@ msg(
 msg("btn_any_time", "Any time")
 msg(
     "offer_bad_window",
-    "Send days and hours like <code>{example}</code>, or only hours like "
-    "<code>15:00-17:00</code>.",
+    "Send days and hours like <code>{example}</code>, or only hours like <code>15:00-17:00</code>.",
 )
 # TRANSLATORS: Words an owner may type for several days in an offer's hours
 # ("weekend 10:00-12:00"), and the word between two days of a range ("Mon to Fri"). Each: a
@@ -1274,8 +1273,10 @@ msg("report_unreconciled", "⚠️ The members' balances add up to {balances}: p
 plural(
     "report_liability",
     "points",
-    "<b>Liability</b>: {points} point = {face} at face value, <b>{expected}</b> at the expected redemption rate of {rate}.",
-    "<b>Liability</b>: {points} points = {face} at face value, <b>{expected}</b> at the expected redemption rate of {rate}.",
+    "<b>Liability</b>: {points} point = {face} at face value, <b>{expected}</b> at the expected "
+    "redemption rate of {rate}.",
+    "<b>Liability</b>: {points} points = {face} at face value, <b>{expected}</b> at the "
+    "expected redemption rate of {rate}.",
 )
 msg("report_rates", "Expected redemption rate: {rate}; observed so far: {observed}.")
 msg("report_revenue_title", "<b>Revenue (IFRS 15 / ASC 606)</b>")
@@ -1514,53 +1515,83 @@ msg(
 plural(
     "error_alert_command",
     "minutes",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the command {command}. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the command {command}. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the command "
+    "{command}. The details are in the bot's log. Further {kind} errors in the next {minutes} "
+    "minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the command "
+    "{command}. The details are in the bot's log. Further {kind} errors in the next {minutes} "
+    "minutes are only logged.",
 )
 # TRANSLATORS: {label} is a button of the customers' keyboard.
 plural(
     "error_alert_keyboard",
     "minutes",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the “{label}” button. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the “{label}” button. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the “{label}” button. "
+    "The details are in the bot's log. Further {kind} errors in the next {minutes} minute are "
+    "only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the “{label}” button. "
+    "The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are "
+    "only logged.",
 )
 # TRANSLATORS: {prefix} is the code of a button under a message.
 plural(
     "error_alert_button",
     "minutes",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a button press ({prefix}). The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a button press ({prefix}). The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a button press "
+    "({prefix}). The details are in the bot's log. Further {kind} errors in the next {minutes} "
+    "minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a button press "
+    "({prefix}). The details are in the bot's log. Further {kind} errors in the next {minutes} "
+    "minutes are only logged.",
 )
 plural(
     "error_alert_message",
     "minutes",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a message. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a message. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a message. The "
+    "details are in the bot's log. Further {kind} errors in the next {minutes} minute are only "
+    "logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a message. The "
+    "details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only "
+    "logged.",
 )
 plural(
     "error_alert_photo",
     "minutes",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a photo. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a photo. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a photo. The details "
+    "are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a photo. The details "
+    "are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
 )
 # TRANSLATORS: {job} is the name of one of the bot's scheduled jobs.
 plural(
     "error_alert_job",
     "minutes",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a scheduled job ({job}). The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a scheduled job ({job}). The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a scheduled job "
+    "({job}). The details are in the bot's log. Further {kind} errors in the next {minutes} "
+    "minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during a scheduled job "
+    "({job}). The details are in the bot's log. Further {kind} errors in the next {minutes} "
+    "minutes are only logged.",
 )
 plural(
     "error_alert_background",
     "minutes",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the bot's own background work. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the bot's own background work. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the bot's own "
+    "background work. The details are in the bot's log. Further {kind} errors in the next "
+    "{minutes} minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during the bot's own "
+    "background work. The details are in the bot's log. Further {kind} errors in the next "
+    "{minutes} minutes are only logged.",
 )
 plural(
     "error_alert_other",
     "minutes",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during an update from Telegram. The details are in the bot's log. Further {kind} errors in the next {minutes} minute are only logged.",
-    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during an update from Telegram. The details are in the bot's log. Further {kind} errors in the next {minutes} minutes are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during an update from "
+    "Telegram. The details are in the bot's log. Further {kind} errors in the next {minutes} "
+    "minute are only logged.",
+    "⚠️ The bot hit an unexpected error (<b>{kind}</b>) at {time}, during an update from "
+    "Telegram. The details are in the bot's log. Further {kind} errors in the next {minutes} "
+    "minutes are only logged.",
 )
 # TRANSLATORS: the demo page (`loyalty-bot demo`): a browser page showing the phones of the
 # demo's people (Anna the customer, Ben the barista, Olga the owner) talking to the bot.
