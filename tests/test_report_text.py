@@ -123,8 +123,9 @@ def test_a_german_reader_gets_german_numbers_money_and_months_in_an_english_cafe
     german = render(report(), localized(settings("en_US"), "de_DE", partial(t, "de_DE")))
     lines = german.split("\n")
     assert lines[0].endswith("1.–29. Nov. 2026</b>")
-    for figure in ("<b>1.234.567</b>", "<b>1.234.695</b>", "45,00\xa0€", "<b>-0,07\xa0€</b>",
-                   "<b>1.234.567,89\xa0€</b>", "95,5\xa0%", "66,7\xa0%", "<b>+100</b>"):  # fmt: skip
+    figures = ("<b>1.234.567</b>", "<b>1.234.695</b>", "45,00\xa0€", "<b>-0,07\xa0€</b>",
+               "<b>1.234.567,89\xa0€</b>", "95,5\xa0%", "66,7\xa0%", "<b>+100</b>")  # fmt: skip
+    for figure in figures:
         assert figure in german, figure
     assert "€" not in german.replace("\xa0€", "")  # the euro sign after the amount only
     month = replace(report(), period=month_period(2026, 11, ZoneInfo("Europe/Berlin")))

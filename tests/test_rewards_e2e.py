@@ -154,7 +154,8 @@ async def test_two_baristas_confirming_at_once_give_one_redemption(bot: BotHarne
     assert sum(body.startswith("✅ Redeemed: Espresso for Alice.") for body in bodies) == 1
     refused = [body for body in bodies if body.startswith("⛔")]
     assert len(refused) == 1
-    assert re.fullmatch(r"⛔ Espresso: already redeemed at 9:00\u202fAM by (Anna|Ben)\.", refused[0])
+    already = r"⛔ Espresso: already redeemed at 9:00\u202fAM by (Anna|Ben)\."
+    assert re.fullmatch(already, refused[0])
     redeemed_notices = [m for m in alice.messages if "was redeemed" in m.body]
     assert len(redeemed_notices) == 1
 
@@ -176,7 +177,8 @@ async def test_cancel_refunds_and_the_coupon_is_dead(bot: BotHarness) -> None:
     assert [e["kind"] for e in await bot.ledger()] == ["earn", "redeem", "refund"]
     # The coupon message itself now says so, with a struck-out code and no buttons.
     assert coupon.body == (
-        "↩️ Espresso: cancelled on Nov 23, 2026; its points were refunded. This code no longer works."
+        "↩️ Espresso: cancelled on Nov 23, 2026; its points were refunded. "
+        "This code no longer works."
     )
     assert coupon.buttons == [] and decode(coupon.photo or b"") == []
     (scanned,) = await barista.send(f"/start {qr_payload(printed)}")
@@ -206,9 +208,8 @@ async def test_expired_coupons_are_refunded_by_the_job(bot: BotHarness) -> None:
     assert coupon.body == "⌛ Espresso: expired on Dec 23, 2026. This code no longer works."
     assert coupon.buttons == [] and coupon.edits == 1
     (scanned,) = await barista.send(f"/start {qr_payload(printed)}")
-    assert (
-        scanned.body == "⛔ Espresso: this coupon expired on Dec 23, 2026; its points were refunded."
-    )
+    expired = "⛔ Espresso: this coupon expired on Dec 23, 2026; its points were refunded."
+    assert scanned.body == expired
 
 
 async def test_a_coupon_past_its_date_is_refused_then_refunded_by_the_job(
