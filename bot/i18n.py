@@ -65,9 +65,10 @@ def reader(code: str | None, cafe_language: str, cafe_locale: str) -> str:
     """The reader for a person whose language is ``code`` (their own choice, else what
     their Telegram says): the fallback chain is that language (``pt-br`` → ``pt``), the
     café's ``LANGUAGE``, then English. Formats follow the café's ``LOCALE`` where it speaks
-    the same language ("de" in a de_AT café reads as de_AT), else the language as written
-    in the café's country where CLDR knows it (English in a de_DE café: en_DE, "4,50 €"),
-    else the language's own."""
+    the same language ("de" in a de_AT café reads as de_AT), and the café's own
+    ``LANGUAGE`` follows its ``LOCALE``'s country; anyone else reads their language's own
+    conventions (a Spanish reader in a US café: "12.345", "4,50 €"), since Telegram tells
+    a person's language, not their country."""
     language = shipped_language(code) or shipped_language(cafe_language) or ENGLISH
     base = language.split("_")[0]
     cafe = _parse(cafe_locale)
@@ -75,7 +76,9 @@ def reader(code: str | None, cafe_language: str, cafe_locale: str) -> str:
         return language
     if cafe.language == base:
         return str(cafe)
-    if cafe.territory:
+    if language == shipped_language(cafe_language) and cafe.territory:
+        # The café's own language with its LOCALE's country (LANGUAGE=en, LOCALE=de_DE:
+        # English written as in Germany, "4,50 €"), where CLDR knows the pair.
         try:
             return str(Locale(base, cafe.territory))
         except UnknownLocaleError:

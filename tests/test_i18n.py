@@ -15,13 +15,15 @@ from handlers.texts import EN, PLURALS, t
 @pytest.mark.parametrize(
     ("code", "cafe_language", "cafe_locale", "expected"),
     [
-        ("es", "en", "en_GB", "es"),  # no es_GB in CLDR: Spanish as Spanish writes it
+        ("es", "en", "en_US", "es"),  # Spanish as Spanish writes it, in a US café too
         ("pt-br", "en", "en_US", "pt_BR"),
         ("pt", "en", "en_US", "pt_BR"),  # the fallback chain: pt-pt → pt → our Portuguese
         ("pt-PT", "de", "de_DE", "pt_BR"),
         ("ru-RU", "en", "en_US", "ru"),
         ("de", "en", "de_AT", "de_AT"),  # the café's country writes German its way
-        ("en", "en", "de_DE", "en_DE"),  # English as written in Germany: 4,50 €
+        ("en", "de", "de_DE", "en"),
+        ("en", "en", "de_DE", "en_DE"),  # the café's language with its LOCALE: "4,50 €"
+        ("es", "en", "de_DE", "es"),
         ("ja", "es", "es_ES", "es_ES"),  # a language we do not ship: the café's
         (None, "tr", "tr_TR", "tr_TR"),
         ("", "xx", "en_US", "en_US"),  # nothing usable at all: English

@@ -44,6 +44,10 @@ def last(person: FakeUser) -> SentMessage:
     return person.messages[-1]
 
 
+def last_receipt(person: FakeUser) -> str:
+    return [m.body for m in person.messages if m.body.startswith("🧾")][-1]
+
+
 async def issue(bot: BotHarness, barista: FakeUser, customer: FakeUser, amount: str) -> None:
     await bot.scan(barista, customer)
     (confirmation,) = await barista.send(amount)
@@ -82,7 +86,7 @@ async def test_spanish_and_russian_members_read_their_own_language(
     # A receipt with Spanish number formats: 12.345 points (CLDR's Spanish groups five
     # digits and more), the balance likewise; the barista's own confirmation is English.
     await issue(bot, barista, sofia, "12345")
-    receipt = last(sofia).body
+    receipt = last_receipt(sofia)
     assert "+12.345" in receipt, receipt
     assert translated("es", "receipt") in receipt
     assert "for your purchase" not in receipt
@@ -90,7 +94,7 @@ async def test_spanish_and_russian_members_read_their_own_language(
     # Russian plurals: 1 балл, 2 балла, 5 баллов, 21 балл.
     for points, word in ((1, "балл"), (2, "балла"), (5, "баллов"), (21, "балл")):
         await issue(bot, barista, ivan, str(points))
-        receipt = last(ivan).body
+        receipt = last_receipt(ivan)
         assert re.search(rf"\+{points} {word}(?!\w)", receipt), receipt
 
     # History: Russian dates from CLDR (day and month names), not strftime's English.
@@ -111,10 +115,11 @@ async def test_spanish_and_russian_members_read_their_own_language(
     await run_job(bot)
     await delivered(bot)
     reminder = next(m.body for m in sofia.messages if m.body.startswith("⏳"))
-    assert translated("es", "expiry_reminder") in reminder, reminder
+    # (with the reward her points buy now: its own whole text)
+    assert translated("es", "expiry_reminder_reward") in reminder, reminder
     assert re.search(r"\d+ (ene|feb|mar|abr|may|jun|jul|ago|sept?|oct|nov|dic)", reminder)
     reminder_ru = next(m.body for m in ivan.messages if m.body.startswith("⏳"))
-    assert translated("ru", "expiry_reminder") in reminder_ru, reminder_ru
+    assert translated("ru", "expiry_reminder_reward") in reminder_ru, reminder_ru
 
     # What the database holds: the members' Telegram languages; no choice was made.
     languages = await bot.rows("SELECT tg_user_id, language FROM members ORDER BY tg_user_id")
