@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Final, Literal
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_skeleton, format_time, get_day_names
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    get_day_names,
+    get_month_names,
+)
 from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 from babel.support import NullTranslations, Translations
@@ -129,7 +136,7 @@ def percent(reader_id: str, fraction: Decimal | float) -> str:
 
 @functools.cache
 def _percent_pattern(reader_id: str) -> str:
-    pattern = Locale.parse(reader_id).percent_formats[None].pattern
+    pattern = str(Locale.parse(reader_id).percent_formats[None].pattern)
     return pattern.replace("#,##0", "#,##0.#", 1)
 
 
@@ -202,6 +209,17 @@ def weekday_names(
     """Monday first, in the reader's language ("Mon", "lun.", "пн")."""
     names = get_day_names(width, locale=reader_id)
     return [names[index] for index in range(7)]
+
+
+def month_names(reader_id: str) -> list[list[str]]:
+    """The twelve month names, January first, in every form the reader's language has
+    (wide and abbreviated, in a date and standing alone: "декабря", "декабрь", "дек.")."""
+    return [
+        [names[index] for index in range(1, 13)]
+        for width in ("wide", "abbreviated")
+        for context in ("format", "stand-alone")
+        for names in (get_month_names(width, context, locale=reader_id),)
+    ]
 
 
 def listing(

@@ -4,6 +4,7 @@ they block it)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from telegram.ext import BaseHandler, ChatMemberHandler, CommandHandler
 
 from bot import i18n
 from bot.domain import Member
+from bot.offers import ENGLISH_MONTHS, month_words
 from bot.services.membership import BirthdayLocked
 from handlers import menus
 from handlers.common import (
@@ -69,6 +71,13 @@ async def settings_view(context: Context, member: Member) -> tuple[str, InlineKe
         [InlineKeyboardButton(say(context, "btn_language"), callback_data=f"{LANGUAGE}:")],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
+@functools.cache
+def typed_months(reader: str) -> dict[str, int]:
+    """The month words a reader may type in a birthday ("24 дек", "24 Dezember"): every
+    name their language has for a month, and the English ones."""
+    return ENGLISH_MONTHS | month_words(i18n.month_names(reader))
 
 
 def birthday_text(context: Context, birthday: str) -> str:
@@ -149,7 +158,7 @@ async def birthday_command(update: Update, context: Context, member: Member) -> 
     """/birthday 24.12: for birthday offers."""
     try:
         preferences = await context.services.members.set_birthday(
-            member, " ".join(context.args or [])
+            member, " ".join(context.args or []), typed_months(lang(context))
         )
     except BirthdayLocked as locked:
         birthday = birthday_text(context, locked.current.birthday or "01-01")

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import i18n
+from bot.offers import parse_birthday
+from handlers.preferences import typed_months
 from handlers.texts import EN, PLURALS, t
 
 
@@ -80,3 +82,14 @@ def test_a_plural_text_is_chosen_by_its_count_and_every_value_escaped() -> None:
     assert "&lt;A&gt;" in t("en", "welcome_back", name="<A>", points=2)
     # An identifier is passed as text and keeps its bare digits.
     assert "1,234" not in t("en", "welcome_back", name="A", points="1234")
+
+
+@pytest.mark.parametrize(
+    ("reader", "typed", "stored"),
+    [("ru", "24 декабря", "12-24"), ("de", "3. März", "03-03"), ("tr", "9 Ekim", "10-09"),
+     ("pt_BR", "2 fev", "02-02"), ("ru", "24 Dec", "12-24"), ("es", "29.02", "02-29")],
+)  # fmt: skip
+def test_a_birthday_may_name_its_month_in_the_readers_language(
+    reader: str, typed: str, stored: str
+) -> None:
+    assert parse_birthday(typed, typed_months(reader)) == stored

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import LedgerEntry, Member
 from bot.money import points_worth
-from bot.offers import parse_birthday
+from bot.offers import ENGLISH_MONTHS, parse_birthday
 from bot.services.errors import CardExpired, CardInvalid, ServiceError
 from bot.settings import Settings
 from bot.tokens import TokenError, TokenExpired, make_card_token, read_card_token, short_code
@@ -153,12 +154,15 @@ class MembershipService:
             await member_store.set_service(tx, member.id, service)
         return await self.preferences(member)
 
-    async def set_birthday(self, member: Member, text: str) -> Preferences:
-        """Store a birthday typed as 24.12, 24/12 or 24 Dec (day first); ValueError if not.
+    async def set_birthday(
+        self, member: Member, text: str, months: Mapping[str, int] = ENGLISH_MONTHS
+    ) -> Preferences:
+        """Store a birthday typed as 24.12, 24/12 or 24 Dec (day first, the month in any
+        word of ``months``); ValueError if not.
 
         A birthday, once set, can change once a year at most, so nobody collects the treat
         twice by moving it (BirthdayLocked says until when)."""
-        birthday = parse_birthday(text)
+        birthday = parse_birthday(text, months)
         now = self._clock.now()
         async with self._db.transaction() as tx:
             await member_store.lock(tx, member.id)  # the current birthday decides the write
