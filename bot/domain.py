@@ -175,6 +175,9 @@ class Broadcast:
     progress_chat_id: int | None
     progress_message_id: int | None
     resume_at: datetime | None = None  # Telegram paused sending until then (a 429)
+    # The owner's text in other languages (a shipped language: its version); a member
+    # whose language has none gets ``text``. For an offer's announcement: its description.
+    versions: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +186,8 @@ class Recipient:
     member_id: int
     chat_id: int
     attempts: int
+    # Their language when claimed: their /settings choice, else their Telegram's.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ time, so the plain form is already exclusive.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from bot.domain import Broadcast, Counts, Recipient
@@ -40,16 +42,34 @@ _DUE = (
     f"broadcast_id = :broadcast_id AND state = 'pending' AND {FREE}"
     " AND (next_try_at IS NULL OR next_try_at <= :now)"
 )
+# Each claimed recipient comes with their language as it is now (their /settings choice,
+# else their Telegram's), by two primary keys (members, then languages). SQLite's
+# RETURNING cannot name a joined table, so subqueries read them, on both engines alike;
+# nested rather than a LEFT JOIN, which PostgreSQL may plan as a walk of all languages.
+_CLAIMED = (
+    " RETURNING broadcast_id, member_id, chat_id, attempts,"
+    " (SELECT COALESCE((SELECT l.language FROM languages AS l"
+    " WHERE l.tg_user_id = m.tg_user_id), m.language) FROM members AS m"
+    " WHERE m.id = broadcast_recipients.member_id) AS language"
+)
 _CLAIM = per_engine(
     sqlite="UPDATE broadcast_recipients SET claimed_by = :me, claim_expires_at = :until"
     " WHERE broadcast_id = :broadcast_id AND member_id IN (SELECT member_id"
     f" FROM broadcast_recipients WHERE {_DUE} ORDER BY member_id LIMIT :limit)"
-    " RETURNING broadcast_id, member_id, chat_id, attempts",
+    f"{_CLAIMED}",
     postgresql="UPDATE broadcast_recipients SET claimed_by = :me, claim_expires_at = :until"
     " WHERE broadcast_id = :broadcast_id AND member_id IN (SELECT member_id"
     f" FROM broadcast_recipients WHERE {_DUE} ORDER BY member_id LIMIT :limit"
     " FOR UPDATE SKIP LOCKED)"
-    " RETURNING broadcast_id, member_id, chat_id, attempts",
+    f"{_CLAIMED}",
+)
+_ADD_VERSION = sql(
+    "INSERT INTO broadcast_texts (broadcast_id, language, text)"
+    " VALUES (:broadcast_id, :language, :text)"
+)
+_VERSIONS = sql(
+    "SELECT language, text FROM broadcast_texts WHERE broadcast_id = :broadcast_id"
+    " ORDER BY language"
 )
 _RELEASE = sql(
     "UPDATE broadcast_recipients SET claimed_by = NULL, claim_expires_at = NULL"
@@ -117,8 +137,10 @@ async def create(
     recipients: list[tuple[int, int]],
     now: datetime,
     offer_id: int | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> Broadcast:
-    """Queue a broadcast with its recipients (member id, chat id) in one transaction."""
+    """Queue a broadcast with its recipients (member id, chat id) and its versions in
+    other languages (language: text) in one transaction."""
     row = await tx.one(
         _CREATE,
         created_by=created_by,
@@ -138,7 +160,22 @@ async def create(
             for member_id, chat_id in recipients
         ],
     )
+    if versions:
+        await tx.run_many(
+            _ADD_VERSION,
+            [
+                {"broadcast_id": broadcast.id, "language": language, "text": text}
+                for language, text in sorted(versions.items())
+            ],
+        )
+        broadcast = replace(broadcast, versions=dict(versions))
     return broadcast
+
+
+async def versions(conn: Conn, broadcast_id: int) -> dict[str, str]:
+    """The broadcast's versions in other languages (language: text)."""
+    rows = await conn.all(_VERSIONS, broadcast_id=broadcast_id)
+    return {str(row["language"]): str(row["text"]) for row in rows}
 
 
 async def get(conn: Conn, broadcast_id: int) -> Broadcast | None:
@@ -156,7 +193,9 @@ async def recent(conn: Conn, limit: int = 10) -> list[Broadcast]:
 
 
 def _recipient(row: Row) -> Recipient:
-    return Recipient(row["broadcast_id"], row["member_id"], row["chat_id"], row["attempts"])
+    return Recipient(
+        row["broadcast_id"], row["member_id"], row["chat_id"], row["attempts"], row["language"]
+    )
 
 
 async def claim(

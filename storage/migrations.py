@@ -793,6 +793,32 @@ _V20_LANGUAGES_POSTGRESQL: tuple[str, ...] = (
     """,
 )
 
+_V21_BROADCAST_VERSIONS: tuple[str, ...] = (
+    # An owner's broadcast in other languages, each written by the owner: a member whose
+    # language has a version gets it, everyone else the broadcast's own text. For an
+    # offer's announcement, the owner's words (its description) per language.
+    """
+    CREATE TABLE broadcast_texts (
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id),
+        language     TEXT    NOT NULL,
+        text         TEXT    NOT NULL,
+        PRIMARY KEY (broadcast_id, language)
+    )
+    """,
+)
+
+# The same, with PostgreSQL's ids (BIGINT, as broadcasts.id is there).
+_V21_BROADCAST_VERSIONS_POSTGRESQL: tuple[str, ...] = (
+    """
+    CREATE TABLE broadcast_texts (
+        broadcast_id BIGINT NOT NULL REFERENCES broadcasts(id),
+        language     text   NOT NULL,
+        text         text   NOT NULL,
+        PRIMARY KEY (broadcast_id, language)
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     (1, _V1_MEMBERS_AND_LEDGER),
     (2, _V2_STAFF_SCANS_AUDIT),
@@ -814,6 +840,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (18, _V18_HANDLED_UPDATES),
     (19, _V19_LOCATION_FIGURES),
     (20, _V20_LANGUAGES),
+    (21, _V21_BROADCAST_VERSIONS),
 )
 
 # The version schema/postgresql.sql creates; later ones come from MIGRATIONS.
@@ -826,6 +853,7 @@ POSTGRESQL_TEXT: dict[int, tuple[str, ...]] = {
     18: _V18_HANDLED_UPDATES_POSTGRESQL,
     19: _V19_LOCATION_FIGURES_POSTGRESQL,
     20: _V20_LANGUAGES_POSTGRESQL,
+    21: _V21_BROADCAST_VERSIONS_POSTGRESQL,
 }
 # Any number shared by all processes migrating one PostgreSQL database.
 MIGRATION_LOCK = 4_172_931

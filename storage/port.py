@@ -47,6 +47,7 @@ TABLES = (
     "coupon_messages",
     "broadcasts",
     "broadcast_recipients",
+    "broadcast_texts",
     "referrals",
     "feedback",
     "outbox",

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot import i18n
 from bot.clock import Clock
-from bot.domain import Broadcast, Counts, Recipient
+from bot.domain import Broadcast, Counts, Offer, Recipient
 from bot.offers import parse_audience
 from bot.services.audience import AudienceService
 from storage import Conn, Database
 from storage import audit as audit_store
 from storage import broadcasts as broadcast_store
 from storage import members as member_store
+from storage import offers as offer_store
+
+
+def checked_versions(versions: Mapping[str, str] | None) -> dict[str, str]:
+    """Versions keyed by shipped languages ("es", "pt_BR"), empty texts left out; any
+    other key is a caller's mistake."""
+    unknown = sorted(set(versions or {}) - set(i18n.SHIPPED))
+    if unknown:
+        raise ValueError(f"versions in languages the bot does not ship: {unknown}")
+    return {language: text for language, text in (versions or {}).items() if text.strip()}
 
 
 class BroadcastService:
@@ -28,8 +41,10 @@ class BroadcastService:
         photo_file_id: str | None,
         audience: str,
         offer_id: int | None = None,
+        versions: Mapping[str, str] | None = None,
     ) -> Broadcast:
-        """Snapshot the audience into the queue; from here on delivery survives restarts."""
+        """Snapshot the audience into the queue; from here on delivery survives restarts.
+        ``versions``: the owner's text in other languages (see :meth:`create_in`)."""
         recipients = await self.recipients(audience)  # read before the write lock
         async with self._db.transaction() as tx:
             return await self.create_in(
@@ -41,6 +56,7 @@ class BroadcastService:
                 recipients=recipients,
                 now=self._clock.now(),
                 offer_id=offer_id,
+                versions=versions,
             )
 
     async def recipients(self, audience: str) -> list[tuple[int, int]]:
@@ -58,8 +74,17 @@ class BroadcastService:
         recipients: list[tuple[int, int]],
         now: datetime,
         offer_id: int | None = None,
+        versions: Mapping[str, str] | None = None,
     ) -> Broadcast:
-        """Queue a broadcast inside the caller's transaction."""
+        """Queue a broadcast inside the caller's transaction.
+
+        ``text`` is the owner's message as written (HTML), sent to every member whose
+        language has no version; ``versions`` maps a shipped language ("es", "pt_BR") to
+        the owner's own text in it. The sender adds the bot's parts (the opt-out button)
+        in each recipient's language. For an offer's announcement (``offer_id``) the
+        sender writes the announcement in each recipient's language around the owner's
+        words: the offer's title and description, or a ``versions`` entry in place of
+        the description."""
         broadcast = await broadcast_store.create(
             tx,
             created_by=created_by,
@@ -69,6 +94,7 @@ class BroadcastService:
             recipients=recipients,
             now=now,
             offer_id=offer_id,
+            versions=checked_versions(versions),
         )
         await audit_store.record(
             tx,
@@ -80,10 +106,24 @@ class BroadcastService:
         return broadcast
 
     async def next_sending(self) -> Broadcast | None:
-        return await broadcast_store.next_sending(self._db.reader)
+        """The oldest broadcast under way, with its versions."""
+        return await self._with_versions(await broadcast_store.next_sending(self._db.reader))
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
-        return await broadcast_store.get(self._db.reader, broadcast_id)
+        """One broadcast, with its versions."""
+        return await self._with_versions(await broadcast_store.get(self._db.reader, broadcast_id))
+
+    async def _with_versions(self, broadcast: Broadcast | None) -> Broadcast | None:
+        if broadcast is None:
+            return None
+        versions = await broadcast_store.versions(self._db.reader, broadcast.id)
+        return replace(broadcast, versions=versions)
+
+    async def announced_offer(self, broadcast: Broadcast) -> Offer | None:
+        """The offer a broadcast announces (None: the owner's own broadcast)."""
+        if broadcast.offer_id is None:
+            return None
+        return await offer_store.get(self._db.reader, broadcast.offer_id)
 
     async def recent(self) -> list[Broadcast]:
         return await broadcast_store.recent(self._db.reader)
