@@ -37,6 +37,7 @@ from bot.services.outbox import why_not
 from bot.services.sending import SENDER_LEASE_TTL, SendingService
 from bot.telegram.pacing import PAID_RATE, BudgetSharing, Pacer, SendBudget
 from bot.telegram.retry import retry_seconds
+from handlers.broadcast_letter import Letter, letter_for, owner_reader
 from handlers.outbox import render
 from handlers.texts import t
 
@@ -98,10 +99,6 @@ class Broadcaster:
     @property
     def me(self) -> str:
         return self.sending.me
-
-    @property
-    def lang(self) -> str:
-        return self.services.settings.language
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="broadcaster")
@@ -220,7 +217,10 @@ class Broadcaster:
         await release()
 
     async def _deliver(self, broadcast: Broadcast) -> None:
-        progress = Progress(self, broadcast)
+        progress = Progress(
+            self, broadcast, await owner_reader(self.services, broadcast.created_by)
+        )
+        letter = await letter_for(self.services, broadcast)
         queue = self.services.broadcasts
         if broadcast.resume_at is not None:  # paused by Telegram before this sender came
             left = (broadcast.resume_at - self.clock.now()).total_seconds()
@@ -249,7 +249,7 @@ class Broadcaster:
                 for recipient in batch:
                     if not self._may_send(until):
                         break
-                    if await self._send(broadcast, recipient, progress) == "429":
+                    if await self._send(letter, recipient, progress) == "429":
                         break  # the rest goes back to the queue, sent after the pause
                     await progress.update()
         if not self._stopping and await queue.finish(broadcast.id):
@@ -365,24 +365,29 @@ class Broadcaster:
             await queue.pause(broadcast.id, None)
         self.paused_for = 0.0
 
-    async def _send(self, broadcast: Broadcast, recipient: Recipient, progress: Progress) -> str:
-        """Send one broadcast message and record the outcome."""
+    async def _send(self, letter: Letter, recipient: Recipient, progress: Progress) -> str:
+        """Send one broadcast message, in the recipient's language, and record the outcome."""
+        broadcast = letter.broadcast
         queue = self.services.broadcasts
         paid = True if self.paid else None  # PAID_BROADCAST: Telegram's paid lane
+        reader = self.services.languages.reader(recipient.language)
+        text, markup = letter.text(reader), letter.markup(reader)
 
         async def send() -> object:
             if broadcast.photo_file_id:
                 return await self.bot.send_photo(
                     recipient.chat_id,
                     broadcast.photo_file_id,
-                    caption=broadcast.text or None,
+                    caption=text or None,
                     parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
                     allow_paid_broadcast=paid,
                 )
             return await self.bot.send_message(
                 recipient.chat_id,
-                broadcast.text,
+                text,
                 parse_mode=ParseMode.HTML,
+                reply_markup=markup,
                 allow_paid_broadcast=paid,
             )
 
@@ -406,11 +411,13 @@ class Broadcaster:
 
 
 class Progress:
-    """The owner's live progress message, edited every few seconds, and the final report."""
+    """The owner's live progress message, edited every few seconds, and the final report,
+    in the language of the owner who sent the broadcast (``reader``)."""
 
-    def __init__(self, worker: Broadcaster, broadcast: Broadcast) -> None:
+    def __init__(self, worker: Broadcaster, broadcast: Broadcast, reader: str) -> None:
         self._worker = worker
         self._broadcast = broadcast
+        self._reader = reader
         self._chat_id = broadcast.progress_chat_id or broadcast.created_by or None
         self._message_id = broadcast.progress_message_id
         self._last = 0.0
@@ -419,19 +426,18 @@ class Progress:
     async def _text(self) -> tuple[str, Counts]:
         counts = await self._worker.services.broadcasts.counts(self._broadcast.id)
         eta = max(1, round(counts.pending / self._worker.rate)) if counts.pending else 0
+        paused = round(self._worker.paused_for)
         text = t(
-            self._worker.lang,
-            "broadcast_progress",
-            id=self._broadcast.id,
+            self._reader,
+            "broadcast_progress_paused" if paused else "broadcast_progress",
+            id=str(self._broadcast.id),
             sent=counts.sent,
             pending=counts.pending,
             failed=counts.failed,
             blocked=counts.blocked,
-            eta=f"{eta} s",
+            eta=eta,
+            seconds=paused,
         )
-        if self._worker.paused_for:
-            paused = round(self._worker.paused_for)
-            text += t(self._worker.lang, "broadcast_paused", seconds=paused)
         return text, counts
 
     async def update(self, *, force: bool = False) -> None:
@@ -475,9 +481,9 @@ class Progress:
             return
         _, counts = await self._text()
         report = t(
-            self._worker.lang,
+            self._reader,
             "broadcast_done",
-            id=self._broadcast.id,
+            id=str(self._broadcast.id),
             sent=counts.sent,
             failed=counts.failed,
             blocked=counts.blocked,

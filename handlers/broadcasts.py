@@ -1,8 +1,10 @@
-"""Broadcasts: the owner's /broadcast wizard (write, pick the audience, preview, send)
-and /broadcasts with each one's figures."""
+"""Broadcasts: the owner's /broadcast wizard (write, pick the audience, preview, add a
+version per language, send), /broadcasts with each one's figures, and the button under
+every broadcast that stops offers and news."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
@@ -13,11 +15,22 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
+from bot import i18n
 from bot.services.roles import Role
-from handlers.common import Context, edit_text, local_time, reply, requires, say
+from handlers.broadcast_letter import OPT_OUT, PREVIEW, opt_out_markup, preview_markup
+from handlers.common import (
+    Context,
+    button_expired,
+    edit_text,
+    lang,
+    on_button,
+    remove_buttons,
+    reply,
+    requires,
+    say,
+)
 from handlers.context import BroadcastDraft
 from handlers.wizard import (
-    DATETIME,
     END,
     TYPED,
     ask,
@@ -37,7 +50,7 @@ _TAGS = r"(b|strong|i|em|u|ins|s|strike|del|a|code|pre|tg-spoiler|blockquote)\b"
 TYPED_TAG = re.compile(rf"</?{_TAGS}")
 STRAY_LESS_THAN = re.compile(rf"<(?!/?{_TAGS})")
 BARE_AMPERSAND = re.compile(r"&(?!#?\w+;)")
-B_MESSAGE, B_AUDIENCE, B_LAPSED, B_CONFIRM, B_PLACES, B_VISIT_DAYS = range(100, 106)
+B_MESSAGE, B_AUDIENCE, B_LAPSED, B_CONFIRM, B_PLACES, B_VISIT_DAYS, B_VERSION = range(100, 107)
 
 
 @requires(Role.OWNER)
@@ -60,6 +73,7 @@ async def broadcast_message(update: Update, context: Context) -> int:
     entry = context.drafts.broadcast = context.drafts.broadcast or BroadcastDraft()
     entry.photo = message.photo[-1].file_id if message.photo else None
     entry.text = broadcast_html(message)
+    entry.versions, entry.writing = {}, ""
     await reply(
         update,
         say(context, "broadcast_ask_audience"),
@@ -92,38 +106,105 @@ def broadcast_html(message: Message) -> str:
 async def broadcast_preview(update: Update, context: Context, audience: str) -> int:
     entry = context.drafts.broadcast
     if entry is None or not (entry.text or entry.photo):
-        # Only a draft lost on the way gets here: ask for the message again.
-        context.drafts.broadcast = BroadcastDraft()
-        await ask(update, context, BROADCAST, "broadcast_ask_message")
-        return B_MESSAGE
+        return await broadcast_lost(update, context)
     entry.audience = audience
     count = await context.services.offers.audience_size(audience)
-    chat = update.effective_chat
-    if count == 0 or chat is None:
+    if count == 0 or update.effective_chat is None:
         context.drafts.broadcast = None
         await reply(update, say(context, "broadcast_nobody"))
         return END
-    try:
-        if entry.photo:
-            await chat.send_photo(entry.photo, caption=entry.text)
-        else:
-            await chat.send_message(entry.text)
-    except BadRequest as error:
-        logger.info("Broadcast preview rejected: %s", error)
+    if not await show(update, entry, entry.text, lang(context)):
         await ask(update, context, BROADCAST, "broadcast_bad_html")
         return B_MESSAGE
-    rows = [[InlineKeyboardButton(say(context, "btn_send"), callback_data=f"{BROADCAST}:send")]]
-    await reply(
-        update,
-        say(
-            context,
-            "broadcast_preview",
-            count=count,
-            audience=await describe_audience(context, audience),
-        ),
-        reply_markup=with_cancel(context, BROADCAST, rows),
-    )
+    await confirm(update, context, entry, count)
     return B_CONFIRM
+
+
+async def show(update: Update, entry: BroadcastDraft, text: str, reader: str) -> bool:
+    """Show the owner a version as its readers will see it (the bot's button in their
+    language); False when Telegram cannot read its formatting."""
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    try:
+        if entry.photo:
+            await chat.send_photo(entry.photo, caption=text, reply_markup=preview_markup(reader))
+        else:
+            await chat.send_message(text, reply_markup=preview_markup(reader))
+    except BadRequest as error:
+        logger.info("Broadcast preview rejected: %s", error)
+        return False
+    return True
+
+
+async def confirm(
+    update: Update, context: Context, entry: BroadcastDraft, count: int | None = None
+) -> None:
+    """Ask to send, saying which versions there are, with a button per language to add
+    (or rewrite) one."""
+    if count is None:
+        count = await context.services.offers.audience_size(entry.audience)
+    audience = await describe_audience(context, entry.audience)
+    reader = lang(context)
+    written = [language for language in i18n.SHIPPED if language in entry.versions]
+    if written:
+        names = i18n.listing(reader, [i18n.own_name(language) for language in written])
+        question = say(
+            context, "broadcast_preview_versions", count=count, audience=audience, languages=names
+        )
+    else:
+        question = say(context, "broadcast_preview", count=count, audience=audience)
+    rows = [[InlineKeyboardButton(say(context, "btn_send"), callback_data=f"{BROADCAST}:send")]]
+    for language in i18n.SHIPPED:
+        key = "btn_broadcast_version_again" if language in written else "btn_broadcast_version"
+        label = say(context, key, language=i18n.own_name(language))
+        data = f"{BROADCAST}:version:{language}"
+        rows.append([InlineKeyboardButton(label, callback_data=data)])
+    await reply(update, question, reply_markup=with_cancel(context, BROADCAST, rows))
+
+
+async def broadcast_add_version(update: Update, context: Context) -> int | None:
+    """A language's button under the preview: ask for the message in that language."""
+    args = await pressed(update)
+    language = args[1] if len(args) == 2 else ""
+    entry = context.drafts.broadcast
+    if entry is None or language not in i18n.SHIPPED:
+        return None  # an old or forged button
+    entry.writing = language
+    await remove_buttons(update)
+    key = "broadcast_ask_version_caption" if entry.photo else "broadcast_ask_version"
+    await ask(update, context, BROADCAST, key, language=i18n.own_name(language))
+    return B_VERSION
+
+
+async def broadcast_version(update: Update, context: Context) -> int:
+    """The message in the language asked for: shown as its readers will see it, kept,
+    and the question asked again."""
+    message = update.effective_message
+    entry = context.drafts.broadcast
+    if message is None or entry is None or entry.writing not in i18n.SHIPPED:
+        return await broadcast_lost(update, context)
+    limit = MessageLimit.CAPTION_LENGTH if entry.photo else MessageLimit.MAX_TEXT_LENGTH
+    plain = message.text or ""
+    if len(plain) > limit:
+        await ask(update, context, BROADCAST, "broadcast_too_long", length=len(plain), limit=limit)
+        return B_VERSION
+    version = broadcast_html(message)
+    if not await show(update, entry, version, context.services.languages.reader(entry.writing)):
+        await ask(update, context, BROADCAST, "broadcast_bad_html")
+        return B_VERSION
+    # A new dict, not a change in place: the persisted draft is written when it changes.
+    entry.versions = {**entry.versions, entry.writing: version}
+    entry.writing = ""
+    await confirm(update, context, entry)
+    return B_CONFIRM
+
+
+async def broadcast_lost(update: Update, context: Context) -> int:
+    """Only a draft lost on the way gets here: ask for the message again."""
+    context.drafts.broadcast = BroadcastDraft()
+    await ask(update, context, BROADCAST, "broadcast_ask_message")
+    return B_MESSAGE
 
 
 async def broadcast_send(update: Update, context: Context) -> int:
@@ -137,8 +218,9 @@ async def broadcast_send(update: Update, context: Context) -> int:
         text=entry.text,
         photo_file_id=entry.photo,
         audience=entry.audience,
+        versions=entry.versions,
     )
-    queued = say(context, "broadcast_queued", id=broadcast.id, count=broadcast.total)
+    queued = say(context, "broadcast_queued", id=str(broadcast.id), count=broadcast.total)
     # The question turns into the confirmation: one message less in the owner's chat.
     if update.callback_query is not None:
         await edit_text(update, queued)
@@ -156,24 +238,47 @@ async def broadcasts_command(update: Update, context: Context) -> None:
     if not broadcasts:
         await reply(update, say(context, "broadcasts_none"))
         return
+    reader, tz = lang(context), services.settings.tz
     lines = [say(context, "broadcasts_title")]
     for broadcast in broadcasts:
         counts = await services.broadcasts.counts(broadcast.id)
         lines.append(
             say(
                 context,
-                "broadcasts_line",
-                id=broadcast.id,
-                date=local_time(context, broadcast.created_at, DATETIME),
+                "broadcasts_line_done" if broadcast.state == "done" else "broadcasts_line_sending",
+                id=str(broadcast.id),
+                date=i18n.day(reader, broadcast.created_at, tz),
+                time=i18n.clock_time(reader, broadcast.created_at, tz),
                 audience=await describe_audience(context, broadcast.audience),
                 sent=counts.sent,
                 total=broadcast.total,
                 failed=counts.failed,
                 blocked=counts.blocked,
-                state=say(context, f"broadcast_state_{broadcast.state}"),
             )
         )
     await reply(update, "\n".join(lines))
+
+
+async def news_pressed(update: Update, context: Context) -> None:
+    """The button under a broadcast: stop offers and news (or get them again); under the
+    owner's preview it only says what it does."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None:
+        return
+    choice = (query.data or "").partition(":")[2]
+    if choice == PREVIEW:
+        await query.answer(say(context, "broadcast_news_preview"), show_alert=True)
+        return
+    member = await context.services.members.find(user.id)
+    if choice not in ("0", "1") or member is None:
+        await button_expired(update, context)
+        return
+    wanted = choice == "1"
+    await context.services.members.set_promotions(member, wanted)
+    await query.answer(say(context, "broadcast_news_again" if wanted else "broadcast_news_stopped"))
+    with contextlib.suppress(BadRequest):  # pressed twice: it already shows the other one
+        await query.edit_message_reply_markup(opt_out_markup(lang(context), subscribed=wanted))
 
 
 def broadcast_conversation() -> ConversationHandler[Any]:
@@ -193,11 +298,15 @@ def broadcast_conversation() -> ConversationHandler[Any]:
                 places_state=B_PLACES,
                 visit_days_state=B_VISIT_DAYS,
             ),
-            B_CONFIRM: [on_step_button(broadcast_send, BROADCAST, "send$")],
+            B_CONFIRM: [
+                on_step_button(broadcast_send, BROADCAST, "send$"),
+                on_step_button(broadcast_add_version, BROADCAST, "version:"),
+            ],
+            B_VERSION: [MessageHandler(TYPED, broadcast_version)],
         },
     )
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """/broadcasts."""
-    return [CommandHandler("broadcasts", broadcasts_command)]
+    """/broadcasts, and the button under every broadcast."""
+    return [CommandHandler("broadcasts", broadcasts_command), on_button(OPT_OUT, news_pressed)]

@@ -47,6 +47,10 @@ class BroadcastDraft(BaseModel):
     photo: str | None = None
     audience: str = ""
     picked: list[int] = []  # locations ticked so far, at a step that picks them
+    # The owner's text in other languages (a shipped language: HTML), and the language
+    # whose text the owner is writing now.
+    versions: dict[str, str] = {}
+    writing: str = ""
 
 
 class LocationDraft(BaseModel):
