@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.domain import Offer
-from handlers.common import Context, member_reader, notify, say
+from handlers.common import Context, member_reader, notify
 from handlers.coupons import retire_coupon_messages
 from handlers.texts import t
 
@@ -127,16 +127,11 @@ async def expire_coupons(context: Context) -> None:
 async def start_offers(context: Context) -> None:
     """Offers whose start has come: hand out gift coupons, queue their announcements."""
     services = context.services
-    rewards = {reward.id: reward.title for reward in await services.catalog.list()}
 
     def announcement(offer: Offer) -> str:
-        parts = [say(context, "offer_announcement", title=offer.title)]
-        if offer.description:
-            parts.append(say(context, "offer_announcement_description", text=offer.description))
-        if offer.kind == "coupon":
-            gift = rewards.get(offer.reward_id or 0, "")
-            parts.append(say(context, "offer_gift_announcement", title=gift))
-        return "\n".join(parts)
+        """The broadcast's record: the owner's own words. Each member's message is written
+        when it is sent, in their language (handlers/broadcast_letter.py)."""
+        return "\n".join(part for part in (offer.title, offer.description) if part)
 
     started = await services.offers.start_due(announcement)
     if any(offer.broadcast_id for offer in started):

@@ -857,9 +857,6 @@ msg(
     "offer_draft_lost",
     "This offer draft is incomplete, so nothing was saved. Start again with /offer.",
 )
-msg("offer_announcement", "🎉 <b>{title}</b>")
-msg("offer_announcement_description", "{text}")
-msg("offer_gift_announcement", "🎁 Your free {title} is waiting in <b>My coupons</b>.")
 # TRANSLATORS: Broadcasts (owners).
 msg(
     "broadcast_ask_message",

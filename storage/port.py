@@ -24,11 +24,12 @@ from storage.migrations import MIGRATIONS
 
 BATCH = 2_000
 
-# Every table, parents before children. tests/test_port.py checks that this names
-# exactly the tables the schema has, so a new table cannot be forgotten here.
+# Every table, parents before children. tests/test_postgresql_schema.py checks that this
+# and NOT_MOVED name exactly the tables the schema has, so a new one cannot be forgotten.
 TABLES = (
     "meta",
     "members",
+    "languages",
     "rewards",
     "offers",
     "locations",
@@ -58,8 +59,9 @@ TABLES = (
     "error_alerts",
 )
 # Not copied: they describe the bot processes running on the SQLite file (heartbeats, job
-# leases), not the café; the bot on PostgreSQL writes its own.
-NOT_MOVED = ("leases", "replicas")
+# leases, the replies each sent in the last seconds, the webhook updates it handled), not
+# the café; the bot on PostgreSQL writes its own.
+NOT_MOVED = ("leases", "replicas", "reply_counts", "handled_updates")
 # Rebuilt on the target, not copied (see the module's docstring).
 REBUILT = {("members", "balance")}
 # Tables the target's migrations fill (the default location): emptied before the copy,

@@ -18,6 +18,7 @@ import pytest_asyncio
 from storage import ConstraintViolated, Database
 from storage.engine import sql
 from storage.migrations import MIGRATIONS, POSTGRESQL_BASELINE
+from storage.port import NOT_MOVED, TABLES
 from storage.timeutil import from_db, to_db
 from tests.databases import fresh_schema, server_url
 
@@ -534,3 +535,14 @@ async def test_a_sqlite_file_at_13_upgrades_keeping_offers_and_rewards(tmp_path:
         assert any("rewards_title" in row["detail"] for row in plan)
     finally:
         await db.close()
+
+
+async def test_the_mover_copies_every_table_the_schema_has(lite: Database) -> None:
+    """``loyalty-bot move-to`` names every table: a new one cannot be left behind."""
+    tables = {
+        row["name"]
+        for row in await lite.reader.all(
+            sql("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        )
+    }
+    assert tables - {"schema_version"} == set(TABLES) | set(NOT_MOVED)
