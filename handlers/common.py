@@ -173,9 +173,7 @@ async def member_reader(context: Context, member: Member) -> str:
 async def person_reader(context: Context, tg_user_id: int) -> str:
     """The reader of someone known by their Telegram id only (an owner): their choice,
     else the Telegram language they joined with, else the café's."""
-    known = await context.services.members.find(tg_user_id)
-    language = known.language if known is not None else None
-    return await context.services.languages.reader_of(tg_user_id, language)
+    return await context.services.languages.reader_of_person(tg_user_id)
 
 
 async def send_receipt(
@@ -229,12 +227,6 @@ def local_day_time(context: Context, moment: datetime) -> str:
 def local_clock(context: Context, moment: datetime) -> str:
     """A time of day in café time, as the reader writes it ("14:05", "2:05 PM")."""
     return i18n.clock_time(lang(context), moment, context.services.settings.tz)
-
-
-def local_time(context: Context, moment: datetime, pattern: str = "%H:%M") -> str:
-    """Deprecated (strftime writes English month names): use local_date, local_day_time
-    or local_clock. Kept only until the handlers that still call it move off it."""
-    return moment.astimezone(context.services.settings.tz).strftime(pattern)
 
 
 @dataclass(frozen=True, slots=True)

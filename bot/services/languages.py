@@ -35,6 +35,13 @@ class LanguageService:
         chosen = await language_store.chosen(self._db.reader, tg_user_id)
         return self.reader(chosen or telegram_language)
 
+    async def reader_of_person(self, tg_user_id: int) -> str:
+        """The reader of someone known by their Telegram id only (an owner, a barista):
+        their choice, else the Telegram language stored with their membership, else the
+        café's (one read)."""
+        languages = await language_store.of(self._db.reader, tg_user_id)
+        return self.reader(languages.chosen or languages.stored)
+
     async def reader_of_sender(self, tg_user_id: int, telegram_language: str | None) -> str:
         """The reader of someone who just sent an update, whose Telegram app says
         ``telegram_language``: as ``reader_of``, in the same one read, and a member whose
