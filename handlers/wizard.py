@@ -27,9 +27,6 @@ from bot.offers import parse_audience, visited_audience
 from handlers.common import Context, lang, remove_buttons, reply, say
 from handlers.texts import t
 
-# The strftime pattern of a date and time; handlers/broadcasts.py still shows dates with
-# it (``when`` writes them in the reader's language).
-DATETIME = "%d %b %H:%M"
 CONVERSATION_TIMEOUT_SECONDS = 15 * 60
 END = ConversationHandler.END
 # What an owner types at a step: plain text, never a command (/cancel ends the wizard).
