@@ -452,7 +452,8 @@ async def test_the_multiplier_applies_only_in_its_window_and_audience(
 
     bot.clock.advance(hours=6, minutes=30)  # Monday 15:30
     receipt = await purchase(bot, barista, alice, "5")
-    assert receipt.startswith("🧾 +10 points") and receipt.endswith("\n🎉 Offer applied: Happy hour")
+    assert receipt.startswith("🧾 +10 points")
+    assert receipt.endswith("\n🎉 Offer applied: Happy hour")
     assert (await purchase(bot, barista, bob, "5")).startswith("🧾 +5 points")  # Bronze
 
     (offers,) = await alice.send("🎉 Offers")
