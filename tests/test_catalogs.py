@@ -108,9 +108,7 @@ def test_the_template_holds_every_text_the_code_declares() -> None:
             comment_tags=("TRANSLATORS:",),
         )
     }
-    declared = {
-        (key, PLURALS[key][1:] if key in PLURALS else text) for key, text in EN.items()
-    }
+    declared = {(key, PLURALS[key][1:] if key in PLURALS else text) for key, text in EN.items()}
     assert extracted == declared, "a text is declared outside msg()/plural() or twice"
     in_template = {
         (message.context, message.id if isinstance(message.id, str) else tuple(message.id))
