@@ -7,6 +7,7 @@ their chat's own scope, one list per language as well; someone who chose a langu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
@@ -52,13 +53,17 @@ async def install_default_menu(bot: Bot, languages: LanguageService) -> None:
     """Everyone who is not staff sees only the customer commands, in their app's language
     (the café's language for an app language we do not ship)."""
     scope = BotCommandScopeDefault()
-    await bot.set_my_commands(commands_for(Role.CUSTOMER, languages.cafe_reader), scope=scope)
-    for language in i18n.SHIPPED:
-        await bot.set_my_commands(
-            commands_for(Role.CUSTOMER, languages.reader(language)),
-            scope=scope,
-            language_code=telegram_code(language),
-        )
+    await asyncio.gather(
+        bot.set_my_commands(commands_for(Role.CUSTOMER, languages.cafe_reader), scope=scope),
+        *(
+            bot.set_my_commands(
+                commands_for(Role.CUSTOMER, languages.reader(language)),
+                scope=scope,
+                language_code=telegram_code(language),
+            )
+            for language in i18n.SHIPPED
+        ),
+    )
 
 
 async def install_menu(bot: Bot, chat_id: int, role: Role, languages: LanguageService) -> None:
@@ -69,16 +74,25 @@ async def install_menu(bot: Bot, chat_id: int, role: Role, languages: LanguageSe
     chosen = await languages.chosen(chat_id)  # a private chat's id is its person's
     try:
         if role is Role.CUSTOMER and chosen is None:
-            await bot.delete_my_commands(scope=scope)
-            for language in i18n.SHIPPED:
-                await bot.delete_my_commands(scope=scope, language_code=telegram_code(language))
+            await asyncio.gather(
+                bot.delete_my_commands(scope=scope),
+                *(
+                    bot.delete_my_commands(scope=scope, language_code=telegram_code(language))
+                    for language in i18n.SHIPPED
+                ),
+            )
             return
         fallback = languages.reader(chosen) if chosen else languages.cafe_reader
-        await bot.set_my_commands(commands_for(role, fallback), scope=scope)
-        for language in i18n.SHIPPED:
-            reader = languages.reader(chosen or language)
-            await bot.set_my_commands(
-                commands_for(role, reader), scope=scope, language_code=telegram_code(language)
-            )
+        await asyncio.gather(
+            bot.set_my_commands(commands_for(role, fallback), scope=scope),
+            *(
+                bot.set_my_commands(
+                    commands_for(role, languages.reader(chosen or language)),
+                    scope=scope,
+                    language_code=telegram_code(language),
+                )
+                for language in i18n.SHIPPED
+            ),
+        )
     except TelegramError as exc:
         logger.warning("Could not set the command menu for chat %s: %s", chat_id, exc)

@@ -290,10 +290,16 @@ def is_postgresql(target: str) -> bool:
 
 # Kept in the file once set (WAL, set by the writer); the rest per connection.
 SQLITE_WRITER_PRAGMAS = (
+    # First: switching to WAL takes the file's lock, which another process opening the
+    # same file at that moment may hold; with the timeout set, it waits instead of failing.
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
-    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous=NORMAL",
 )
-# Readers are configured as the writer is, and cannot write, even by mistake.
-SQLITE_READER_PRAGMAS = (*SQLITE_WRITER_PRAGMAS[1:], "PRAGMA query_only=ON")
+# Readers are configured as the writer is (the file is in WAL already), and cannot write,
+# even by mistake.
+SQLITE_READER_PRAGMAS = (
+    *(pragma for pragma in SQLITE_WRITER_PRAGMAS if "journal_mode" not in pragma),
+    "PRAGMA query_only=ON",
+)

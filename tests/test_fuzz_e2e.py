@@ -145,6 +145,8 @@ def button_prefixes(bot: BotHarness) -> set[str]:
     return found
 
 
+# What a forged button meets is the button parser, before any storage: one engine is enough.
+@pytest.mark.sqlite_only
 async def test_forged_numbers_on_every_button_are_refused_without_an_error(
     bot: BotHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
